@@ -1,0 +1,54 @@
+"""One exception family: every error salesops raises on purpose derives from `SalesOpsError`."""
+
+from __future__ import annotations
+
+
+class SalesOpsError(Exception):
+    """Base of every error salesops raises on purpose. `exit_code` is what the CLI returns."""
+
+    exit_code = 1
+
+
+class ParameterError(SalesOpsError):
+    """Parameters are wrong: a params file, a CLI flag or a notebook's parameters cell."""
+
+    exit_code = 2
+
+
+class DataError(SalesOpsError):
+    """Input data breaks the data contract. `findings` holds one entry per problem."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, findings: list | None = None):
+        super().__init__(message)
+        self.findings = list(findings or [])
+
+
+class StepError(SalesOpsError):
+    """A step's notebook failed: names the step, the cell and the cause."""
+
+    exit_code = 1
+
+    def __init__(self, step: str, notebook: str, cell: int | None, cause: str):
+        where = f"cell {cell}" if cell is not None else "before any cell ran"
+        super().__init__(f"step {step} failed in {notebook}, {where}: {cause}")
+        self.step, self.notebook, self.cell, self.cause = step, notebook, cell, cause
+
+
+class LockError(SalesOpsError):
+    """Another run of the same period holds the lock."""
+
+    exit_code = 2
+
+
+class PlanError(SalesOpsError):
+    """A plan cannot be made or changed: infeasible inputs, or an approved plan of record exists."""
+
+    exit_code = 1
+
+
+class AlertError(SalesOpsError):
+    """Alerts fired and the run was asked to fail on them (`--fail-on-alert`)."""
+
+    exit_code = 3

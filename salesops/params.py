@@ -1,0 +1,357 @@
+"""Parameters: `params/default.yaml` merged with `params/<PERIOD>.yaml`, validated strictly.
+
+Every section is a pydantic model that rejects unknown keys; errors are rewritten into sentences
+naming the file, the key and the fix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .exceptions import ParameterError
+
+PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+DEFAULT_PARAMS_DIR = Path("params")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+# ---------------------------------------------------------------- data
+class TableMapping(Strict):
+    """How one source table maps onto the contract: renamed columns and recoded values."""
+
+    source: str | None = Field(None, description="name of the table or file in the source, if not the contract's")
+    columns: dict[str, str] = Field(default_factory=dict, description="source column -> contract column")
+    values: dict[str, dict[str, str]] = Field(default_factory=dict, description="column -> {source value: value}")
+
+
+class DataParams(Strict):
+    source: str | None = Field(
+        None, description="a folder of CSV/Parquet/Excel files, a DuckDB file or an SQLAlchemy URL; "
+        "None = the embedded demo company")
+    password_env: str = Field("SALESOPS_DB_PASSWORD", description="environment variable holding the database password")
+    tables: dict[str, TableMapping] = Field(default_factory=dict)
+    max_problems: int = Field(50, ge=1, description="problems listed per check before the rest are counted")
+
+
+class DemoParams(Strict):
+    seed: int = 42
+    skus: int = Field(150, ge=1)
+    months: int = Field(48, ge=6)
+    reps: int = Field(25, ge=1)
+
+
+# ---------------------------------------------------------------- demand
+class Override(Strict):
+    sku: str | None = None
+    family: str | None = None
+    month: str
+    quantity: float | None = Field(None, description="replace the forecast with this many units")
+    change_pct: float | None = Field(None, description="change the forecast by this percentage")
+    owner: str
+    reason: str
+
+    @field_validator("month")
+    @classmethod
+    def _month(cls, v: str) -> str:
+        return _check_period(v)
+
+
+class DemandParams(Strict):
+    horizon: int = Field(18, ge=1, le=60)
+    season_length: int = Field(12, ge=1)
+    levels: list[int] = Field(default_factory=lambda: [80, 95])
+    backtest_windows: int = Field(2, ge=0)
+    reconciliation: Literal["bottom_up", "mint_wls", "ols", "none"] = "bottom_up"
+    engine: Literal["local", "dask"] = "local"
+    workers: int | None = Field(None, ge=1)
+    dask_scheduler: str | None = None
+    pipeline_blend: bool = True
+    overrides: list[Override] = Field(default_factory=list)
+
+    @field_validator("levels")
+    @classmethod
+    def _levels(cls, v: list[int]) -> list[int]:
+        for level in v:
+            if not 0 < level < 100:
+                raise ValueError(f"level {level} is not a percentage between 0 and 100 (e.g. 80 or 95)")
+        return sorted(set(v))
+
+
+# ---------------------------------------------------------------- supply
+class SupplyParams(Strict):
+    service_level: float = Field(0.95, gt=0, lt=1)
+    holding_cost_rate: float = Field(0.02, ge=0, description="holding cost per month, fraction of unit cost")
+    backlog_cost_rate: float = Field(0.25, ge=0, description="backlog cost per unit-month, fraction of unit price")
+    overtime_premium: float = Field(0.5, ge=0, description="overtime costs (1 + premium) x regular hourly cost")
+    cost_per_hour: float = Field(40.0, ge=0, description="regular hourly cost where capacity has none")
+    default_lead_time_months: float = Field(1.0, gt=0)
+    strategy: Literal["chase", "level", "optimal"] = "optimal"
+
+
+# ---------------------------------------------------------------- pre-S&OP and executive
+class Adjustment(Strict):
+    family: str | None = None
+    sku: str | None = None
+    resource: str | None = None
+    start: str | None = Field(None, alias="from")
+    pct: float
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Launch(Strict):
+    sku: str
+    family: str
+    start: str = Field(alias="from")
+    units_per_month: float = Field(gt=0)
+    unit_price: float = Field(gt=0)
+    unit_cost: float = Field(ge=0)
+    resource: str | None = None
+    hours_per_unit: float = 0.0
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Scenario(Strict):
+    name: str
+    description: str = ""
+    demand: list[Adjustment] = Field(default_factory=list)
+    capacity: list[Adjustment] = Field(default_factory=list)
+    price: list[Adjustment] = Field(default_factory=list)
+    launches: list[Launch] = Field(default_factory=list)
+
+
+class Decision(Strict):
+    id: str
+    title: str
+    owner: str
+    due: dt.date
+    status: Literal["open", "done", "dropped"] = "open"
+    decision: str = ""
+    period: str | None = Field(None, description="the period the decision was taken in")
+
+
+class ExecutiveParams(Strict):
+    approved_by: str | None = Field(None, description="who approved the plan; set to freeze the plan of record")
+    approved_on: dt.date | None = None
+    scenario: str | None = Field(None, description="the scenario approved; None = the recommended one")
+
+
+# ---------------------------------------------------------------- sales
+class CompensationPlan(Strict):
+    individual_weight: float = Field(0.75, ge=0, le=1)
+    team_weight: float = Field(0.25, ge=0, le=1)
+    threshold: float = Field(0.5, ge=0, description="attainment below this pays nothing")
+    accelerator: float = Field(1.5, ge=1, description="rate multiplier on attainment above 100%")
+    cap: float = Field(2.0, gt=0, description="attainment above this pays nothing more")
+    target_incentive: dict[str, float] = Field(
+        default_factory=lambda: {"default": 2000.0}, description="monthly on-target incentive by role or rep")
+
+
+class SalesParams(Strict):
+    compensation: CompensationPlan = Field(default_factory=CompensationPlan)
+    enps_min_responses: int = Field(5, ge=1)
+    outlier_z: float = Field(2.0, gt=0)
+
+
+# ---------------------------------------------------------------- follow-up
+class AlertParams(Strict):
+    tracking_signal_limit: float = Field(4.0, gt=0)
+    accuracy_drop_pct: float = Field(10.0, ge=0)
+    service_target: float = Field(0.95, gt=0, le=1)
+    overdue_decisions: bool = True
+
+
+class ReportParams(Strict):
+    formats: list[Literal["html", "pdf"]] = Field(default_factory=lambda: ["html", "pdf"])
+    renderer: Literal["auto", "builtin", "quarto"] = "auto"
+
+
+class Params(Strict):
+    """All parameters of one cycle. `period`, `out` and `run_dir` are set by `load`."""
+
+    company: str = "Demo Company"
+    currency: str = "USD"
+    period: str | None = None
+    out: str = "reports"
+    run_dir: str | None = None
+    params_files: list[str] = Field(default_factory=list)
+    reapprove: bool = False
+    data: DataParams = Field(default_factory=DataParams)
+    demo: DemoParams = Field(default_factory=DemoParams)
+    demand: DemandParams = Field(default_factory=DemandParams)
+    supply: SupplyParams = Field(default_factory=SupplyParams)
+    scenarios: list[Scenario] = Field(default_factory=list)
+    decisions: list[Decision] = Field(default_factory=list)
+    executive: ExecutiveParams = Field(default_factory=ExecutiveParams)
+    sales: SalesParams = Field(default_factory=SalesParams)
+    alerts: AlertParams = Field(default_factory=AlertParams)
+    report: ReportParams = Field(default_factory=ReportParams)
+
+    @field_validator("period")
+    @classmethod
+    def _period(cls, v: str | None) -> str | None:
+        return None if v is None else _check_period(v)
+
+    @property
+    def run_path(self) -> Path:
+        return Path(self.run_dir) if self.run_dir else Path(self.out) / str(self.period)
+
+    @property
+    def period_start(self):
+        import pandas as pd
+
+        return pd.Timestamp(f"{self.period}-01")
+
+
+def _check_period(v: Any) -> str:
+    v = str(v)
+    if not PERIOD_RE.match(v):
+        raise ValueError(f"'{v}' is not a month written YYYY-MM (e.g. 2026-11)")
+    return v
+
+
+# ---------------------------------------------------------------- loading
+def read_yaml(path: Path) -> dict:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ParameterError(f"{path}: cannot read the params file ({exc.strerror}); check the path") from exc
+    try:
+        content = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ParameterError(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)}); fix the syntax") from exc
+    if not isinstance(content, dict):
+        raise ParameterError(f"{path}: the file must hold a mapping of keys (key: value), not {type(content).__name__}")
+    return content
+
+
+def merge(base: dict, override: dict) -> dict:
+    """Deep-merge two mappings: nested mappings merge, everything else is replaced."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _model_at(loc: tuple) -> type[BaseModel] | None:
+    model: Any = Params
+    for part in loc[:-1]:
+        if isinstance(part, int) or model is None:
+            continue
+        field = model.model_fields.get(part) if hasattr(model, "model_fields") else None
+        if field is None:
+            return None
+        model = _inner_model(field.annotation)
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _inner_model(annotation: Any):
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def explain(error: ValidationError, source: str) -> str:
+    """Rewrite pydantic's errors into one readable line per problem."""
+    lines = []
+    for err in error.errors():
+        loc = tuple(p for p in err["loc"])
+        key = ".".join(str(p) for p in loc) or "(top level)"
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            model = _model_at(loc)
+            known = sorted(model.model_fields) if model else []
+            close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(known)}"
+            lines.append(f"{source}: unknown key '{key}'; {hint} Remove or rename it.")
+        elif kind == "missing":
+            lines.append(f"{source}: key '{key}' is required; add it.")
+        else:
+            value = err.get("input")
+            msg = err["msg"].removeprefix("Value error, ")
+            lines.append(f"{source}: key '{key}' = {value!r} is invalid: {msg}.")
+    return "\n".join(lines)
+
+
+def validate(values: dict, source: str = "parameters") -> Params:
+    """Validate a mapping of parameters; raises `ParameterError` with one line per problem."""
+    try:
+        return Params.model_validate(values)
+    except ValidationError as exc:
+        raise ParameterError(explain(exc, source)) from None
+
+
+def load(
+    period: str | None = None,
+    params: str | Path | None = None,
+    data: str | None = None,
+    out: str | Path | None = None,
+    run_dir: str | Path | None = None,
+    params_dir: str | Path | None = None,
+    **overrides: Any,
+) -> Params:
+    """Load and validate the parameters of one cycle.
+
+    `params` is a YAML file; without it `params/default.yaml` is read (when present) and then
+    `params/<period>.yaml` on top of it. Explicit arguments win over files.
+
+    Example:
+        >>> p = load(period="2026-11")
+        >>> p.demand.horizon
+        18
+    """
+    values: dict = {}
+    files: list[Path] = []
+    if params is not None:
+        files.append(Path(params))
+        period_dir = Path(params).parent
+    else:
+        period_dir = Path(params_dir) if params_dir else DEFAULT_PARAMS_DIR
+        if (period_dir / "default.yaml").exists():
+            files.append(period_dir / "default.yaml")
+    if period is not None:
+        try:
+            _check_period(period)
+        except ValueError as exc:
+            raise ParameterError(f"period: {exc}") from None
+        candidate = period_dir / f"{period}.yaml"
+        if candidate.exists() and candidate not in files:
+            files.append(candidate)
+    problems = []
+    for path in files:
+        content = read_yaml(path)
+        try:
+            Params.model_validate(merge(values, content))
+        except ValidationError as exc:
+            problems.append(explain(exc, str(path)))
+        values = merge(values, content)
+    if problems:
+        raise ParameterError("\n".join(problems))
+    explicit = {"period": period, "out": None if out is None else str(out),
+                "run_dir": None if run_dir is None else str(run_dir)}
+    values.update({k: v for k, v in explicit.items() if v is not None})
+    if data is not None:
+        values = merge(values, {"data": {"source": str(data)}})
+    values.update(overrides)
+    values["params_files"] = [str(f) for f in files]
+    return validate(values, " + ".join(str(f) for f in files) or "parameters")

@@ -1,0 +1,185 @@
+"""Display helpers for the report notebooks.
+
+Each helper returns an object Jupyter displays as escaped HTML (for the HTML report) and as Markdown
+with raw Typst where needed (for the PDF pack). Every string that comes from data is escaped.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+_STATUS_COLOURS = {"good": "#1b7f3b", "warn": "#b26a00", "bad": "#b3261e", "info": "#1f4e79"}
+
+
+def _fmt(value, fmt: str | None = None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if fmt:
+        return format(value, fmt)
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m") if value.day == 1 else value.strftime("%Y-%m-%d")
+    if isinstance(value, float):
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _md_escape(text: str) -> str:
+    """Escape text for a Markdown table cell (pandoc reads it; HTML never sees it)."""
+    text = str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    for ch in "*_`[]<>#$@":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def _typst_string(text: str) -> str:
+    return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@dataclass
+class Table:
+    frame: pd.DataFrame
+    caption: str | None = None
+    formats: dict[str, str] | None = None
+    max_rows: int = 30
+
+    def _cells(self) -> tuple[list[str], list[list[str]], int]:
+        frame = self.frame
+        hidden = max(len(frame) - self.max_rows, 0)
+        shown = frame.head(self.max_rows)
+        fmts = self.formats or {}
+        header = [str(c) for c in shown.columns]
+        rows = [[_fmt(v, fmts.get(str(c))) for c, v in zip(shown.columns, row)]
+                for row in shown.itertuples(index=False, name=None)]
+        return header, rows, hidden
+
+    def _repr_html_(self) -> str:
+        header, rows, hidden = self._cells()
+        numeric = [pd.api.types.is_numeric_dtype(self.frame[c]) for c in self.frame.columns]
+        out = ['<table class="so-table">']
+        if self.caption:
+            out.append(f"<caption>{html.escape(self.caption)}</caption>")
+        out.append("<thead><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr></thead><tbody>")
+        for row in rows:
+            out.append("<tr>" + "".join(
+                f'<td class="{"num" if n else "txt"}">{html.escape(v)}</td>' for v, n in zip(row, numeric)) + "</tr>")
+        out.append("</tbody></table>")
+        if hidden:
+            out.append(f'<p class="so-note">… and {hidden:,} more rows (full table in data/).</p>')
+        return "".join(out)
+
+    def _repr_markdown_(self) -> str:
+        header, rows, hidden = self._cells()
+        if not header:
+            return ""
+        numeric = [pd.api.types.is_numeric_dtype(self.frame[c]) for c in self.frame.columns]
+        lines = []
+        lines.append("| " + " | ".join(_md_escape(h) for h in header) + " |")
+        lines.append("|" + "|".join("---:" if n else ":---" for n in numeric) + "|")
+        lines += ["| " + " | ".join(_md_escape(v) for v in row) + " |" for row in rows]
+        if self.caption:
+            lines += ["", f": {_md_escape(self.caption)}"]
+        if hidden:
+            lines += ["", f"… and {hidden:,} more rows."]
+        return "\n".join(lines) + "\n"
+
+    def __repr__(self) -> str:
+        return self.frame.head(self.max_rows).to_string()
+
+
+def table(frame: pd.DataFrame, caption: str | None = None, formats: dict[str, str] | None = None,
+          max_rows: int = 30) -> Table:
+    """A table for a report: strings escaped, numbers formatted, long tables cut at `max_rows`.
+
+    Example:
+        >>> table(pd.DataFrame({"sku": ["A"], "units": [1200.0]}))._repr_markdown_().splitlines()[2]
+        '| A | 1,200 |'
+    """
+    return Table(frame, caption, formats, max_rows)
+
+
+@dataclass
+class Tile:
+    label: str
+    value: str
+    detail: str = ""
+    status: str = "info"
+
+
+@dataclass
+class Tiles:
+    tiles: Sequence[Tile]
+
+    def _repr_html_(self) -> str:
+        parts = ['<div class="so-tiles" style="display:flex;flex-wrap:wrap;gap:12px;margin:8px 0 16px">']
+        for t in self.tiles:
+            colour = _STATUS_COLOURS.get(t.status, _STATUS_COLOURS["info"])
+            parts.append(
+                f'<div class="so-tile" style="border-left:6px solid {colour};padding:8px 14px;'
+                f'background:#f6f7f9;min-width:150px">'
+                f'<div style="font-size:12px;color:#555">{html.escape(t.label)}</div>'
+                f'<div style="font-size:22px;font-weight:600;color:{colour}">{html.escape(t.value)}</div>'
+                f'<div style="font-size:12px;color:#555">{html.escape(t.detail)}</div></div>')
+        parts.append("</div>")
+        return "".join(parts)
+
+    def _repr_markdown_(self) -> str:
+        items = ", ".join(
+            f"({_typst_string(t.label)}, {_typst_string(t.value)}, {_typst_string(t.detail)}, "
+            f"rgb({_typst_string(_STATUS_COLOURS.get(t.status, _STATUS_COLOURS['info']))}))" for t in self.tiles)
+        return f"```{{=typst}}\n#kpi-tiles(({items},))\n```\n"
+
+    def __repr__(self) -> str:
+        return "  ".join(f"{t.label}: {t.value} ({t.detail})" for t in self.tiles)
+
+
+def tiles(items: Iterable[Tile | tuple]) -> Tiles:
+    """KPI tiles: each a `Tile(label, value, detail, status)` with status good, warn, bad or info."""
+    return Tiles([i if isinstance(i, Tile) else Tile(*i) for i in items])
+
+
+@dataclass
+class Callout:
+    text: str
+    kind: str = "info"
+
+    def _repr_html_(self) -> str:
+        colour = _STATUS_COLOURS.get(self.kind, _STATUS_COLOURS["info"])
+        return (f'<div class="so-callout" style="border-left:4px solid {colour};background:#f6f7f9;'
+                f'padding:8px 12px;margin:8px 0">{html.escape(self.text)}</div>')
+
+    def _repr_markdown_(self) -> str:
+        return f"> {_md_escape(self.text)}\n"
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def callout(text: str, kind: str = "info") -> Callout:
+    """A highlighted sentence (kind: good, warn, bad, info); the text is escaped."""
+    return Callout(text, kind)
+
+
+@dataclass
+class Bullets:
+    items: Sequence[str]
+
+    def _repr_html_(self) -> str:
+        return "<ul>" + "".join(f"<li>{html.escape(str(i))}</li>" for i in self.items) + "</ul>"
+
+    def _repr_markdown_(self) -> str:
+        return "\n".join(f"- {_md_escape(i)}" for i in self.items) + "\n"
+
+    def __repr__(self) -> str:
+        return "\n".join(f"- {i}" for i in self.items)
+
+
+def bullets(items: Iterable[str]) -> Bullets:
+    """A bullet list of sentences (escaped)."""
+    return Bullets(list(items))
