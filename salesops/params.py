@@ -19,6 +19,7 @@ from .exceptions import ParameterError
 
 PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 DEFAULT_PARAMS_DIR = Path("params")
+INTERNAL_KEYS = {"params_files", "run_dir", "reapprove"}  # set by load(), not by users
 
 
 class Strict(BaseModel):
@@ -89,13 +90,23 @@ class DemandParams(Strict):
 
 # ---------------------------------------------------------------- supply
 class SupplyParams(Strict):
-    service_level: float = Field(0.95, gt=0, lt=1)
+    service_level: float = Field(0.95, gt=0, lt=1, description="cycle service level the safety stock protects")
     holding_cost_rate: float = Field(0.02, ge=0, description="holding cost per month, fraction of unit cost")
     backlog_cost_rate: float = Field(0.25, ge=0, description="backlog cost per unit-month, fraction of unit price")
-    overtime_premium: float = Field(0.5, ge=0, description="overtime costs (1 + premium) x regular hourly cost")
+    overtime_premium: float = Field(
+        0.5, ge=0, description="an overtime hour costs (1 + premium) x the regular hourly cost; the regular part "
+        "is already in unit_cost, so overtime adds premium x cost_per_hour per hour")
     cost_per_hour: float = Field(40.0, ge=0, description="regular hourly cost where capacity has none")
-    default_lead_time_months: float = Field(1.0, gt=0)
-    strategy: Literal["chase", "level", "optimal"] = "optimal"
+    default_lead_time_months: float = Field(1.0, gt=0, description="lead time where products have none")
+    safety_stock_shortfall_rate: float = Field(
+        0.05, ge=0, description="cost per unit-month of stock below safety stock, fraction of unit price")
+    fallback_error_cv: float = Field(
+        0.3, ge=0, description="sigma of forecast error as a fraction of mean monthly demand, when neither "
+        "error_stats nor an 80% interval gives one")
+    excess_cover_months: float = Field(
+        3.0, ge=0, description="stock above safety stock + this many months of coming demand is excess")
+    strategy: Literal["chase", "level", "optimal"] = Field(
+        "optimal", description="the strategy whose plan drives the SKU inventory projection")
 
 
 # ---------------------------------------------------------------- pre-S&OP and executive
@@ -145,31 +156,79 @@ class ExecutiveParams(Strict):
     approved_by: str | None = Field(None, description="who approved the plan; set to freeze the plan of record")
     approved_on: dt.date | None = None
     scenario: str | None = Field(None, description="the scenario approved; None = the recommended one")
+    bias_limit: float = Field(0.1, gt=0, description="flag families whose backtest bias exceeds this fraction")
+    budget_tolerance: float = Field(
+        0.02, ge=0, description="a family's plan below budget by more than this fraction is an exception")
+    top_decisions: int = Field(6, ge=1, description="decisions proposed from the top exceptions by value at risk")
+    decision_due_days: int = Field(14, ge=1, description="decisions are due this many days after the period starts")
+    owners: dict[str, str] = Field(
+        default_factory=dict, description="owner per exception kind (overload, shortage, excess, budget_gap, "
+        "bias), overriding the built-in roles")
 
 
 # ---------------------------------------------------------------- sales
 class CompensationPlan(Strict):
+    """A variable-pay plan: a blend of individual and team attainment, each paid on the same curve.
+
+    Rate curve of attainment `a` (after capping at `cap`): 0 below `threshold`, `a` up to 100%,
+    `1 + (a - 1) * accelerator` above 100%. Payout = target x (individual_weight x rate(individual)
+    + team_weight x rate(team)).
+    """
+
     individual_weight: float = Field(0.75, ge=0, le=1)
-    team_weight: float = Field(0.25, ge=0, le=1)
+    team_weight: float = Field(0.25, ge=0, le=1, validate_default=True)
     threshold: float = Field(0.5, ge=0, description="attainment below this pays nothing")
     accelerator: float = Field(1.5, ge=1, description="rate multiplier on attainment above 100%")
-    cap: float = Field(2.0, gt=0, description="attainment above this pays nothing more")
+    cap: float = Field(2.0, gt=0, validate_default=True, description="attainment above this pays nothing more")
     target_incentive: dict[str, float] = Field(
-        default_factory=lambda: {"default": 2000.0}, description="monthly on-target incentive by role or rep")
+        default_factory=lambda: {"default": 2000.0},
+        description="monthly on-target incentive by rep name, role (reps.role) or team; 'default' for the rest")
+
+    @field_validator("target_incentive")
+    @classmethod
+    def _incentives(cls, v: dict[str, float]) -> dict[str, float]:
+        for who, amount in v.items():
+            if amount < 0:
+                raise ValueError(f"the target incentive of '{who}' is {amount}; use an amount of 0 or more")
+        return v
+
+    @field_validator("team_weight")
+    @classmethod
+    def _weights(cls, v: float, info) -> float:
+        individual = info.data.get("individual_weight")
+        if individual is not None and abs(individual + v - 1) > 1e-9:
+            raise ValueError(f"individual_weight {individual:g} + team_weight {v:g} = {individual + v:g}; "
+                             "they must add up to 1 (e.g. 0.75 and 0.25)")
+        return v
+
+    @field_validator("cap")
+    @classmethod
+    def _cap(cls, v: float, info) -> float:
+        threshold = info.data.get("threshold")
+        if threshold is not None and threshold >= v:
+            raise ValueError(f"cap {v:g} is not above threshold {threshold:g}; lower the threshold or raise the cap")
+        return v
 
 
 class SalesParams(Strict):
     compensation: CompensationPlan = Field(default_factory=CompensationPlan)
-    enps_min_responses: int = Field(5, ge=1)
-    outlier_z: float = Field(2.0, gt=0)
+    enps_min_responses: int = Field(5, ge=1, description="teams with fewer answers in a month are suppressed")
+    enps_question: str | None = Field(None, description="count only answers to this survey question; None = all")
+    outlier_z: float = Field(2.0, gt=0, description="robust z-score (median/MAD) beyond which a rep is flagged")
+    lookback_months: int = Field(12, ge=1, description="months of closed deals used for win rates and rep comparison")
+    at_risk_attainment: float = Field(0.85, ge=0, le=1, description="forecast attainment from this up to 100% is 'at risk'")
 
 
 # ---------------------------------------------------------------- follow-up
 class AlertParams(Strict):
-    tracking_signal_limit: float = Field(4.0, gt=0)
-    accuracy_drop_pct: float = Field(10.0, ge=0)
-    service_target: float = Field(0.95, gt=0, le=1)
-    overdue_decisions: bool = True
+    tracking_signal_limit: float = Field(4.0, gt=0, description="alert when a family's |tracking signal| exceeds this")
+    accuracy_drop_pct: float = Field(
+        10.0, ge=0, description="alert when the latest lag-1 accuracy (1 - WAPE) is more than this many points "
+        "below the mean of the previous `baseline_cycles` months")
+    service_target: float = Field(0.95, gt=0, le=1, description="alert when the latest estimated fill rate is below")
+    overdue_decisions: bool = Field(True, description="alert on open decisions due before the period")
+    baseline_cycles: int = Field(3, ge=1, description="earlier months the latest accuracy is compared with")
+    tracking_window: int = Field(12, ge=1, description="months in the tracking signal and the accuracy trend")
 
 
 class ReportParams(Strict):
@@ -280,9 +339,9 @@ def explain(error: ValidationError, source: str) -> str:
         kind = err["type"]
         if kind == "extra_forbidden":
             model = _model_at(loc)
-            known = sorted(model.model_fields) if model else []
+            known = sorted(set(model.model_fields) - INTERNAL_KEYS) if model else []
             close = difflib.get_close_matches(str(loc[-1]), known, n=1)
-            hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(known)}"
+            hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(known)}."
             lines.append(f"{source}: unknown key '{key}'; {hint} Remove or rename it.")
         elif kind == "missing":
             lines.append(f"{source}: key '{key}' is required; add it.")
@@ -299,6 +358,19 @@ def validate(values: dict, source: str = "parameters") -> Params:
         return Params.model_validate(values)
     except ValidationError as exc:
         raise ParameterError(explain(exc, source)) from None
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The project folder: the nearest of the current folder and its parents holding `params/`.
+
+    Notebooks opened in JupyterLab run inside `notebooks/`; this finds the project's `params/` and
+    `reports/` from there. Falls back to the current folder.
+    """
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / DEFAULT_PARAMS_DIR / "default.yaml").is_file():
+            return folder
+    return here
 
 
 def load(
@@ -326,7 +398,7 @@ def load(
         files.append(Path(params))
         period_dir = Path(params).parent
     else:
-        period_dir = Path(params_dir) if params_dir else DEFAULT_PARAMS_DIR
+        period_dir = Path(params_dir) if params_dir else project_root() / DEFAULT_PARAMS_DIR
         if (period_dir / "default.yaml").exists():
             files.append(period_dir / "default.yaml")
     if period is not None:
@@ -350,6 +422,8 @@ def load(
     explicit = {"period": period, "out": None if out is None else str(out),
                 "run_dir": None if run_dir is None else str(run_dir)}
     values.update({k: v for k, v in explicit.items() if v is not None})
+    if not Path(values.get("out", "reports")).is_absolute():
+        values["out"] = str(project_root() / values.get("out", "reports"))
     if data is not None:
         values = merge(values, {"data": {"source": str(data)}})
     values.update(overrides)

@@ -1,0 +1,32 @@
+# salesops: `make demo` runs the demo cycle and renders its reports; `make test` runs the whole test suite.
+# Both create the environment first (.venv, with uv when available, else pip).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PERIOD ?= 2026-11
+
+.PHONY: setup demo test test-fast system-deps benchmarks docs clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	bash scripts/setup.sh $(VENV)
+	@touch $@
+
+demo: setup
+	$(VENV)/bin/salesops run $(PERIOD)
+	@echo "Open reports/$(PERIOD)/index.html (the executive pack: reports/$(PERIOD)/executive_review.pdf)"
+
+system-deps:
+	bash scripts/system-deps.sh
+
+test: setup system-deps
+	VENV=$(VENV) bash scripts/with-postgres.sh bash scripts/test.sh
+
+test-fast: setup
+	$(VENV)/bin/pytest -n 2 -m "not slow and not browser and not postgres"
+
+benchmarks: setup
+	$(PY) benchmarks/cycle.py
+
+clean:
+	rm -rf reports/*/ reports/index.html reports/.build reports/.failed reports/.cache

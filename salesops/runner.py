@@ -1,0 +1,351 @@
+"""Run the S&OP cycle of one period: validate, execute the step notebooks, render, publish atomically.
+
+A run builds in `OUT/.build/PERIOD-<id>/` and replaces `OUT/PERIOD/` only when every step succeeded,
+so a failed run leaves the previous reports intact; the failed build, with its executed notebooks,
+is kept in `OUT/.failed/`. One run per period at a time (a lock in `OUT/.locks/`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import html
+import json
+import logging
+import os
+import shutil
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+from filelock import FileLock, Timeout
+
+from . import params as params_mod
+from . import steps as steps_mod
+from .exceptions import AlertError, DataError, LockError, ParameterError, StepError
+from .render import ReportInfo, to_html, to_pdf
+
+log = logging.getLogger("salesops")
+NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+PDF_STEP = "executive_review"
+PDF_NAME = "executive_review.pdf"
+VERSIONED = ("salesops", "pandas", "numpy", "statsmodels", "scipy", "papermill", "altair", "vl-convert-python",
+             "duckdb", "pydantic", "nbconvert", "pypandoc-binary", "typst")
+
+
+@dataclass
+class RunResult:
+    period: str
+    status: str
+    run_dir: Path
+    durations: dict[str, dict[str, float]] = field(default_factory=dict)
+    alerts: list[dict] = field(default_factory=list)
+    failed_dir: Path | None = None
+
+
+def notebook_dir() -> Path:
+    """Where the step notebooks live: `./notebooks` when run from a project folder, else the package's."""
+    local = Path("notebooks")
+    return local.resolve() if (local / steps_mod.STEPS[0].notebook).exists() else NOTEBOOK_DIR
+
+
+class Progress:
+    """A live progress line on a terminal (rich); plain timestamped log lines otherwise."""
+
+    def __init__(self, total: int, enabled: bool | None = None, stream=None):
+        self.stream = stream or sys.stderr
+        self.live = self.stream.isatty() if enabled is None else enabled
+        self.total, self.done, self.start = total, 0, time.perf_counter()
+        self._progress = None
+        if self.live:
+            from rich.console import Console
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress as RichProgress, SpinnerColumn,
+                                       TextColumn, TimeElapsedColumn)
+
+            self._progress = RichProgress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                                          MofNCompleteColumn(), TimeElapsedColumn(),
+                                          console=Console(file=self.stream), transient=False)
+            self._progress.start()
+            self._task = self._progress.add_task("starting", total=total)
+
+    def step(self, text: str):
+        if self._progress is not None:
+            self._progress.update(self._task, description=text)
+        else:
+            elapsed = time.perf_counter() - self.start
+            print(f"{dt.datetime.now():%H:%M:%S} [{elapsed:6.1f}s] {text}", file=self.stream, flush=True)
+
+    def advance(self, text: str):
+        self.done += 1
+        if self._progress is not None:
+            self._progress.update(self._task, advance=1, description=text)
+        else:
+            self.step(text)
+
+    def close(self):
+        if self._progress is not None:
+            self._progress.stop()
+
+
+@contextmanager
+def period_lock(out: Path, period: str):
+    """Hold the lock of one period; a second run of the same period refuses at once."""
+    locks = out / ".locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(locks / f"{period}.lock"))
+    holder = locks / f"{period}.owner"
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        who = holder.read_text(encoding="utf-8").strip() if holder.exists() else "another process"
+        raise LockError(f"period {period} is already being run ({who}); wait for that run to finish. "
+                        f"Nothing was changed.") from None
+    try:
+        holder.write_text(f"pid {os.getpid()} since {dt.datetime.now():%Y-%m-%d %H:%M:%S}", encoding="utf-8")
+        yield
+    finally:
+        holder.unlink(missing_ok=True)
+        lock.release()
+
+
+def _hash_files(paths) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _versions() -> dict[str, str]:
+    found = {}
+    for name in VERSIONED:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    found["python"] = sys.version.split()[0]
+    return found
+
+
+def _read_optional(path: Path) -> pd.DataFrame | None:
+    return pd.read_parquet(path) if path.exists() else None
+
+
+def _records(frame: pd.DataFrame | None) -> list[dict]:
+    if frame is None or frame.empty:
+        return []
+    return json.loads(frame.to_json(orient="records", date_format="iso"))
+
+
+def _kernel_manager_class():
+    """Kernels talk over local IPC sockets: nothing listens on TCP, and ipykernel does not warn."""
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    class IPCKernelManager(AsyncKernelManager):
+        @default("transport")
+        def _default_transport(self):
+            return "ipc"
+
+    return IPCKernelManager
+
+
+def execute_step(step: steps_mod.Step, nb_dir: Path, run_dir: Path, parameters: dict) -> None:
+    """Execute one step's notebook with papermill into `run_dir/notebooks/`; raise StepError on failure."""
+    import papermill as pm
+
+    source = nb_dir / step.notebook
+    target = run_dir / "notebooks" / step.notebook
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        pm.execute_notebook(str(source), str(target), parameters=parameters, kernel_name="python3",
+                            progress_bar=False, log_output=False, cwd=os.getcwd(),
+                            kernel_manager_class=_kernel_manager_class())
+    except pm.PapermillExecutionError as exc:
+        raise StepError(step.name, str(target), exc.exec_count, f"{exc.ename}: {exc.evalue}") from None
+    except Exception as exc:  # kernel died, notebook missing: still name the step
+        raise StepError(step.name, str(target), None, f"{type(exc).__name__}: {exc}") from None
+
+
+def _write_period_index(run_dir: Path, p, run: dict):
+    items = []
+    for step in steps_mod.STEPS:
+        report = run_dir / step.report
+        if report.exists():
+            took = run["steps"].get(step.name, {}).get("execute_s")
+            note = f" · {took:.1f} s" if took is not None else ""
+            items.append(f'<li><a href="{html.escape(step.report)}">{html.escape(step.title)}</a>'
+                         f'<span class="meta">{note}</span></li>')
+    if (run_dir / PDF_NAME).exists():
+        items.append(f'<li><a href="{PDF_NAME}">Executive pack (PDF)</a></li>')
+    alerts = "".join(f"<li>{html.escape(str(a.get('message', a)))}</li>" for a in run.get("alerts", []))
+    alert_block = f"<h2>Alerts</h2><ul class='alerts'>{alerts}</ul>" if alerts else ""
+    page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>{html.escape(p.company)} · S&amp;OP {html.escape(str(p.period))}</title>
+<style>body{{font-family:Helvetica,Arial,sans-serif;max-width:760px;margin:32px auto;color:#222}}
+h1{{color:#1f4e79}} li{{margin:6px 0}} .meta{{color:#777;font-size:12px;margin-left:6px}}
+.alerts li{{color:#b3261e}}</style></head><body>
+<h1>{html.escape(p.company)} · S&amp;OP cycle {html.escape(str(p.period))}</h1>
+<p>Status: <b>{html.escape(run['status'])}</b> · run {html.escape(run['finished'])} ·
+<a href="../index.html">all periods</a></p>
+{alert_block}<h2>Reports</h2><ul>{''.join(items)}</ul>
+<p class="meta">Run details: <a href="run.json">run.json</a> · executed notebooks in notebooks/ ·
+step outputs in data/</p></body></html>"""
+    (run_dir / "index.html").write_text(page, encoding="utf-8")
+
+
+def write_global_index(out: Path, company: str = "salesops"):
+    """`OUT/index.html`: every period that has a completed run, newest first."""
+    rows = []
+    for run_json in sorted(out.glob("*/run.json"), reverse=True):
+        try:
+            run = json.loads(run_json.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        period = run_json.parent.name
+        rows.append(f'<tr><td><a href="{html.escape(period)}/index.html">{html.escape(period)}</a></td>'
+                    f'<td>{html.escape(str(run.get("status")))}</td><td>{html.escape(str(run.get("finished")))}</td>'
+                    f'<td>{len(run.get("alerts", []))}</td></tr>')
+    page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>S&amp;OP reports</title>
+<style>body{{font-family:Helvetica,Arial,sans-serif;max-width:760px;margin:32px auto}} h1{{color:#1f4e79}}
+td,th{{padding:4px 12px;text-align:left}}</style></head><body>
+<h1>{html.escape(company)} · S&amp;OP reports</h1>
+<table><tr><th>Period</th><th>Status</th><th>Finished</th><th>Alerts</th></tr>{''.join(rows)}</table>
+</body></html>"""
+    (out / "index.html").write_text(page, encoding="utf-8")
+
+
+def run(period: str, params: str | Path | None = None, data: str | None = None, out: str | Path = "reports",
+        first: str | None = None, last: str | None = None, formats: list[str] | None = None,
+        reapprove: bool = False, fail_on_alert: bool = False, progress: Progress | None = None) -> RunResult:
+    """Run the cycle of `period` and publish its reports under `OUT/PERIOD/`.
+
+    Raises `ParameterError`/`DataError`/`LockError` (exit 2) before anything is written,
+    `StepError` (exit 1) when a notebook fails, `AlertError` (exit 3) after publishing when
+    `fail_on_alert` and an alert fired.
+
+    Example:
+        >>> result = run("2026-11", out="reports")  # doctest: +SKIP
+        >>> result.status
+        'success'
+    """
+    out = Path(out).resolve()
+    p = params_mod.load(period=period, params=params, data=data, out=out, reapprove=reapprove)
+    formats = formats or list(p.report.formats)
+    selected = steps_mod.select(first, last)
+    final_dir = out / period
+
+    from . import data as data_mod
+
+    findings = data_mod.check(p)
+    errors = [f for f in findings if f.severity == "error"]
+    if errors:
+        raise DataError(f"{len(errors)} problem(s) in the input data; nothing was run or written:\n"
+                        + "\n".join(str(f) for f in errors), errors)
+    if selected[0].name != steps_mod.STEPS[0].name:
+        needed = steps_mod.STEP_NAMES[:steps_mod.STEP_NAMES.index(selected[0].name)]
+        missing = [s for s in needed if not (final_dir / "data" / s).is_dir()]
+        if missing:
+            raise ParameterError(f"--from {selected[0].name} needs the outputs of {', '.join(missing)} in "
+                                 f"{final_dir / 'data'}; run the whole cycle first (salesops run {period})")
+
+    progress = progress or Progress(total=len(selected))
+    with period_lock(out, period):
+        build_root = out / ".build"
+        run_dir = build_root / f"{period}-{uuid.uuid4().hex[:8]}"
+        if final_dir.exists():
+            shutil.copytree(final_dir, run_dir, ignore=shutil.ignore_patterns("run.json"))
+        run_dir.mkdir(parents=True, exist_ok=True)
+        previous = json.loads((final_dir / "run.json").read_text()) if (final_dir / "run.json").exists() else {}
+        started = dt.datetime.now()
+        record = {"period": period, "status": "running", "started": started.isoformat(timespec="seconds"),
+                  "steps": dict(previous.get("steps", {})), "params_files": p.params_files,
+                  "params_hash": hashlib.sha256(p.model_dump_json(exclude={"out", "run_dir", "params_files"})
+                                                .encode()).hexdigest(),
+                  "data_source": "demo company (embedded DuckDB)" if p.data.source is None
+                  else _redact(p.data.source),
+                  "warnings": len(findings) - len(errors), "versions": _versions()}
+        parameters = {"period": period, "params": None if params is None else str(Path(params).resolve()),
+                      "data": data, "out": str(out), "run_dir": str(run_dir)}
+        nb_dir = notebook_dir()
+        info = {s.name: ReportInfo(p.company, s.title, period) for s in steps_mod.STEPS}
+        result = RunResult(period, "running", final_dir)
+        try:
+            for step in selected:
+                progress.step(f"{step.name}: running")
+                t0 = time.perf_counter()
+                step_parameters = dict(parameters, reapprove=True) if reapprove and step.name == PDF_STEP \
+                    else parameters
+                execute_step(step, nb_dir, run_dir, step_parameters)
+                t1 = time.perf_counter()
+                executed = run_dir / "notebooks" / step.notebook
+                if "html" in formats:
+                    to_html(executed, run_dir / step.report, info[step.name], p.report.renderer)
+                if step.name == PDF_STEP and "pdf" in formats:
+                    to_pdf(executed, run_dir / PDF_NAME, info[step.name], p.report.renderer)
+                t2 = time.perf_counter()
+                record["steps"][step.name] = {"execute_s": round(t1 - t0, 2), "render_s": round(t2 - t1, 2),
+                                              "ran": dt.datetime.now().isoformat(timespec="seconds")}
+                progress.advance(f"{step.name}: done in {t2 - t0:.1f} s")
+        except BaseException as exc:
+            failed = out / ".failed" / f"{period}-{started:%Y%m%d-%H%M%S}"
+            failed.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(run_dir), failed)
+            if isinstance(exc, StepError):
+                exc.args = (f"{exc.args[0]}\nThe executed notebook is kept in {failed / 'notebooks'}; "
+                            f"{final_dir} was left as it was.",)
+                exc.notebook = str(failed / "notebooks" / Path(exc.notebook).name)
+            progress.close()
+            raise
+        progress.close()
+
+        record["input_hash"] = _hash_files((run_dir / "data" / "data_collection").glob("*.parquet"))
+        alerts = _records(_read_optional(run_dir / "data" / "follow_up" / "alerts.parquet"))
+        plan_status = _records(_read_optional(run_dir / "data" / "executive_review" / "plan_status.parquet"))
+        record.update(status="success", finished=dt.datetime.now().isoformat(timespec="seconds"),
+                      duration_s=round((dt.datetime.now() - started).total_seconds(), 2),
+                      alerts=alerts, plan=plan_status[0] if plan_status else None)
+        (run_dir / "run.json").write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
+        _write_period_index(run_dir, p, record)
+        _publish(run_dir, final_dir, out)
+        write_global_index(out, p.company)
+        result.status, result.durations, result.alerts = "success", record["steps"], alerts
+    if fail_on_alert and alerts:
+        raise AlertError(f"{len(alerts)} alert(s) fired in {period}: "
+                         + "; ".join(str(a.get("message")) for a in alerts[:5]))
+    return result
+
+
+def _publish(run_dir: Path, final_dir: Path, out: Path):
+    """Move the finished build into place; the old output is removed only once the new one is there."""
+    trash = out / ".trash" / f"{final_dir.name}-{uuid.uuid4().hex[:8]}"
+    if final_dir.exists():
+        trash.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(final_dir, trash)
+    os.replace(run_dir, final_dir)
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def _redact(source: str) -> str:
+    """A source for the record, with any password in a URL removed."""
+    if "://" in source and "@" in source:
+        from sqlalchemy.engine import make_url
+
+        try:
+            return make_url(source).render_as_string(hide_password=True)
+        except Exception:
+            return source.split("://")[0] + "://***"
+    return source
+
+
+def backfill(first: str, last: str, **kwargs) -> list[RunResult]:
+    """Run consecutive periods from `first` to `last`; each plan of record is frozen before the next runs."""
+    months = pd.period_range(first, last, freq="M")
+    if len(months) == 0:
+        raise ParameterError(f"backfill: {first} comes after {last}; give FROM before TO (YYYY-MM)")
+    return [run(str(m), **kwargs) for m in months]

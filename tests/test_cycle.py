@@ -1,0 +1,264 @@
+"""The whole cycle end to end, through the real `salesops` command, on a small demo company.
+
+One run (module fixture) feeds the checks of its outputs, the PDF (poppler), the HTML reports in
+real headless Chromium, and the failure, resume, lock and bad-input behaviour.
+The data source is a real PostgreSQL server when SALESOPS_TEST_PG_URL is set (scripts/with-postgres.sh
+sets it), else a folder of CSV files; product and rep names carry HTML/script injections.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SALESOPS = str(Path(sys.executable).parent / "salesops")
+PERIOD = "2026-11"
+SCRIPT_NAME = "<script>alert(1)</script>"
+IMG_NAME = "<img src=x onerror=alert(2)>"
+REPORTS = ["01_data_collection.html", "02_demand_planning.html", "03_supply_planning.html", "04_pre_sop.html",
+           "05_executive_review.html", "06_follow_up.html", "07_sales_performance.html"]
+
+pytestmark = pytest.mark.slow
+
+
+def salesops(*args, cwd=ROOT, env=None, check=False):
+    done = subprocess.run([SALESOPS, *map(str, args)], cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=900)
+    if check and done.returncode != 0:
+        raise AssertionError(f"salesops {' '.join(map(str, args))} exited {done.returncode}:\n{done.stderr[-3000:]}")
+    return done
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def make_demo(folder: Path) -> Path:
+    salesops("demo", folder, "--seed", 3, "--skus", 24, "--months", 36, "--reps", 8, check=True)
+    products = pd.read_csv(folder / "products.csv")
+    products.loc[0, "family"] = SCRIPT_NAME
+    products.to_csv(folder / "products.csv", index=False)
+    rep = pd.read_csv(folder / "reps.csv")["rep"].iloc[0]
+    for table in ("reps", "opportunities", "quotas"):
+        frame = pd.read_csv(folder / f"{table}.csv")
+        frame["rep"] = frame["rep"].replace(rep, IMG_NAME)
+        frame.to_csv(folder / f"{table}.csv", index=False)
+    return folder
+
+
+def load_into_postgres(folder: Path, url: str, password: str) -> str:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(sa.engine.make_url(url).set(password=password))
+    with engine.begin() as conn:
+        for csv in folder.glob("*.csv"):
+            pd.read_csv(csv).to_sql(csv.stem, conn, if_exists="replace", index=False)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="module")
+def cycle(tmp_path_factory):
+    base = tmp_path_factory.mktemp("cycle")
+    data = make_demo(base / "data")
+    env = {}
+    url, password = os.environ.get("SALESOPS_TEST_PG_URL"), os.environ.get("SALESOPS_DB_PASSWORD")
+    if url and password:
+        source = load_into_postgres(data, url, password)
+        env["SALESOPS_DB_PASSWORD"] = password
+    elif os.environ.get("CI"):
+        pytest.fail("CI must run the cycle against PostgreSQL: run the tests through scripts/with-postgres.sh")
+    else:
+        source = data
+    out = base / "reports"
+    done = salesops("run", PERIOD, "--data", source, "--out", out, env=env)
+    assert done.returncode == 0, done.stderr[-4000:]
+    return {"out": out, "run": out / PERIOD, "source": source, "data": data, "env": env, "log": done.stderr,
+            "password": password if url else None}
+
+
+def test_every_report_is_written_and_not_trivial(cycle):
+    run = cycle["run"]
+    for name in REPORTS:
+        text = (run / name).read_text(encoding="utf-8")
+        assert len(text) > 20_000, f"{name} is suspiciously small ({len(text)} bytes)"
+        assert "Traceback" not in text, f"{name} shows a traceback"
+    assert (run / "executive_review.pdf").stat().st_size > 10_000
+    for step in ("data_collection", "sales_performance", "demand_planning", "supply_planning"):
+        assert list((run / "data" / step).glob("*.parquet")), f"{step} wrote no outputs"
+    assert len(list((run / "notebooks").glob("*.ipynb"))) == 7
+    assert not list((cycle["out"] / ".build").glob("*")), "the build folder was not moved into place"
+
+
+def test_run_json_records_the_run(cycle):
+    record = json.loads((cycle["run"] / "run.json").read_text())
+    assert record["period"] == PERIOD and record["status"] == "success"
+    assert set(record["steps"]) == {"data_collection", "sales_performance", "demand_planning", "supply_planning",
+                                    "pre_sop", "executive_review", "follow_up"}
+    assert all(s["execute_s"] > 0 and s["render_s"] >= 0 for s in record["steps"].values())
+    assert re.fullmatch(r"[0-9a-f]{64}", record["params_hash"]) and re.fullmatch(r"[0-9a-f]{64}", record["input_hash"])
+    assert {"pandas", "statsmodels", "salesops", "python"} <= set(record["versions"])
+    assert isinstance(record["alerts"], list)
+
+
+def test_indexes_link_every_report(cycle):
+    page = (cycle["run"] / "index.html").read_text()
+    for name in REPORTS + ["executive_review.pdf"]:
+        assert f'href="{name}"' in page
+    assert f'href="{PERIOD}/index.html"' in (cycle["out"] / "index.html").read_text()
+
+
+def test_executive_pdf_has_its_sections_and_at_most_four_pages(cycle):
+    pdf = cycle["run"] / "executive_review.pdf"
+    info = subprocess.run(["pdfinfo", pdf], capture_output=True, text=True, check=True).stdout
+    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    assert 1 <= pages <= 4
+    text = subprocess.run(["pdftotext", "-layout", pdf, "-"], capture_output=True, text=True, check=True).stdout
+    for expected in ("Executive S&OP review", f"S&OP period {PERIOD}", "Demo Company", f"page 1 of {pages}"):
+        assert expected in text, f"'{expected}' missing from the PDF"
+
+
+def test_strings_from_data_are_escaped(cycle):
+    shown = 0
+    for name in REPORTS + ["index.html"]:
+        text = (cycle["run"] / name).read_text(encoding="utf-8")
+        assert SCRIPT_NAME not in text and IMG_NAME not in text, f"unescaped data in {name}"
+        shown += text.count("&lt;script&gt;alert(1)&lt;/script&gt;") + text.count("&lt;img src=x onerror=alert(2)&gt;")
+    assert shown > 0, "the injected names should show as text somewhere"
+
+
+def test_database_password_appears_in_no_output(cycle):
+    if not cycle["password"]:
+        pytest.skip("no PostgreSQL server: run through scripts/with-postgres.sh")
+    secret = cycle["password"].encode()
+    leaks = [str(p) for p in cycle["out"].rglob("*") if p.is_file() and secret in p.read_bytes()]
+    assert not leaks and secret.decode() not in cycle["log"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright = pytest.importorskip("playwright.sync_api")
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        pytest.skip("Chromium is not installed (scripts/system-deps.sh installs it)")
+    with playwright.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--disable-quic"])
+        yield browser
+        browser.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", REPORTS + ["index.html"])
+def test_report_in_a_real_browser(cycle, browser, name):
+    page = browser.new_page()
+    problems, dialogs = [], []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.on("request", lambda r: problems.append(f"network request {r.url}")
+            if not r.url.startswith(("file:", "data:", "about:")) else None)
+    page.goto((cycle["run"] / name).as_uri())
+    page.wait_for_load_state("load")
+    charts = page.eval_on_selector_all(
+        "img[src^='data:image/svg+xml'], svg.marks, canvas",
+        "els => els.map(e => e.tagName === 'IMG' ? {drawn: e.complete && e.naturalWidth > 0, src: e.src} "
+        ": {drawn: e.getBoundingClientRect().width > 0, src: ''})")
+    text = page.inner_text("body")
+    page.close()
+    assert not problems, f"{name}: {problems}"
+    assert not dialogs, f"{name}: data ran as script: {dialogs}"
+    for chart in charts:
+        assert chart["drawn"], f"{name}: a chart is not drawn"
+        if chart["src"]:
+            svg = base64.b64decode(chart["src"].split(",", 1)[1]).decode()
+            assert re.search(r'class="mark-[a-z]+', svg), f"{name}: a chart has no marks"
+    if name in REPORTS[1:5]:
+        assert charts, f"{name} should show at least one chart"
+    if name == "07_sales_performance.html":
+        assert IMG_NAME in text, "the rep's name should show as text"
+
+
+def test_resume_from_a_step_reuses_earlier_outputs(cycle, tmp_path):
+    out = tmp_path / "reports"
+    shutil.copytree(cycle["out"], out)
+    before = tree_digest(out / PERIOD / "data" / "data_collection")
+    record = json.loads((out / PERIOD / "run.json").read_text())
+    done = salesops("run", PERIOD, "--data", cycle["source"], "--out", out, "--from", "pre_sop", env=cycle["env"])
+    assert done.returncode == 0, done.stderr[-3000:]
+    after = json.loads((out / PERIOD / "run.json").read_text())
+    assert tree_digest(out / PERIOD / "data" / "data_collection") == before
+    assert after["steps"]["demand_planning"] == record["steps"]["demand_planning"]
+    assert after["steps"]["pre_sop"]["ran"] >= record["steps"]["pre_sop"]["ran"]
+    assert after["steps"]["pre_sop"] != record["steps"]["pre_sop"]
+    for name in REPORTS:
+        assert (out / PERIOD / name).exists()
+
+
+def test_resume_without_earlier_outputs_says_what_to_run(tmp_path, cycle):
+    done = salesops("run", PERIOD, "--data", cycle["data"], "--out", tmp_path / "empty", "--from", "supply_planning")
+    assert done.returncode == 2
+    assert "--from supply_planning needs the outputs of data_collection" in done.stderr
+    assert f"salesops run {PERIOD}" in done.stderr
+
+
+def test_failing_cell_names_step_and_cell_and_keeps_previous_reports(cycle, tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(ROOT / "params", project / "params")
+    shutil.copytree(ROOT / "notebooks", project / "notebooks")
+    nb_path = project / "notebooks" / "03_supply_planning.ipynb"
+    nb = nbformat.read(nb_path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell('raise RuntimeError("capacity table exploded")'))
+    nbformat.write(nb, nb_path)
+    out = tmp_path / "reports"
+    shutil.copytree(cycle["out"], out)
+    before = tree_digest(out / PERIOD)
+    done = salesops("run", PERIOD, "--data", cycle["source"], "--out", out, "--from", "supply_planning",
+                    cwd=project, env=cycle["env"])
+    assert done.returncode == 1
+    assert "step supply_planning failed" in done.stderr
+    assert re.search(r"cell \d+: RuntimeError: capacity table exploded", done.stderr), done.stderr
+    assert tree_digest(out / PERIOD) == before, "a failed run must leave the previous reports intact"
+    kept = list((out / ".failed").glob(f"{PERIOD}-*/notebooks/03_supply_planning.ipynb"))
+    assert kept, "the failed executed notebook should be kept for inspection"
+    assert "capacity table exploded" in kept[0].read_text()
+
+
+def test_second_run_of_the_same_period_is_refused(cycle, tmp_path):
+    from salesops.runner import period_lock
+
+    out = tmp_path / "reports"
+    with period_lock(out, PERIOD):
+        done = salesops("run", PERIOD, "--data", cycle["data"], "--out", out)
+    assert done.returncode == 2
+    assert f"period {PERIOD} is already being run (pid {os.getpid()}" in done.stderr
+    assert not (out / PERIOD).exists()
+
+
+def test_bad_input_exits_2_and_loses_nothing(cycle, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(cycle["data"], data)
+    sales = pd.read_csv(data / "sales.csv")
+    sales.loc[5, "quantity"] = -40
+    sales.to_csv(data / "sales.csv", index=False)
+    out = tmp_path / "reports"
+    shutil.copytree(cycle["out"], out)
+    before = tree_digest(out)
+    done = salesops("run", PERIOD, "--data", data, "--out", out)
+    assert done.returncode == 2
+    assert "sales.quantity row 7" in done.stderr and "(-40" in done.stderr
+    assert tree_digest(out) == before
