@@ -28,7 +28,7 @@ STEPS: tuple[Step, ...] = (
     Step("data_collection", "01_data_collection.ipynb", "01_data_collection.html", (),
          INPUT_TABLES + ("demand_history", "findings"), "Data collection"),
     Step("sales_performance", "07_sales_performance.ipynb", "07_sales_performance.html", ("data_collection",),
-         ("pipeline_forecast",), "Sales performance"),
+         ("pipeline_forecast", "attainment", "rep_comparison", "payouts", "enps", "funnel"), "Sales performance"),
     Step("demand_planning", "02_demand_planning.ipynb", "02_demand_planning.html",
          ("data_collection", "sales_performance"), ("forecast", "demand_plan", "error_stats"), "Demand planning"),
     Step("supply_planning", "03_supply_planning.ipynb", "03_supply_planning.html",
