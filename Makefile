@@ -25,6 +25,9 @@ test: setup system-deps
 test-fast: setup
 	$(VENV)/bin/pytest -n 2 -m "not slow and not browser and not postgres"
 
+docs: setup
+	bash scripts/docs.sh
+
 benchmarks: setup
 	$(PY) benchmarks/cycle.py
 

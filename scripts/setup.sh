@@ -8,11 +8,11 @@ if ! command -v uv >/dev/null 2>&1; then
 fi
 if command -v uv >/dev/null 2>&1; then
   [ -x "$venv/bin/python" ] || uv venv -q "$venv"
-  uv pip install -q --python "$venv/bin/python" -e '.[test]'
+  uv pip install -q --python "$venv/bin/python" -e '.[test,docs]'
 else
   [ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
   "$venv/bin/python" -m pip install -q --upgrade pip
-  "$venv/bin/python" -m pip install -q -e '.[test]'
+  "$venv/bin/python" -m pip install -q -e '.[test,docs]'
 fi
 "$venv/bin/python" -m ipykernel install --sys-prefix --name python3 >/dev/null
 echo "environment ready: $venv ($("$venv/bin/python" --version))"
