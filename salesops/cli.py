@@ -96,10 +96,11 @@ def _validate(args) -> int:
 
     p = params.load(period=args.period, params=args.params, data=args.data)
     findings = data.check(p)
-    errors = sum(f.severity == "error" for f in findings)
     for finding in findings:
         print(f"{finding.severity}: {finding}")
-    print(f"{errors} error(s), {len(findings) - errors} warning(s)")
+    errors = sum(f.more or 1 for f in findings if f.is_error)
+    warnings = sum(f.more or 1 for f in findings if not f.is_error)
+    print(f"{errors} error(s), {warnings} warning(s)")
     return 2 if errors else 0
 
 

@@ -243,9 +243,10 @@ def run(period: str, params: str | Path | None = None, data: str | None = None, 
     from . import data as data_mod
 
     findings = data_mod.check(p)
-    errors = [f for f in findings if f.severity == "error"]
+    errors = [f for f in findings if f.is_error]
     if errors:
-        raise DataError(f"{len(errors)} problem(s) in the input data; nothing was run or written:\n"
+        count = sum(f.more or 1 for f in errors)
+        raise DataError(f"{count} problem(s) in the input data; nothing was run or written:\n"
                         + "\n".join(str(f) for f in errors), errors)
     if selected[0].name != steps_mod.STEPS[0].name:
         needed = steps_mod.STEP_NAMES[:steps_mod.STEP_NAMES.index(selected[0].name)]
@@ -269,7 +270,7 @@ def run(period: str, params: str | Path | None = None, data: str | None = None, 
                                                 .encode()).hexdigest(),
                   "data_source": "demo company (embedded DuckDB)" if p.data.source is None
                   else _redact(p.data.source),
-                  "warnings": len(findings) - len(errors), "versions": _versions()}
+                  "warnings": sum(f.more or 1 for f in findings if not f.is_error), "versions": _versions()}
         parameters = {"period": period, "params": None if params is None else str(Path(params).resolve()),
                       "data": data, "out": str(out), "run_dir": str(run_dir)}
         nb_dir = notebook_dir()
@@ -304,7 +305,9 @@ def run(period: str, params: str | Path | None = None, data: str | None = None, 
             raise
         progress.close()
 
-        record["input_hash"] = _hash_files((run_dir / "data" / "data_collection").glob("*.parquet"))
+        snapshot = run_dir / "data" / "data_collection" / "snapshot.json"
+        record["input_hash"] = json.loads(snapshot.read_text())["input_hash"] if snapshot.exists() \
+            else _hash_files((run_dir / "data" / "data_collection").glob("*.parquet"))
         alerts = _records(_read_optional(run_dir / "data" / "follow_up" / "alerts.parquet"))
         plan_status = _records(_read_optional(run_dir / "data" / "executive_review" / "plan_status.parquet"))
         record.update(status="success", finished=dt.datetime.now().isoformat(timespec="seconds"),

@@ -114,6 +114,13 @@ def test_run_json_records_the_run(cycle):
     assert isinstance(record["alerts"], list)
 
 
+def test_progress_is_plain_log_lines_when_not_a_terminal(cycle):
+    lines = [line for line in cycle["log"].splitlines() if "done in" in line]
+    assert len(lines) == 7, cycle["log"][-2000:]
+    assert all(re.match(r"\d\d:\d\d:\d\d \[\s*\d+\.\ds\] \w+: done in \d+\.\d s$", line) for line in lines)
+    assert "\x1b[" not in cycle["log"], "no terminal escape codes in a log"
+
+
 def test_indexes_link_every_report(cycle):
     page = (cycle["run"] / "index.html").read_text()
     for name in REPORTS + ["executive_review.pdf"]:
@@ -260,5 +267,5 @@ def test_bad_input_exits_2_and_loses_nothing(cycle, tmp_path):
     before = tree_digest(out)
     done = salesops("run", PERIOD, "--data", data, "--out", out)
     assert done.returncode == 2
-    assert "sales.quantity row 7" in done.stderr and "(-40" in done.stderr
+    assert "sales.quantity row 6" in done.stderr and "(-40" in done.stderr
     assert tree_digest(out) == before

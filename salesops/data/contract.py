@@ -1,0 +1,108 @@
+"""The data contract: every input table, its columns, their kinds, keys and allowed ranges.
+
+`TABLES[name]` describes one table of ../shared/CONTRACT.md. Validation (`validate.py`) and
+normalisation read these specs; nothing else hard-codes column names.
+
+Example:
+    >>> TABLES["products"].key
+    ('sku',)
+    >>> [c.name for c in TABLES["sales"].columns if c.required]
+    ['date', 'sku', 'quantity']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Kind = Literal["text", "number", "date", "month"]
+
+STAGES = ("prospecting", "qualified", "proposal", "won", "lost")
+OPEN_STAGES = ("prospecting", "qualified", "proposal")
+# common CRM spellings that normalise without a `values:` mapping
+STAGE_ALIASES = {
+    "prospect": "prospecting", "lead": "prospecting", "new": "prospecting",
+    "qualification": "qualified", "qualify": "qualified", "discovery": "qualified",
+    "proposal/price quote": "proposal", "quote": "proposal", "negotiation": "proposal",
+    "negotiation/review": "proposal", "engaging": "proposal", "commit": "proposal",
+    "closed won": "won", "closed-won": "won", "closed_won": "won", "win": "won",
+    "closed lost": "lost", "closed-lost": "lost", "closed_lost": "lost", "loss": "lost",
+}
+# a number bigger than this in any numeric column is an export error, not a business fact
+MAX_NUMBER = 1e12
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: Kind
+    required: bool = True
+    allow_empty: bool = False
+    min: float | None = None
+    max: float | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+    must_have_rows: bool = True
+    description: str = ""
+    month_columns: tuple[str, ...] = field(default=())
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+    @property
+    def required(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+
+def _c(name: str, kind: Kind, required: bool = True, **kw) -> Column:
+    return Column(name, kind, required, **kw)
+
+
+TABLES: dict[str, Table] = {t.name: t for t in (
+    Table("sales", (_c("date", "date"), _c("sku", "text"), _c("quantity", "number", min=0),
+                    _c("revenue", "number", False, allow_empty=True), _c("customer", "text", False, allow_empty=True),
+                    _c("region", "text", False, allow_empty=True)),
+          description="sales transactions or monthly totals per SKU"),
+    Table("products", (_c("sku", "text"), _c("family", "text"), _c("unit_price", "number", min=0),
+                       _c("unit_cost", "number", min=0), _c("resource", "text", False, allow_empty=True),
+                       _c("hours_per_unit", "number", False, allow_empty=True, min=0),
+                       _c("lead_time_months", "number", False, allow_empty=True, min=0),
+                       _c("status", "text", False, allow_empty=True)),
+          key=("sku",), description="the product master"),
+    Table("inventory", (_c("sku", "text"), _c("on_hand", "number", min=0),
+                        _c("safety_stock", "number", False, allow_empty=True, min=0),
+                        _c("location", "text", False, allow_empty=True)),
+          key=("sku", "location"), must_have_rows=False, description="stock on hand at the start of the period"),
+    Table("capacity", (_c("resource", "text"), _c("month", "month"), _c("hours", "number", min=0),
+                       _c("overtime_hours", "number", False, allow_empty=True, min=0),
+                       _c("cost_per_hour", "number", False, allow_empty=True, min=0)),
+          key=("resource", "month"), description="available production hours per resource and month"),
+    Table("supply", (_c("sku", "text"), _c("month", "month"), _c("quantity", "number", min=0),
+                     _c("kind", "text", False, allow_empty=True)),
+          must_have_rows=False, description="open purchase and production orders"),
+    Table("budget", (_c("family", "text"), _c("month", "month"), _c("revenue", "number", min=0),
+                     _c("units", "number", False, allow_empty=True, min=0)),
+          key=("family", "month"), must_have_rows=False, description="the financial plan per family and month"),
+    Table("opportunities", (_c("opportunity_id", "text"), _c("rep", "text"), _c("stage", "text"),
+                            _c("amount", "number", allow_empty=True, min=0),
+                            _c("created_date", "date", allow_empty=True), _c("close_date", "date", allow_empty=True),
+                            _c("account", "text", False, allow_empty=True), _c("sku", "text", False, allow_empty=True),
+                            _c("units", "number", False, allow_empty=True, min=0),
+                            _c("probability", "number", False, allow_empty=True, min=0, max=1)),
+          key=("opportunity_id",), must_have_rows=False, description="the CRM pipeline"),
+    Table("reps", (_c("rep", "text"), _c("team", "text"), _c("region", "text"),
+                   _c("start_date", "date", False, allow_empty=True)),
+          key=("rep",), must_have_rows=False, description="sales reps, their teams and regions"),
+    Table("quotas", (_c("rep", "text"), _c("month", "month"), _c("quota", "number", min=0)),
+          key=("rep", "month"), must_have_rows=False, description="revenue quota per rep and month"),
+    Table("survey", (_c("respondent", "text"), _c("team", "text"), _c("date", "date"),
+                     _c("score", "number", min=0, max=10), _c("question", "text", False, allow_empty=True)),
+          must_have_rows=False, description="employee NPS answers (0 to 10)"),
+)}
+
+TABLE_NAMES = tuple(TABLES)

@@ -1,0 +1,388 @@
+"""The demo company: a small home-appliance maker with a realistic sales and CRM history.
+
+Everything derives from one seeded random generator, so the same seed gives the same bytes. The
+history always ends in `DEMO_LAST_MONTH`, so the output never depends on today's date.
+
+Example:
+    >>> tables = generate_demo(seed=1, skus=20, months=12, reps=8)
+    >>> sorted(tables)[:3]
+    ['budget', 'capacity', 'inventory']
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .contract import TABLE_NAMES
+
+DEMO_LAST_MONTH = "2026-10"
+DEMO_VERSION = 4  # bump when the generator changes, so cached demo files are rebuilt
+
+# family, code, resource, typical price, monthly units per SKU, seasonal amplitude, peak month (1-12)
+FAMILIES = (
+    ("Kettles", "KET", "Assembly Line A", 39.0, 420, 0.25, 12),
+    ("Toasters", "TOA", "Assembly Line A", 45.0, 300, 0.20, 12),
+    ("Coffee Makers", "COF", "Assembly Line A", 89.0, 220, 0.30, 11),
+    ("Espresso Machines", "ESP", "Assembly Line B", 349.0, 60, 0.40, 12),
+    ("Blenders", "BLE", "Assembly Line B", 79.0, 180, 0.30, 6),
+    ("Juicers", "JUI", "Assembly Line B", 119.0, 90, 0.45, 7),
+    ("Air Fryers", "AIR", "Assembly Line B", 129.0, 260, 0.25, 11),
+    ("Stand Mixers", "STM", "Motor Shop", 299.0, 70, 0.35, 12),
+    ("Hand Mixers", "HAM", "Motor Shop", 49.0, 200, 0.30, 12),
+    ("Food Processors", "FOP", "Motor Shop", 159.0, 80, 0.30, 11),
+)
+RESOURCES = ("Assembly Line A", "Assembly Line B", "Motor Shop")
+MODEL_WORDS = ("Classic", "Pro", "Compact", "Deluxe", "Steel", "Glass", "Mini", "Max", "Smart", "Eco",
+               "Retro", "Touch", "Duo", "Plus", "Elite", "Studio")
+FIRST = ("Ana", "Ben", "Chloe", "David", "Elena", "Farid", "Grace", "Hugo", "Ines", "Jonas", "Kira", "Liam",
+         "Maya", "Noah", "Olivia", "Pablo", "Quinn", "Rosa", "Samir", "Tara", "Umar", "Vera", "Wen", "Ximena",
+         "Yusuf", "Zoe", "Amir", "Bianca", "Carlos", "Dana", "Emil", "Fiona", "Goran", "Hana", "Ivan", "Julia")
+LAST = ("Alvarez", "Brooks", "Chen", "Dubois", "Eriksen", "Fischer", "Garcia", "Haddad", "Ito", "Jensen",
+        "Kowalski", "Larsen", "Moreau", "Novak", "Okafor", "Patel", "Quint", "Rossi", "Silva", "Tanaka",
+        "Usman", "Varga", "Weber", "Xu", "Yilmaz", "Zhang", "Andersen", "Becker", "Costa", "Diaz")
+TEAMS = (("Enterprise East", "East"), ("Enterprise West", "West"), ("Mid-Market", "Central"),
+         ("Retail Chains", "Central"))
+ACCOUNT_A = ("North", "Blue", "Prime", "Urban", "Green", "Metro", "Coastal", "Summit", "Harbor", "Pioneer",
+             "Silver", "Oak", "Bright", "Central", "Golden", "Union")
+ACCOUNT_B = ("Home", "Kitchen", "Living", "Market", "Retail", "Stores", "Goods", "Outlet", "Supply", "Trading",
+             "Depot", "Emporium")
+ACCOUNT_C = ("Ltd", "Inc", "GmbH", "Group", "Co", "LLC", "S.A.", "plc")
+SURVEY_QUESTION = "How likely are you to recommend working here to a friend?"
+
+
+def _months(months: int) -> pd.DatetimeIndex:
+    last = pd.Timestamp(f"{DEMO_LAST_MONTH}-01")
+    return pd.date_range(end=last, periods=months, freq="MS")
+
+
+def _fmt_month(idx) -> np.ndarray:
+    return pd.DatetimeIndex(idx).strftime("%Y-%m-%d").to_numpy()
+
+
+def generate_demo(seed: int = 42, skus: int = 150, months: int = 48, reps: int = 25) -> dict[str, pd.DataFrame]:
+    """The demo company's input tables as frames (columns as in the data contract).
+
+    History runs over `months` months ending in `DEMO_LAST_MONTH` (2026-10); capacity and budget run
+    24 months past it, quotas 12 months.
+
+    Example:
+        >>> t = generate_demo(seed=3, skus=12, months=12, reps=6)
+        >>> t["sales"]["date"].max()
+        '2026-10-01'
+    """
+    rng = np.random.default_rng(seed)
+    hist = _months(months)
+    future = pd.date_range(hist[-1] + pd.offsets.MonthBegin(1), periods=24, freq="MS")
+    n_fam = len(FAMILIES)
+
+    # ---- products
+    fam_idx = np.arange(skus) % n_fam
+    rng.shuffle(fam_idx)
+    fam_idx = np.sort(fam_idx, kind="stable")
+    fam = [FAMILIES[i] for i in fam_idx]
+    counters = np.zeros(n_fam, dtype=int)
+    sku_ids, names = [], []
+    for i in fam_idx:
+        counters[i] += 1
+        sku_ids.append(f"{FAMILIES[i][1]}-{1000 + counters[i]:04d}")
+    words = rng.integers(0, len(MODEL_WORDS), size=(skus, 2))
+    for k, i in enumerate(fam_idx):
+        singular = FAMILIES[i][0].rstrip("s")
+        names.append(f"{singular} {MODEL_WORDS[words[k, 0]]} {MODEL_WORDS[words[k, 1]]} {100 + k % 900}")
+    base_price = np.array([f[3] for f in fam])
+    unit_price = np.round(base_price * rng.lognormal(0, 0.25, skus), 2)
+    unit_cost = np.round(unit_price * rng.uniform(0.42, 0.66, skus), 2)
+    hours = np.round(np.clip(unit_price / 400 * rng.uniform(0.6, 1.4, skus), 0.05, 2.0), 3)
+    lead = rng.choice([1, 1, 1, 2, 2, 3], size=skus)
+
+    # life cycle: launches start inside the history, end-of-life SKUs stop before its end
+    kind = rng.choice(["steady", "launch", "eol", "intermittent"], size=skus, p=[0.68, 0.12, 0.08, 0.12])
+    start = np.zeros(skus, dtype=int)
+    stop = np.full(skus, months, dtype=int)
+    launch = kind == "launch"
+    start[launch] = rng.integers(max(1, months // 4), max(2, months - 2), size=launch.sum())
+    eol = kind == "eol"
+    stop[eol] = rng.integers(max(1, months // 2), max(2, months - 3), size=eol.sum())
+    status = np.where(eol, "end_of_life", np.where(launch & (start >= months - 9), "launch", "active"))
+
+    # ---- monthly demand: level x trend x season x promotions x noise
+    t = np.arange(months)[None, :]
+    level = np.array([f[4] for f in fam]) * rng.lognormal(0, 0.6, skus)
+    level[kind == "intermittent"] = rng.uniform(0.3, 3.0, (kind == "intermittent").sum())
+    trend = rng.normal(0.004, 0.008, skus)[:, None]
+    amp = np.array([f[5] for f in fam])[:, None] * rng.uniform(0.7, 1.3, skus)[:, None]
+    peak = np.array([f[6] for f in fam])[:, None]
+    month_no = hist.month.to_numpy()[None, :]
+    season = 1 + amp * np.cos(2 * np.pi * (month_no - peak) / 12)
+    promo = rng.random((skus, months)) < 0.035
+    uplift = np.where(promo, rng.uniform(1.3, 1.9, (skus, months)), 1.0)
+    after_promo = np.roll(promo, 1, axis=1)
+    after_promo[:, 0] = False
+    uplift = np.where(after_promo & ~promo, 0.85, uplift)
+    ramp = np.where(launch[:, None], np.clip((t - start[:, None] + 1) / 6, 0, 1), 1.0)
+    fade = np.where(eol[:, None], np.clip((stop[:, None] - t) / 6, 0, 1), 1.0)
+    alive = (t >= start[:, None]) & (t < stop[:, None])
+    mean = level[:, None] * np.exp(trend * (t - months)) * season * uplift * ramp * fade * alive
+    gamma = rng.gamma(8.0, 1 / 8.0, (skus, months))
+    qty = rng.poisson(mean * gamma)
+
+    sku_arr = np.array(sku_ids)
+    r, c = np.nonzero(qty)
+    discount = np.where(promo[r, c], 0.85, 1.0)
+    sales = pd.DataFrame({
+        "date": _fmt_month(hist)[c], "sku": sku_arr[r], "quantity": qty[r, c],
+        "revenue": np.round(qty[r, c] * unit_price[r] * discount, 2),
+    })
+    products = pd.DataFrame({
+        "sku": sku_arr, "name": names, "family": [f[0] for f in fam], "unit_price": unit_price,
+        "unit_cost": unit_cost, "resource": [f[2] for f in fam], "hours_per_unit": hours,
+        "lead_time_months": lead, "status": status,
+    })
+
+    # ---- inventory: 1 to 2.5 months of recent demand; end-of-life SKUs keep some leftovers
+    recent = qty[:, -3:].mean(axis=1)
+    on_hand = np.round(recent * rng.uniform(0.8, 2.5, skus))
+    on_hand[eol] = rng.integers(0, 40, eol.sum())
+    inventory = pd.DataFrame({"sku": sku_arr, "on_hand": on_hand.astype(int),
+                              "safety_stock": np.round(recent * 0.5).astype(int), "location": "Main DC"})
+
+    # ---- capacity: working days x shifts, sized so the busiest months run near the limit
+    all_months = hist.append(future)
+    workdays = np.array([np.busday_count(m.strftime("%Y-%m-%d"), (m + pd.offsets.MonthBegin(1)).strftime("%Y-%m-%d"))
+                         for m in all_months])
+    res_of = np.array([f[2] for f in fam])
+    cap_rows = []
+    for res in RESOURCES:
+        load = (qty[res_of == res] * hours[res_of == res][:, None]).sum(axis=0)
+        per_day = max(np.quantile(load / workdays[:months], 0.9), 8.0) * 1.08 * (1 + 0.004 * months / 12)
+        h = np.round(per_day * workdays * np.where(all_months.month == 8, 0.8, 1.0))  # August shutdown week
+        cap_rows.append(pd.DataFrame({"resource": res, "month": _fmt_month(all_months), "hours": h,
+                                      "overtime_hours": np.round(h * 0.2), "cost_per_hour": 38.0 + 6 * RESOURCES.index(res)}))
+    capacity = pd.concat(cap_rows, ignore_index=True)
+
+    # ---- supply: open orders for the next three months
+    open_sku = np.nonzero((kind != "eol") & (recent > 0))[0]
+    sup_rows = []
+    for k, m in enumerate(future[:3]):
+        share = (0.9, 0.55, 0.2)[k]
+        chosen = open_sku[rng.random(open_sku.size) < share]
+        q = np.round(recent[chosen] * rng.uniform(0.6, 1.2, chosen.size) * (1.0 - 0.25 * k))
+        sup_rows.append(pd.DataFrame({"sku": sku_arr[chosen], "month": m.strftime("%Y-%m-%d"), "quantity": q.astype(int),
+                                      "kind": np.where(rng.random(chosen.size) < 0.2, "purchase", "production")}))
+    supply = pd.concat(sup_rows, ignore_index=True)
+    supply = supply[supply["quantity"] > 0].reset_index(drop=True)
+
+    # ---- budget: last year's family revenue, grown by a target, for history + 24 months
+    fam_names = np.array([f[0] for f in fam])
+    rev = qty * unit_price[:, None]
+    bud_rows = []
+    for name, *_ in FAMILIES:
+        if not (fam_names == name).any():
+            continue
+        f_rev = rev[fam_names == name].sum(axis=0)
+        f_units = qty[fam_names == name].sum(axis=0)
+        target = rng.uniform(1.03, 1.10)
+        by_month = np.r_[f_rev, np.zeros(24)]
+        units_m = np.r_[f_units, np.zeros(24)].astype(float)
+        for i in range(months, len(all_months)):  # ahead: the same month a year earlier, grown
+            back = i - 12 if i >= 12 else i - 1
+            by_month[i] = by_month[back] * target
+            units_m[i] = units_m[back] * target
+        plan = by_month * rng.uniform(0.96, 1.06, len(all_months))
+        bud_rows.append(pd.DataFrame({"family": name, "month": _fmt_month(all_months),
+                                      "revenue": np.round(plan, -2),
+                                      "units": np.round(units_m)}))
+    budget = pd.concat(bud_rows, ignore_index=True)
+
+    # ---- reps in four teams
+    first = rng.permutation(len(FIRST))
+    last = rng.permutation(len(LAST))
+    rep_names = [f"{FIRST[first[i % len(FIRST)]]} {LAST[last[(i + i // len(LAST)) % len(LAST)]]}" for i in range(reps)]
+    seen: dict[str, int] = {}
+    for i, n in enumerate(rep_names):
+        seen[n] = seen.get(n, 0) + 1
+        if seen[n] > 1:
+            rep_names[i] = f"{n} {seen[n]}"
+    team_idx = np.arange(reps) % len(TEAMS)
+    hist_start = hist[0]
+    start_offsets = np.where(rng.random(reps) < 0.75, -rng.integers(1, 60, reps), rng.integers(0, months, reps))
+    rep_start = [hist_start + pd.DateOffset(months=int(o)) + pd.Timedelta(days=int(d))
+                 for o, d in zip(start_offsets, rng.integers(0, 27, reps))]
+    reps_df = pd.DataFrame({"rep": rep_names, "team": [TEAMS[i][0] for i in team_idx],
+                            "region": [TEAMS[i][1] for i in team_idx],
+                            "start_date": [d.strftime("%Y-%m-%d") for d in rep_start]})
+
+    # ---- opportunities moving through the stages
+    skill = rng.lognormal(0, 0.25, reps)
+    n_opp = max(10, round(3000 * reps / 25 * months / 48))
+    last_day = hist[-1] + pd.offsets.MonthEnd(0)
+    first_day = hist[0]
+    span = (last_day - first_day).days
+    created = first_day + pd.to_timedelta(np.sort(rng.integers(0, span + 1, n_opp)), unit="D")
+    rep_start_ts = pd.DatetimeIndex(rep_start)
+    # each deal goes to a rep already on board when it was created, better reps get more
+    active = rep_start_ts.values[None, :] <= created.values[:, None]
+    active[~active.any(axis=1), int(np.argmin(rep_start_ts.values))] = True
+    weights = np.cumsum(active * skill[None, :], axis=1)
+    draw = rng.random(n_opp)[:, None] * weights[:, -1:]
+    rep_pick = (weights <= draw).sum(axis=1)
+    sku_pick = rng.integers(0, skus, n_opp)
+    units = np.maximum(1, np.round(rng.lognormal(np.log(np.maximum(level[sku_pick], 2) * 1.5), 0.6)))
+    amount = np.round(units * unit_price[sku_pick] * rng.uniform(0.85, 1.0, n_opp), 2)
+    cycle = rng.gamma(2.0, 45.0, n_opp).astype(int) + 7
+    close = created + pd.to_timedelta(cycle, unit="D")
+    win_p = np.clip(0.45 * skill[rep_pick] / skill.mean(), 0.15, 0.8)
+    won = rng.random(n_opp) < win_p
+    closed = close <= last_day
+    stage = np.where(closed, np.where(won, "won", "lost"), "")
+    open_ = ~closed
+    age = (last_day - created).days.to_numpy()
+    stage = np.where(open_ & (age < 20), "prospecting", stage)
+    stage = np.where(open_ & (age >= 20) & (age < 45), "qualified", stage)
+    stage = np.where(open_ & (age >= 45), "proposal", stage)
+    prob = pd.Series(stage).map({"prospecting": 0.1, "qualified": 0.3, "proposal": 0.6, "won": 1.0, "lost": 0.0})
+    # an open deal's close date is the rep's expectation; some reps are optimistic
+    expected = close.where(closed, last_day + pd.to_timedelta(rng.integers(5, 150, n_opp), unit="D"))
+    n_acc = max(20, reps * 6)
+    accounts = np.array([f"{ACCOUNT_A[i % len(ACCOUNT_A)]} {ACCOUNT_B[(i * 7 + i // 16) % len(ACCOUNT_B)]} "
+                         f"{ACCOUNT_C[(i * 3) % len(ACCOUNT_C)]}" for i in range(n_acc)])
+    accounts = np.unique(accounts)
+    team_of_rep = team_idx[rep_pick]
+    acc_pick = (rng.integers(0, accounts.size // 4 + 1, n_opp) * 4 + team_of_rep) % accounts.size
+    account_names = accounts[acc_pick].astype(object)
+    account_names[rng.random(n_opp) < 0.005] = ""  # reps skip the field now and then
+    opportunities = pd.DataFrame({
+        "opportunity_id": [f"OPP-{i + 1:06d}" for i in range(n_opp)],
+        "rep": np.array(rep_names)[rep_pick], "account": account_names, "sku": sku_arr[sku_pick],
+        "stage": stage, "units": units.astype(int), "amount": amount,
+        "created_date": created.strftime("%Y-%m-%d"), "close_date": pd.DatetimeIndex(expected).strftime("%Y-%m-%d"),
+        "probability": prob.to_numpy(),
+    })
+
+    # ---- quotas: per rep and month, history + 12 months, sized on what reps really win;
+    # new reps ramp up over their first three months
+    q_months = hist.append(future[:12])
+    start_month = pd.DatetimeIndex(rep_start).to_period("M").to_timestamp()
+    won_amount = amount[stage == "won"].sum()
+    rep_months = sum(((hist >= sm) & (hist <= last_day)).sum() for sm in start_month)
+    per_rep_month = won_amount / max(rep_months, 1)
+    team_factor = np.array([1.25, 1.15, 0.85, 0.75])[team_idx]
+    quota_rows = []
+    for i in range(reps):
+        since = (q_months.year - start_month[i].year) * 12 + (q_months.month - start_month[i].month)
+        started = since >= 0
+        tenure = np.clip((since + 1) / 3, 0, 1)
+        growth = 1.06 ** ((np.arange(len(q_months)) - months) / 12)
+        wave = 1 + 0.15 * np.cos(2 * np.pi * (q_months.month - 11) / 12)
+        q = np.round(per_rep_month * team_factor[i] * tenure * growth * wave, -2)
+        quota_rows.append(pd.DataFrame({"rep": rep_names[i], "month": _fmt_month(q_months), "quota": q})[started])
+    quotas = pd.concat(quota_rows, ignore_index=True)
+
+    # ---- monthly eNPS survey: most reps answer; team mood drifts slowly
+    team_mood = rng.normal(7.4, 0.6, len(TEAMS))
+    drift = np.cumsum(rng.normal(0, 0.12, (len(TEAMS), months)), axis=1)
+    s_rows = []
+    for j, m in enumerate(hist):
+        active = np.nonzero(rep_start_ts <= m + pd.offsets.MonthEnd(0))[0]
+        answered = active[rng.random(active.size) < 0.8]
+        mood = team_mood[team_idx[answered]] + drift[team_idx[answered], j]
+        score = np.clip(np.round(rng.normal(mood, 1.6)), 0, 10).astype(int)
+        day = rng.integers(3, 26, answered.size)
+        s_rows.append(pd.DataFrame({
+            "respondent": [f"R-{i + 1:03d}" for i in answered], "team": [TEAMS[i][0] for i in team_idx[answered]],
+            "date": [(m + pd.Timedelta(days=int(d))).strftime("%Y-%m-%d") for d in day],
+            "score": score, "question": SURVEY_QUESTION}))
+    survey = pd.concat(s_rows, ignore_index=True)
+
+    tables = {"sales": sales, "products": products, "inventory": inventory, "capacity": capacity,
+              "supply": supply, "budget": budget, "opportunities": opportunities, "reps": reps_df,
+              "quotas": quotas, "survey": survey}
+    return {name: tables[name] for name in TABLE_NAMES}
+
+
+def write_demo(directory: str | Path, seed: int = 42, skus: int = 150, months: int = 48,
+               reps: int = 25) -> dict[str, Path]:
+    """Write the demo company's tables as `<table>.csv` into `directory`; same seed, same bytes.
+
+    Example:
+        >>> paths = write_demo("/tmp/demo-doc", seed=1, skus=20, months=12, reps=8)
+        >>> paths["sales"].name
+        'sales.csv'
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for name, frame in generate_demo(seed, skus, months, reps).items():
+        path = directory / f"{name}.csv"
+        _atomic_write(path, lambda tmp, f=frame: f.to_csv(tmp, index=False, lineterminator="\n"))
+        paths[name] = path
+    return paths
+
+
+def _atomic_write(path: Path, write) -> None:
+    """Write through a temporary file in the same folder, then rename (readers never see half a file)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def demo_source(p) -> str:
+    """Path of the embedded demo company as a DuckDB file, built on first use and cached.
+
+    The file sits in `OUT/.cache/demo-<seed>-<skus>-<months>-<reps>.duckdb`.
+
+    Example:
+        >>> import salesops as so
+        >>> path = demo_source(so.params.load(period="2026-11", out="/tmp/so-doc"))
+        >>> path.endswith("demo-42-150-48-25.duckdb")
+        True
+    """
+    import duckdb
+
+    d = p.demo
+    cache = Path(p.out) / ".cache"
+    path = cache / f"demo-{d.seed}-{d.skus}-{d.months}-{d.reps}.duckdb"
+    if path.exists() and _demo_version(path) == DEMO_VERSION:
+        return str(path)
+    cache.mkdir(parents=True, exist_ok=True)
+    tables = generate_demo(d.seed, d.skus, d.months, d.reps)
+
+    def write(tmp: str) -> None:
+        Path(tmp).unlink(missing_ok=True)
+        con = duckdb.connect(tmp)
+        try:
+            for name, frame in tables.items():
+                con.register("frame", frame)
+                con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM frame')
+                con.unregister("frame")
+            con.execute(f"CREATE TABLE _salesops_demo AS SELECT {DEMO_VERSION} AS version")
+        finally:
+            con.close()
+
+    _atomic_write(path, write)
+    return str(path)
+
+
+def _demo_version(path: Path) -> int | None:
+    import duckdb
+
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        return con.execute("SELECT version FROM _salesops_demo").fetchone()[0]
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()

@@ -1,0 +1,245 @@
+"""Check, normalise and freeze the inputs of one period (step 1 of the cycle).
+
+`collect` writes every normalised table, `demand_history` and `findings` into the run's store under
+`data_collection`, plus `snapshot.json` (content hash, sources, rows, freshness) for `run.json`.
+A rerun whose normalised inputs hash the same reuses the cached snapshot files byte for byte.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import DataError
+from .contract import TABLES
+from .findings import Finding, cap, to_frame
+from .sources import describe_source, read_source
+from .validate import parse_tables
+
+STEP = "data_collection"
+SNAPSHOT_VERSION = 1
+
+
+@dataclass
+class Collection:
+    """The period snapshot: normalised tables, every finding, the content hash and what was read."""
+
+    tables: dict[str, pd.DataFrame]
+    findings: list[Finding]
+    input_hash: str
+    sources: pd.DataFrame
+    demand_history: pd.DataFrame = field(default_factory=pd.DataFrame)
+    reused: bool = False
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.is_error]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if not f.is_error]
+
+
+def _period_start(p) -> pd.Timestamp | None:
+    return p.period_start if p.period else None
+
+
+def _check_all(p):
+    raw = read_source(p)
+    typed, findings = parse_tables(raw, _period_start(p))
+    return raw, typed, findings
+
+
+def check(p) -> list[Finding]:
+    """Load and validate every input table; one finding per problem, capped per check.
+
+    Never raises for bad data; raises `DataError` only when the source cannot be opened.
+
+    Example:
+        >>> import salesops as so
+        >>> [str(f) for f in check(so.params.load(period="2026-11", out="/tmp/so-doc")) if f.is_error]
+        []
+    """
+    _, _, findings = _check_all(p)
+    return cap(findings, p.data.max_problems)
+
+
+def error_message(findings: list[Finding], max_problems: int) -> str:
+    errors = [f for f in findings if f.is_error]
+    lines = [str(f) for f in cap(errors, max_problems)]
+    return (f"the input data has {len(errors)} error(s); fix them in the source (or map columns and values in "
+            f"params data.tables) and run again:\n" + "\n".join(lines))
+
+
+# ---------------------------------------------------------------- normalisation
+def normalise(typed: dict[str, pd.DataFrame], period_start: pd.Timestamp) -> dict[str, pd.DataFrame]:
+    """Contract tables as later steps use them: months at month start, sales as monthly totals per SKU
+    through the month before the period, stages normalised (done during validation)."""
+    out = {}
+    for name, frame in typed.items():
+        frame = frame.copy().reset_index(drop=True)
+        if name == "sales":
+            frame = frame[frame["date"] < period_start]
+            frame["month"] = frame["date"].dt.to_period("M").dt.to_timestamp()
+            measures = [c for c in ("quantity", "revenue") if c in frame.columns]
+            # text columns that belong to the SKU (family, description) survive the monthly totals
+            extras = [c for c in frame.columns if c not in ("date", "month", "sku", "quantity", "revenue",
+                                                             "customer", "region")
+                      and not pd.api.types.is_numeric_dtype(frame[c])]
+            constant = frame.groupby("sku")[extras].nunique(dropna=False).max() if extras else pd.Series(dtype=int)
+            kept = [c for c in extras if constant.get(c, 2) <= 1]
+            grouped = frame.groupby(["sku", "month"], sort=True)
+            frame = grouped[measures].sum(min_count=1)
+            if kept:
+                frame = frame.join(grouped[kept].first())
+            frame = frame.reset_index()
+            frame.insert(0, "date", frame["month"])
+            frame = frame[["date", "month", "sku"] + [c for c in frame.columns if c not in ("date", "month", "sku")]]
+        elif name == "survey":
+            frame["month"] = frame["date"].dt.to_period("M").dt.to_timestamp()
+        for column in frame.columns:
+            if pd.api.types.is_datetime64_any_dtype(frame[column]):
+                frame[column] = frame[column].astype("datetime64[ns]")
+            elif pd.api.types.is_object_dtype(frame[column]) or pd.api.types.is_string_dtype(frame[column]):
+                text = frame[column].astype("str").str.strip().replace("", np.nan)
+                if TABLES[name].column(column) is None:  # extra columns read as text become numbers when they are
+                    numbers = pd.to_numeric(text, errors="coerce")
+                    if text.notna().any() and numbers.notna().sum() == text.notna().sum():
+                        frame[column] = numbers.astype(float)
+                        continue
+                frame[column] = text
+            elif pd.api.types.is_integer_dtype(frame[column]):
+                frame[column] = frame[column].astype(float)
+        out[name] = frame.reset_index(drop=True)
+    return out
+
+
+def demand_history(sales: pd.DataFrame, period_start: pd.Timestamp) -> pd.DataFrame:
+    """Monthly units per SKU (`unique_id, ds, y`) from each SKU's first sale through the month before
+    the period, months without sales filled with 0.
+
+    Example:
+        >>> s = pd.DataFrame({"sku": ["A", "A"], "month": pd.to_datetime(["2026-01-01", "2026-03-01"]),
+        ...                   "quantity": [5.0, 2.0]})
+        >>> demand_history(s, pd.Timestamp("2026-05-01"))["y"].tolist()
+        [5.0, 0.0, 2.0, 0.0]
+    """
+    last = period_start - pd.offsets.MonthBegin(1)
+    monthly = sales.groupby(["sku", "month"])["quantity"].sum()
+    if monthly.empty:
+        return pd.DataFrame({"unique_id": pd.Series(dtype="str"), "ds": pd.Series(dtype="datetime64[ns]"),
+                             "y": pd.Series(dtype=float)})
+    first = monthly.reset_index().groupby("sku")["month"].min()
+    months = pd.date_range(first.min(), last, freq="MS")
+    grid = pd.MultiIndex.from_product([first.index, months], names=["sku", "month"])
+    full = monthly.reindex(grid, fill_value=0).reset_index()
+    full = full[full["month"] >= full["sku"].map(first)]
+    return pd.DataFrame({"unique_id": full["sku"].astype("str").to_numpy(),
+                         "ds": full["month"].astype("datetime64[ns]").to_numpy(),
+                         "y": full["quantity"].astype(float).to_numpy()})
+
+
+def content_hash(tables: dict[str, pd.DataFrame], period: str | None) -> str:
+    """SHA-256 over the normalised tables (names, columns, types, values) and the period."""
+    h = hashlib.sha256(f"salesops-snapshot-v{SNAPSHOT_VERSION}|{period}".encode())
+    for name in sorted(tables):
+        frame = tables[name]
+        h.update(f"|{name}|{list(frame.columns)}|{[str(t) for t in frame.dtypes]}".encode())
+        h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+def sources_frame(raw: dict, typed: dict) -> pd.DataFrame:
+    """What was read: table, origin, rows, columns, file time, and the first and last date in it."""
+    rows = []
+    for name, spec in TABLES.items():
+        item = raw.get(name)
+        frame = typed.get(name)
+        date_cols = [c.name for c in spec.columns if c.kind in ("date", "month") and frame is not None
+                     and c.name in frame.columns]
+        first = last = pd.NaT
+        if date_cols:
+            col = frame[date_cols[0]]  # opportunities: created_date, the date a fresh export moves
+            first, last = col.min(), col.max()
+        rows.append({
+            "table": name, "origin": item.origin if item else "",
+            "rows": 0 if item is None or item.frame is None else len(item.frame),
+            "columns": 0 if item is None or item.frame is None else item.frame.shape[1],
+            "modified": (pd.Timestamp(item.modified).tz_convert(None) if item is not None and item.modified
+                         else pd.NaT),
+            "first": first, "last": last,
+        })
+    frame = pd.DataFrame(rows)
+    frame["modified"] = pd.to_datetime(frame["modified"]).astype("datetime64[ns]")
+    frame["first"] = pd.to_datetime(frame["first"]).astype("datetime64[ns]")
+    frame["last"] = pd.to_datetime(frame["last"]).astype("datetime64[ns]")
+    return frame
+
+
+# ---------------------------------------------------------------- collect
+def collect(p, store) -> Collection:
+    """Step 1: load, validate, normalise and freeze the period's inputs into `store`.
+
+    Raises `DataError(message, findings)` when any error is found (nothing is written then); warnings
+    are kept in the `findings` product.
+
+    Example:
+        >>> import salesops as so
+        >>> p = so.params.load(period="2026-11", out="/tmp/so-doc")
+        >>> c = collect(p, so.store.StepStore("/tmp/so-doc/2026-11"))
+        >>> c.tables["sales"]["month"].max()
+        Timestamp('2026-10-01 00:00:00')
+    """
+    if p.period is None:
+        raise DataError("collect needs a period (YYYY-MM): history runs through the month before it")
+    period_start = p.period_start
+    raw, typed, findings = _check_all(p)
+    if any(f.is_error for f in findings):
+        raise DataError(error_message(findings, p.data.max_problems), findings)
+    tables = normalise(typed, period_start)
+    history = demand_history(tables["sales"], period_start)
+    input_hash = content_hash(tables, p.period)
+    sources = sources_frame(raw, typed)
+    products = dict(tables, demand_history=history, findings=to_frame(findings))
+
+    cache = Path(p.out) / ".cache" / "snapshots" / input_hash
+    reused = (cache / "snapshot.json").exists() and all((cache / f"{n}.parquet").exists() for n in products)
+    target = store.data_dir / STEP
+    target.mkdir(parents=True, exist_ok=True)
+    meta = {"input_hash": input_hash, "period": p.period, "source": describe_source(p),
+            "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "rows": {n: len(f) for n, f in products.items()},
+            "errors": sum(f.is_error for f in findings), "warnings": sum(not f.is_error for f in findings),
+            "sources": json.loads(sources.to_json(orient="records", date_format="iso"))}
+    if reused:
+        for name in products:
+            shutil.copyfile(cache / f"{name}.parquet", target / f"{name}.parquet")
+        meta = json.loads((cache / "snapshot.json").read_text()) | {"reused": True}
+    else:
+        for name, frame in products.items():
+            store.write(STEP, name, frame)
+        _fill_cache(cache, target, products, meta)
+    (target / "snapshot.json").write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
+    return Collection(tables, findings, input_hash, sources, history, reused)
+
+
+def _fill_cache(cache: Path, written: Path, products: dict, meta: dict) -> None:
+    """Copy the written products into the snapshot cache through a temporary folder (atomic rename)."""
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{cache.name}.", dir=cache.parent))
+    try:
+        for name in products:
+            shutil.copyfile(written / f"{name}.parquet", tmp / f"{name}.parquet")
+        (tmp / "snapshot.json").write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
+        os.replace(tmp, cache)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)  # another process filled it first; ours is identical
