@@ -114,10 +114,16 @@ class Adjustment(Strict):
     family: str | None = None
     sku: str | None = None
     resource: str | None = None
-    start: str | None = Field(None, alias="from")
-    pct: float
+    start: str | None = Field(None, alias="from", description="first month the change applies (YYYY-MM)")
+    end: str | None = Field(None, alias="until", description="last month the change applies; None = to the end")
+    pct: float = Field(description="change in percent: 15 = +15 %, -20 = -20 %")
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    @field_validator("start", "end")
+    @classmethod
+    def _months(cls, v: str | None) -> str | None:
+        return None if v is None else _check_period(v)
 
 
 class Launch(Strict):
@@ -131,6 +137,11 @@ class Launch(Strict):
     hours_per_unit: float = 0.0
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    @field_validator("start")
+    @classmethod
+    def _month(cls, v: str) -> str:
+        return _check_period(v)
 
 
 class Scenario(Strict):

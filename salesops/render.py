@@ -146,7 +146,7 @@ def to_pdf(notebook: str | Path, target: str | Path, info: ReportInfo, renderer:
 
         meta.write_text(yaml.safe_dump({"title": info.title, "company": info.company, "period": info.period,
                                         "run_date": info.run_date}), encoding="utf-8")
-        cmd = [_pandoc(), "-f", "markdown-raw_html-raw_tex", "-t", "typst", "--template",
+        cmd = [_pandoc(), "-f", "markdown-smart-raw_html-raw_tex", "-t", "typst", "--template",
                str(TEMPLATES / "report.typ"), "--metadata-file", str(meta), "-o", str(work / "report.typ"),
                str(work / "report.md")]
         done = subprocess.run(cmd, capture_output=True, text=True)

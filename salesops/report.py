@@ -81,7 +81,10 @@ class Table:
         numeric = [pd.api.types.is_numeric_dtype(self.frame[c]) for c in self.frame.columns]
         lines = []
         lines.append("| " + " | ".join(_md_escape(h) for h in header) + " |")
-        lines.append("|" + "|".join("---:" if n else ":---" for n in numeric) + "|")
+        # Dashes in proportion to each column's widest cell: pandoc sizes wrapped columns by them.
+        widths = [max([len(h)] + [len(row[i]) for row in rows]) for i, h in enumerate(header)]
+        lines.append("|" + "|".join(("-" * max(3, min(w, 40))) + (":" if n else "") if n
+                                    else ":" + "-" * max(3, min(w, 40)) for w, n in zip(widths, numeric)) + "|")
         lines += ["| " + " | ".join(_md_escape(v) for v in row) + " |" for row in rows]
         if self.caption:
             lines += ["", f": {_md_escape(self.caption)}"]

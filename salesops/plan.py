@@ -1,0 +1,513 @@
+"""Executive review: the KPIs of the pack, the decisions, and the plan of record.
+
+The plan of record of a period is the approved scenario's SKU demand plan (`consensus`) and family
+production plan, frozen when `executive.approved_by` is set, in `OUT/plans/PERIOD/`:
+
+* `plan.parquet`: one frame; demand rows (`kind = demand`: `unique_id, family, ds, statistical,
+  consensus`) and production rows (`kind = production`: `family, month, demand, production,
+  inventory, backlog`), each with the `scenario` it came from;
+* `plan.json`: period, approved_by, approved_on, scenario, sha256 hash of the plan, version, decisions.
+
+An identical plan is a no-op; a different one raises `PlanError` unless re-approved
+(`salesops run PERIOD --reapprove`), which keeps the old files as `plan.vN.parquet` / `plan.vN.json`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .exceptions import DataError, ParameterError, PlanError
+from .params import Decision, Params
+from .report import Tile, tiles
+
+KPI_COLUMNS = ["kpi", "label", "value", "target", "status", "display", "detail"]
+DECISION_COLUMNS = ["id", "title", "owner", "due", "status", "decision", "options", "source"]
+PLAN_COLUMNS = ["scenario", "kind", "unique_id", "family", "ds", "statistical", "consensus", "month", "demand",
+                "production", "inventory", "backlog"]
+STATUS_COLUMNS = ["period", "status", "approved_by", "approved_on", "hash", "scenario", "version", "current_hash",
+                  "path"]
+WEEKS_PER_MONTH = 52 / 12
+
+
+def _money(value: float) -> str:
+    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= limit:
+            return f"{value / limit:,.1f}{suffix}"
+    return f"{value:,.0f}"
+
+
+# ---------------------------------------------------------------- KPIs
+def _kpi(kpi, label, value, target, status, display, detail) -> dict:
+    return {"kpi": kpi, "label": label, "value": value, "target": target, "status": status, "display": display,
+            "detail": detail}
+
+
+def revenue_vs_budget(gaps: pd.DataFrame, months: int = 12, currency: str = "USD") -> dict:
+    """Plan revenue against budget over the first `months` budgeted months of the horizon.
+
+    Status: good from -1 % up, warn from -5 %, bad below.
+
+    Example:
+        >>> g = pd.DataFrame({"month": pd.to_datetime(["2026-11-01"]), "revenue": [95.0], "budget_revenue": [100.0]})
+        >>> revenue_vs_budget(g)["value"]
+        -0.05
+    """
+    budgeted = gaps.dropna(subset=["budget_revenue"])
+    window = sorted(budgeted["month"].unique())[:months]
+    if not window:
+        plan = gaps["revenue"].sum()
+        return _kpi("revenue_vs_budget", "Revenue vs budget", np.nan, 0.0, "info", _money(plan),
+                    f"{currency}, no budget for the horizon")
+    rows = budgeted[budgeted["month"].isin(window)]
+    plan, target = rows["revenue"].sum(), rows["budget_revenue"].sum()
+    ratio = round(plan / target - 1, 12) if target else np.nan
+    status = "good" if ratio >= -0.01 else "warn" if ratio >= -0.05 else "bad"
+    return _kpi("revenue_vs_budget", "Revenue vs budget", ratio, 0.0, status, f"{ratio:+.1%}",
+                f"plan {_money(plan)} vs {_money(target)} {currency}, next {len(window)} months")
+
+
+def forecast_accuracy(error_stats: pd.DataFrame | None, demand_plan: pd.DataFrame) -> dict:
+    """1 - WAPE of the backtest, all SKUs: the SKUs' WAPEs weighted by their planned volume.
+
+    Status: good from 80 %, warn from 65 %, bad below.
+
+    Example:
+        >>> stats = pd.DataFrame({"unique_id": ["A", "B"], "wape": [0.1, 0.4]})
+        >>> plan = pd.DataFrame({"unique_id": ["A", "B"], "consensus": [300.0, 100.0]})
+        >>> round(forecast_accuracy(stats, plan)["value"], 3)   # 1 - (0.1*300 + 0.4*100)/400
+        0.825
+    """
+    if error_stats is None or "wape" not in error_stats.columns or error_stats["wape"].notna().sum() == 0:
+        return _kpi("forecast_accuracy", "Forecast accuracy", np.nan, 0.8, "info", "–", "no backtest")
+    volume = demand_plan.groupby("unique_id")["consensus"].sum()
+    stats = error_stats.dropna(subset=["wape"]).assign(weight=lambda s: s["unique_id"].map(volume).fillna(0.0))
+    weight = stats["weight"] if stats["weight"].sum() > 0 else pd.Series(1.0, index=stats.index)
+    wape = float((stats["wape"] * weight).sum() / weight.sum())
+    accuracy = 1 - wape
+    detail = f"1 - WAPE, backtest of {len(stats)} SKUs"
+    if "bias" in stats.columns and stats["bias"].notna().any():
+        bias = float((stats["bias"].fillna(0) * weight).sum() / weight.sum())
+        detail += f"; bias {bias:+.0%}" if abs(bias) < 5 else ""
+    status = "good" if accuracy >= 0.8 else "warn" if accuracy >= 0.65 else "bad"
+    return _kpi("forecast_accuracy", "Forecast accuracy", accuracy, 0.8, status, f"{accuracy:.0%}", detail)
+
+
+def service_level(fill_rate: float, target: float) -> dict:
+    """Projected fill rate of the plan against the service target (warn within 3 points below)."""
+    status = "good" if fill_rate >= target - 1e-9 else "warn" if fill_rate >= target - 0.03 else "bad"
+    return _kpi("service_level", "Service level", fill_rate, target, status, f"{fill_rate:.1%}",
+                f"projected fill rate, target {target:.0%}")
+
+
+def weeks_of_supply(projection: pd.DataFrame, month: pd.Timestamp | None = None) -> dict:
+    """Weeks of supply of all stock at the end of `month` (default the first plan month).
+
+    Total on hand / (mean demand of the next three months x 12 / 52). Bad below the safety stock's
+    cover, warn when more than four months (17 weeks) of cover, else good.
+
+    Example:
+        >>> proj = pd.DataFrame({"month": pd.to_datetime(["2026-11-01", "2026-12-01"]), "demand": [0.0, 130.0],
+        ...                      "on_hand": [130.0, 0.0], "safety_stock": [0.0, 0.0]})
+        >>> round(weeks_of_supply(proj)["value"], 2)   # 130 on hand, 130 a month coming = 4.33 weeks
+        4.33
+    """
+    proj = projection.assign(month=pd.to_datetime(projection["month"]))
+    months = sorted(proj["month"].unique())
+    month = months[0] if month is None else pd.Timestamp(month)
+    ahead = [m for m in months if m > month][:3]
+    demand = proj[proj["month"].isin(ahead)].groupby("month")["demand"].sum().mean() if ahead else np.nan
+    now = proj[proj["month"] == month]
+    weekly = demand / WEEKS_PER_MONTH
+    if not weekly or np.isnan(weekly):
+        return _kpi("weeks_of_supply", "Weeks of supply", np.nan, np.nan, "info", "–", "no demand ahead")
+    wos = now["on_hand"].sum() / weekly
+    cover = now["safety_stock"].sum() / weekly if "safety_stock" in now else 0.0
+    status = "bad" if wos < cover else "warn" if wos > 4 * WEEKS_PER_MONTH else "good"
+    return _kpi("weeks_of_supply", "Weeks of supply", wos, cover, status, f"{wos:.1f} wk",
+                f"end of {month:%Y-%m}; safety stock covers {cover:.1f} wk")
+
+
+def capacity_utilisation(capacity_load: pd.DataFrame, months: int = 6) -> dict:
+    """Peak resource utilisation (required / regular hours) over the next `months` months.
+
+    Status: good up to 90 %, warn while overtime covers it, bad beyond regular + overtime.
+
+    Example:
+        >>> load = pd.DataFrame({"resource": ["A", "A"], "month": pd.to_datetime(["2026-11-01", "2026-12-01"]),
+        ...                      "required_hours": [90.0, 105.0], "available_hours": [100.0, 100.0],
+        ...                      "overtime_hours": [20.0, 20.0]})
+        >>> capacity_utilisation(load)["display"], capacity_utilisation(load)["status"]
+        ('105%', 'warn')
+    """
+    load = capacity_load.assign(month=pd.to_datetime(capacity_load["month"]))
+    window = sorted(load["month"].unique())[:months]
+    load = load[load["month"].isin(window) & (load["available_hours"] > 0)]
+    if load.empty:
+        return _kpi("capacity_utilisation", "Capacity utilisation", np.nan, 0.9, "info", "–", "no capacity")
+    util = load["required_hours"] / load["available_hours"]
+    peak = load.loc[util.idxmax()]
+    peak_util = float(util.max())
+    average = load["required_hours"].sum() / load["available_hours"].sum()
+    over = (load["required_hours"] > load["available_hours"] + load["overtime_hours"].fillna(0)).any()
+    status = "bad" if over else "warn" if peak_util > 0.9 else "good"
+    return _kpi("capacity_utilisation", "Capacity utilisation", peak_util, 0.9, status, f"{peak_util:.0%}",
+                f"peak: {peak['resource']} {peak['month']:%Y-%m}; average {average:.0%}, next {len(window)} mo")
+
+
+def enps(enps_frame: pd.DataFrame | None) -> dict:
+    """Company eNPS (team `All`) of the latest month with a score. Good above 10, warn from 0."""
+    if enps_frame is None or enps_frame.empty:
+        return _kpi("enps", "Employee NPS", np.nan, 10.0, "info", "–", "no survey")
+    company = enps_frame[(enps_frame["team"] == "All") & enps_frame["enps"].notna()]
+    if "suppressed" in company.columns:
+        company = company[~company["suppressed"].fillna(False).astype(bool)]
+    if company.empty:
+        return _kpi("enps", "Employee NPS", np.nan, 10.0, "info", "–", "no survey with enough answers")
+    last = company.sort_values("month").iloc[-1]
+    score = float(last["enps"])
+    detail = f"{pd.Timestamp(last['month']):%Y-%m}, {int(last['responses'])} responses"
+    if len(company) > 1:
+        detail += f", {score - float(company.sort_values('month').iloc[-2]['enps']):+.0f} on prior"
+    status = "good" if score > 10 else "warn" if score >= 0 else "bad"
+    return _kpi("enps", "Employee NPS", score, 10.0, status, f"{score:+.0f}", detail)
+
+
+def kpis(gaps: pd.DataFrame, scenarios: pd.DataFrame, error_stats: pd.DataFrame | None,
+         demand_plan: pd.DataFrame, inventory_projection: pd.DataFrame, capacity_load: pd.DataFrame,
+         enps_frame: pd.DataFrame | None, p: Params) -> pd.DataFrame:
+    """The six KPIs of the executive pack for the baseline plan (columns `KPI_COLUMNS`).
+
+    Example:
+        >>> kpis(gaps, scenarios, error_stats, demand_plan, projection, load, enps_frame, p)["kpi"].tolist()  # doctest: +SKIP
+        ['revenue_vs_budget', 'forecast_accuracy', 'service_level', 'weeks_of_supply', 'capacity_utilisation', 'enps']
+    """
+    base = scenarios.iloc[0]
+    rows = [revenue_vs_budget(gaps, 12, p.currency), forecast_accuracy(error_stats, demand_plan),
+            service_level(float(base["fill_rate"]), p.supply.service_level), weeks_of_supply(inventory_projection),
+            capacity_utilisation(capacity_load), enps(enps_frame)]
+    return pd.DataFrame(rows, columns=KPI_COLUMNS)
+
+
+def kpi_tiles(kpi_frame: pd.DataFrame):
+    """KPI tiles for the report (`salesops.report.tiles`)."""
+    return tiles([Tile(r.label, r.display, r.detail, r.status) for r in kpi_frame.itertuples()])
+
+
+# ---------------------------------------------------------------- decisions
+APPROVAL_ID = "plan-approval"
+
+
+def decisions(recommendations: pd.DataFrame, taken: Sequence[Decision], period_start: pd.Timestamp,
+              scenario: str, approved_by: str | None = None, approved_on: dt.date | None = None,
+              due_days: int = 14) -> pd.DataFrame:
+    """Decisions of the meeting: the plan approval, those the pre-S&OP proposed and those in params.
+
+    A decision entered in params (`decisions:`) with the id of a proposal replaces its status and
+    adds what was decided; decisions in params with other ids are listed too (`source = params`).
+
+    Example:
+        >>> recs = pd.DataFrame({"id": ["overload-line-a"], "title": ["Close the gap"], "owner": ["Ops"],
+        ...                      "due": [pd.Timestamp("2026-11-15")], "options": ["overtime; outsource"]})
+        >>> taken = [Decision(id="overload-line-a", title="Close the gap", owner="Ops", due="2026-11-15",
+        ...                   status="done", decision="overtime approved")]
+        >>> decisions(recs, taken, pd.Timestamp("2026-11-01"), "baseline").set_index("id").loc[
+        ...     "overload-line-a", "status"]
+        'done'
+    """
+    by_id = {d.id: d for d in taken}
+    approval_due = (period_start + pd.Timedelta(days=due_days)).date()
+    rows = [{"id": APPROVAL_ID, "title": f"Approve the plan of record (scenario: {scenario})",
+             "owner": approved_by or "Executive team", "due": approval_due,
+             "status": "done" if approved_by else "open",
+             "decision": f"approved by {approved_by} on {approved_on}" if approved_by else "",
+             "options": "approve; approve another scenario; send back to pre-S&OP", "source": "plan"}]
+    for rec in recommendations.itertuples():
+        row = {"id": rec.id, "title": rec.title, "owner": rec.owner, "due": pd.Timestamp(rec.due).date(),
+               "status": "open", "decision": "", "options": rec.options, "source": "pre-S&OP"}
+        if rec.id in by_id:
+            d = by_id[rec.id]
+            row.update(owner=d.owner, due=d.due, status=d.status, decision=d.decision)
+        rows.append(row)
+    proposed = {r["id"] for r in rows}
+    for d in taken:
+        if d.id not in proposed:
+            rows.append({"id": d.id, "title": d.title, "owner": d.owner, "due": d.due, "status": d.status,
+                         "decision": d.decision, "options": "", "source": "params"})
+    out = pd.DataFrame(rows, columns=DECISION_COLUMNS)
+    out["due"] = pd.to_datetime(out["due"])
+    return out
+
+
+def decisions_table(decision_frame: pd.DataFrame):
+    """The decisions as a report table: what, who and by when, and what was decided (or the options)."""
+    from .report import table
+
+    d = decision_frame
+    decided = d["decision"].astype(str).str.len() > 0
+    outcome = np.where(decided, d["status"].astype(str) + ": " + d["decision"].astype(str),
+                       d["status"].astype(str) + "; options: " + d["options"].astype(str))
+    frame = pd.DataFrame({"Decision": d["title"], "Owner, due": d["owner"] + ", " + d["due"].dt.strftime("%d %b"),
+                          "Status / decision": outcome})
+    return table(frame)
+
+
+# ---------------------------------------------------------------- plan of record
+@dataclass
+class PlanStatus:
+    """Where the plan of record of a period stands after this run."""
+
+    period: str
+    status: str  # approved or proposed
+    approved_by: str | None
+    approved_on: str | None
+    hash: str | None
+    scenario: str
+    version: int | None
+    current_hash: str
+    path: str | None
+    message: str = ""
+
+    @property
+    def kind(self) -> str:
+        """`good` when this run's plan is the approved one, else `warn` (for `salesops.report.callout`)."""
+        return "good" if self.status == "approved" and self.hash == self.current_hash else "warn"
+
+    def frame(self) -> pd.DataFrame:
+        """One row `plan_status` (`STATUS_COLUMNS`), what the runner copies into run.json."""
+        return pd.DataFrame([{k: v for k, v in asdict(self).items() if k in STATUS_COLUMNS}], columns=STATUS_COLUMNS)
+
+
+def plan_frame(scenario_demand: pd.DataFrame, scenario_plans: pd.DataFrame, scenario: str,
+               demand_plan: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The plan of one scenario as a plan of record (`PLAN_COLUMNS`): SKU demand + family production.
+
+    `statistical` comes from `demand_plan` (the statistical forecast is the same in every scenario).
+    """
+    known = sorted(scenario_plans["scenario"].unique())
+    if scenario not in known:
+        raise ParameterError(f"executive.scenario = '{scenario}' is not a scenario of this run "
+                             f"(scenarios: {', '.join(known)}); set it to one of them or leave it empty")
+    dem = scenario_demand[scenario_demand["scenario"] == scenario].copy()
+    dem["ds"] = pd.to_datetime(dem["ds"])
+    if demand_plan is not None and "statistical" in demand_plan.columns:
+        stat = demand_plan[["unique_id", "ds", "statistical"]].assign(ds=lambda f: pd.to_datetime(f["ds"]))
+        dem = dem.merge(stat, on=["unique_id", "ds"], how="left")
+    dem["kind"] = "demand"
+    prod = scenario_plans[scenario_plans["scenario"] == scenario].copy()
+    prod["month"] = pd.to_datetime(prod["month"])
+    prod["kind"] = "production"
+    out = pd.concat([dem, prod], ignore_index=True)
+    for col in PLAN_COLUMNS:
+        if col not in out.columns:
+            out[col] = np.nan
+    out = out[PLAN_COLUMNS].sort_values(["kind", "family", "unique_id", "ds", "month"], ignore_index=True,
+                                        na_position="first")
+    return out
+
+
+def plan_hash(frame: pd.DataFrame) -> str:
+    """sha256 of a plan: rows sorted, numbers rounded to 6 decimals, written as CSV.
+
+    Example:
+        >>> a = pd.DataFrame({"family": ["F", "G"], "production": [1.0, 2.0]})
+        >>> plan_hash(a) == plan_hash(a.iloc[::-1]) and plan_hash(a) != plan_hash(a.assign(production=[1.0, 2.5]))
+        True
+    """
+    canon = frame[sorted(frame.columns)].copy()
+    for col in canon.columns:
+        if pd.api.types.is_float_dtype(canon[col]):
+            canon[col] = canon[col].round(6)
+        elif pd.api.types.is_datetime64_any_dtype(canon[col]):
+            canon[col] = canon[col].dt.strftime("%Y-%m-%d")
+    canon = canon.astype(str).sort_values(list(canon.columns), ignore_index=True)
+    return hashlib.sha256(canon.to_csv(index=False, lineterminator="\n").encode()).hexdigest()
+
+
+def plan_dir(out: str | Path, period: str) -> Path:
+    """`OUT/plans/PERIOD`: where the plan of record of a period lives."""
+    return Path(out) / "plans" / period
+
+
+def read_record(out: str | Path, period: str) -> dict | None:
+    """The `plan.json` of a period's plan of record, or None when none was approved."""
+    path = plan_dir(out, period) / "plan.json"
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise PlanError(f"{path}: the plan of record cannot be read ({exc}); restore it from a plan.vN.json "
+                        "or remove the folder to approve again") from exc
+
+
+def _atomic_write_bytes(path: Path, data: bytes):
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _next_version(folder: Path) -> int:
+    n = 1
+    while (folder / f"plan.v{n}.json").exists() or (folder / f"plan.v{n}.parquet").exists():
+        n += 1
+    return n
+
+
+def freeze(plan: pd.DataFrame, p: Params, scenario: str, taken: Sequence[Decision] = ()) -> PlanStatus:
+    """Freeze the plan of record of `p.period` when `p.executive.approved_by` is set.
+
+    * not approved: nothing is written; status `proposed` (or the existing record's, if any).
+    * approved and no record: `plan.parquet` + `plan.json` are written (version 1).
+    * a record with the same hash: nothing changes (no-op).
+    * a record with another hash: `PlanError`, unless `p.reapprove`, which keeps the old files as
+      `plan.vN.*` and writes the new plan as version N+1.
+
+    Example:
+        >>> status = freeze(plan_frame(demand, plans, "baseline"), p, "baseline")  # doctest: +SKIP
+        >>> status.status
+        'approved'
+    """
+    period = str(p.period)
+    folder = plan_dir(p.out, period)
+    current = plan_hash(plan)
+    record = read_record(p.out, period)
+    if not p.executive.approved_by:
+        if record is None:
+            return PlanStatus(period, "proposed", None, None, None, scenario, None, current, None,
+                              f"Not approved yet: set executive.approved_by (and approved_on) in params/{period}.yaml "
+                              "and run again to freeze this plan as the plan of record.")
+        same = record.get("hash") == current
+        return PlanStatus(period, "approved", record.get("approved_by"), record.get("approved_on"),
+                          record.get("hash"), record.get("scenario", scenario), record.get("version"), current,
+                          str(folder / "plan.parquet"),
+                          f"The plan of record was approved by {record.get('approved_by')} on "
+                          f"{record.get('approved_on')}; " + ("this run's plan is the same." if same else
+                                                              "this run's plan differs from it and is only a proposal."))
+    approved_on = (p.executive.approved_on or dt.date.today()).isoformat()
+    if record is not None:
+        if record.get("hash") == current:
+            return PlanStatus(period, "approved", record.get("approved_by"), record.get("approved_on"), current,
+                              record.get("scenario", scenario), record.get("version"), current,
+                              str(folder / "plan.parquet"),
+                              f"Plan of record: scenario {record.get('scenario', scenario)}, approved by "
+                              f"{record.get('approved_by')} on {record.get('approved_on')} (version "
+                              f"{record.get('version')}, sha256 {current[:12]}); this run reproduces it exactly.")
+        if not p.reapprove:
+            raise PlanError(
+                f"the plan of record of {period} was approved by {record.get('approved_by')} on "
+                f"{record.get('approved_on')} (scenario {record.get('scenario')}, hash {str(record.get('hash'))[:12]}) "
+                f"and this run's plan differs (hash {current[:12]}). An approved plan is never replaced silently: "
+                f"to approve the new plan run `salesops run {period} --reapprove` (the old plan is kept as "
+                f"plan.v{_next_version(folder)}.parquet/.json in {folder}), or restore the inputs and params "
+                "that produced the approved plan.")
+        old = _next_version(folder)
+        for suffix in ("parquet", "json"):
+            os.replace(folder / f"plan.{suffix}", folder / f"plan.v{old}.{suffix}")
+        version = old + 1
+    else:
+        version = 1
+    folder.mkdir(parents=True, exist_ok=True)
+    meta = {"period": period, "approved_by": p.executive.approved_by, "approved_on": approved_on,
+            "scenario": scenario, "hash": current, "version": version,
+            "decisions": [d.model_dump(mode="json") for d in taken],
+            "frozen_at": dt.datetime.now().isoformat(timespec="seconds")}
+    if version > 1:
+        meta["supersedes"] = f"plan.v{version - 1}.json"
+    tmp = folder / ".plan.parquet.tmp"
+    plan.to_parquet(tmp, index=False)
+    os.replace(tmp, folder / "plan.parquet")
+    _atomic_write_bytes(folder / "plan.json", json.dumps(meta, indent=2).encode())
+    verb = "Re-approved" if version > 1 else "Approved"
+    return PlanStatus(period, "approved", p.executive.approved_by, approved_on, current, scenario, version, current,
+                      str(folder / "plan.parquet"),
+                      f"{verb}: the plan of record of {period} (scenario {scenario}, version {version}, sha256 "
+                      f"{current[:12]}) was frozen by {p.executive.approved_by} on {approved_on}; changing it later "
+                      f"needs an explicit re-approval (salesops run {period} --reapprove).")
+
+
+# ---------------------------------------------------------------- the executive review
+@dataclass
+class ExecutiveReview:
+    """What the executive pack shows and step 5 writes; built by `review`."""
+
+    kpis: pd.DataFrame
+    scenarios: pd.DataFrame
+    gaps: pd.DataFrame
+    decisions: pd.DataFrame
+    plan_of_record: pd.DataFrame
+    status: PlanStatus
+    scenario: str
+    reasons: list[str]
+    currency: str = "USD"
+
+    @property
+    def plan_status(self) -> pd.DataFrame:
+        return self.status.frame()
+
+    def summary(self) -> str:
+        """The pack's opening paragraph: KPIs off target and the recommendation."""
+        off = self.kpis[self.kpis["status"].isin(["warn", "bad"])]
+        text = (f"{len(off)} of {len(self.kpis)} KPIs of the current plan need attention"
+                + (f" ({', '.join(off['label'])})" if len(off) else "") + ". ")
+        open_ = self.decisions[self.decisions["status"] == "open"]
+        if self.status.status == "approved" and self.status.hash == self.status.current_hash:
+            text += (f"Plan of record: {self.scenario}, approved by {self.status.approved_by} on "
+                     f"{self.status.approved_on}. ")
+        else:
+            text += f"Scenario recommended for approval: {self.scenario}. "
+        text += f"{len(open_)} decision(s) open, {int((self.decisions['status'] == 'done').sum())} taken."
+        return text
+
+
+def review(ctx) -> ExecutiveReview:
+    """The executive review of a step context: KPIs, decisions and the plan of record (frozen when approved).
+
+    Reads the products of demand planning, supply planning, pre-S&OP and sales performance.
+
+    Example:
+        >>> rev = review(so.steps.context("executive_review", p))  # doctest: +SKIP
+        >>> rev.status.status
+        'proposed'
+    """
+    from .balance import RULE, recommend
+
+    p = ctx.p
+    scenarios = ctx.read("pre_sop", "scenarios")
+    gaps = ctx.read("pre_sop", "gaps")
+    recs = ctx.read("pre_sop", "recommendations")
+    demand_plan = ctx.read("demand_planning", "demand_plan")
+    error_stats = _optional(ctx, "demand_planning", "error_stats")
+    enps_frame = _optional(ctx, "sales_performance", "enps")
+    projection = ctx.read("supply_planning", "inventory_projection")
+    load = ctx.read("supply_planning", "capacity_load")
+    recommended = recommend(scenarios, p.supply.service_level)
+    scenario = p.executive.scenario or recommended.scenario
+    reasons = list(recommended.reasons)
+    if p.executive.scenario and p.executive.scenario != recommended.scenario:
+        reasons.append(f"The executive team chose {p.executive.scenario} instead (executive.scenario).")
+    reasons.append(f"Rule: {RULE}.")
+    kpi_frame = kpis(gaps, scenarios, error_stats, demand_plan, projection, load, enps_frame, p)
+    plan = plan_frame(ctx.read("pre_sop", "scenario_demand"), ctx.read("pre_sop", "scenario_plans"), scenario,
+                      demand_plan)
+    status = freeze(plan, p, scenario, p.decisions)
+    decision_frame = decisions(recs, p.decisions, p.period_start, scenario,
+                               status.approved_by if status.status == "approved" else None,
+                               status.approved_on, p.executive.decision_due_days)
+    return ExecutiveReview(kpi_frame, scenarios, gaps, decision_frame, plan.assign(hash=status.current_hash),
+                           status, scenario, reasons, p.currency)
+
+
+def _optional(ctx, step: str, name: str) -> pd.DataFrame | None:
+    try:
+        return ctx.read(step, name)
+    except DataError:  # the product is optional for the pack: its tile says so
+        return None
