@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .exceptions import ParameterError
 
@@ -66,12 +66,20 @@ class Override(Strict):
     def _month(cls, v: str) -> str:
         return _check_period(v)
 
+    @model_validator(mode="after")
+    def _one_target_one_change(self):
+        if (self.sku is None) == (self.family is None):
+            raise ValueError("an override names either a sku or a family (exactly one of them)")
+        if (self.quantity is None) == (self.change_pct is None):
+            raise ValueError("an override gives either quantity (units) or change_pct (percent), exactly one")
+        return self
+
 
 class DemandParams(Strict):
     horizon: int = Field(18, ge=1, le=60)
     season_length: int = Field(12, ge=1)
     levels: list[int] = Field(default_factory=lambda: [80, 95])
-    backtest_windows: int = Field(2, ge=0)
+    backtest_windows: int = Field(2, ge=0, description="rolling origins of the backtest (0 = none)")
     reconciliation: Literal["bottom_up", "mint_wls", "ols", "none"] = "bottom_up"
     engine: Literal["local", "dask"] = "local"
     workers: int | None = Field(None, ge=1)

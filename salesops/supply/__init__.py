@@ -1,0 +1,61 @@
+"""Supply planning (step 3): rough-cut capacity, chase / level / cost-optimal production plans, and the
+SKU inventory projection with safety stock. `plan` is pure and fast: the pre-S&OP scenarios re-run it.
+
+Example:
+    >>> import salesops as so
+    >>> sp = so.supply.plan(demand_plan, tables, p.supply, error_stats, period=p.period)   # doctest: +SKIP
+    >>> sp.strategy_summary                                                                  # doctest: +SKIP
+"""
+
+from .planning import (
+    STRATEGIES,
+    SupplyPlan,
+    chase,
+    disaggregate,
+    excess,
+    fill_rate,
+    forward_demand,
+    level,
+    net_positions,
+    net_requirements,
+    optimal,
+    overload_drivers,
+    plan,
+    risk_by_sku,
+    safety_stock,
+    shortages,
+    sku_costs,
+    weeks_of_supply,
+)
+from .step import inputs
+
+__all__ = [
+    "STRATEGIES",
+    "SupplyPlan",
+    "chase",
+    "disaggregate",
+    "excess",
+    "fill_rate",
+    "forward_demand",
+    "inputs",
+    "level",
+    "net_positions",
+    "net_requirements",
+    "optimal",
+    "overload_drivers",
+    "plan",
+    "risk_by_sku",
+    "safety_stock",
+    "shortages",
+    "sku_costs",
+    "weeks_of_supply",
+]
+
+
+def __getattr__(name: str):
+    # report helpers load on first use, so `plan` stays free of Altair
+    if name in ("charts", "views"):
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'salesops.supply' has no attribute '{name}'")
