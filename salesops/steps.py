@@ -42,7 +42,9 @@ STEPS: tuple[Step, ...] = (
          ("data_collection", "demand_planning", "supply_planning", "pre_sop", "sales_performance"),
          ("kpis", "decisions", "plan_of_record", "plan_status"), "Executive S&OP review"),
     Step("follow_up", "06_follow_up.ipynb", "06_follow_up.html",
-         ("data_collection", "demand_planning", "executive_review"), (), "Implementation and follow-up"),
+         ("data_collection", "demand_planning", "executive_review"),
+         ("alerts", "accuracy_by_lag", "decision_log", "value_add", "bias", "plan_adherence", "service",
+          "inventory_vs_target", "plan_sources"), "Implementation and follow-up"),
 )
 STEP_NAMES = tuple(s.name for s in STEPS)
 
