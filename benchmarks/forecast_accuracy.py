@@ -1,0 +1,135 @@
+"""Accuracy benchmark: every salesops model, the default, and statsforecast on public monthly data.
+
+    .venv/bin/python benchmarks/forecast_accuracy.py [--datasets pbs-monthly,aus-retail] [--workers 2]
+                                                     [--limit N] [--no-statsforecast] [--variants]
+
+pbs-monthly (336 series, last 18 months held out) and aus-retail (152 series, last 24 held out):
+sMAPE (mean of 200|F-A|/(|F|+|A|) over every series and step, as in M3) and MASE (mean over series,
+seasonal-naive in-sample scale, m = 12). statsforecast's AutoETS / AutoTheta / AutoARIMA run from
+the separate venv `.venv-bench` (statsforecast pins pandas<3); create it with
+`benchmarks/setup_statsforecast_env.sh`. Printed figures, not a timed test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _data
+
+from salesops import metrics
+from salesops.demand import ARIMA, ETS, SBA, TSB, AutoCombo, Croston, Naive, SeasonalNaive, Theta, forecast
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH_PYTHON = ROOT / ".venv-bench" / "bin" / "python"
+SINGLE = [SeasonalNaive, Naive, ETS, Theta, ARIMA, Croston, SBA, TSB]
+
+
+def score(test: pd.DataFrame, train: pd.DataFrame, fc: pd.DataFrame, columns: list[str], season: int = 12):
+    merged = test.merge(fc, on=["unique_id", "ds"], how="left")
+    histories = {uid: g["y"].to_numpy() for uid, g in train.groupby("unique_id", sort=False)}
+    rows = []
+    for col in columns:
+        per_series = [metrics.mase(g["y"], g[col], histories[uid], season)
+                      for uid, g in merged.groupby("unique_id", sort=False)]
+        rows.append({"model": col, "smape": metrics.smape(merged["y"], merged[col]),
+                     "mase": float(np.nanmean(per_series)),
+                     "missing": int(merged[col].isna().sum())})
+    return pd.DataFrame(rows)
+
+
+def run_statsforecast(train: pd.DataFrame, horizon: int, names: str, n_jobs: int) -> tuple[pd.DataFrame, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        train_path, out_path = Path(tmp) / "train.parquet", Path(tmp) / "fc.parquet"
+        train.to_parquet(train_path, index=False)
+        done = subprocess.run([str(BENCH_PYTHON), str(ROOT / "benchmarks" / "_statsforecast_run.py"), str(train_path),
+                               str(out_path), str(horizon), "12", names, str(n_jobs)],
+                              capture_output=True, text=True, check=True)
+        fc = pd.read_parquet(out_path)
+    fc["ds"] = pd.to_datetime(fc["ds"])
+    fc = fc.rename(columns={n: f"sf_{n}" for n in names.split(",")})
+    return fc, float(done.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--datasets", default=",".join(_data.DATASETS))
+    ap.add_argument("--workers", type=int, default=None)
+    ap.add_argument("--limit", type=int, default=None, help="first N series only (quick runs)")
+    ap.add_argument("--no-statsforecast", action="store_true")
+    ap.add_argument("--sf-models", default="AutoETS,AutoTheta,AutoARIMA",
+                    help="statsforecast models to run (AutoARIMA is slow on long series)")
+    ap.add_argument("--variants", action="store_true", help="also score median and two-member combinations")
+    args = ap.parse_args(argv)
+    pd.set_option("display.width", 140)
+    for name in args.datasets.split(","):
+        holdout = _data.DATASETS[name]
+        df = _data.load(name)
+        if args.limit:
+            df = df[df["unique_id"].isin(df["unique_id"].unique()[: args.limit])]
+        train, test = _data.split(df, holdout)
+        n = train["unique_id"].nunique()
+        print(f"\n== {name}: {n} series, h = {holdout}")
+        start = time.perf_counter()
+        default = forecast(train, holdout, workers=args.workers)
+        t_default = time.perf_counter() - start
+        # single models: the cheap ones on every series; ETS/Theta/ARIMA are the default's members
+        # (fitted standalone), so they are refitted only where the default did not fit them
+        start = time.perf_counter()
+        cheap = [SeasonalNaive, Naive, Croston, SBA, TSB]
+        singles = forecast(train, holdout, models=[m() for m in cheap], workers=args.workers, level=())
+        members = default[["unique_id", "ds", "ETS", "Theta", "ARIMA"]]
+        todo = members.groupby("unique_id")[["ETS", "Theta", "ARIMA"]].apply(lambda g: g.isna().any().any())
+        todo = todo[todo].index
+        if len(todo):
+            refit = forecast(train[train["unique_id"].isin(todo)], holdout, models=[ETS(), Theta(), ARIMA()],
+                             workers=args.workers, level=())[["unique_id", "ds", "ETS", "Theta", "ARIMA"]]
+            members = pd.concat([members[~members["unique_id"].isin(todo)], refit], ignore_index=True)
+        t_singles = time.perf_counter() - start
+        fc = default[["unique_id", "ds", "yhat"]].rename(columns={"yhat": "AutoCombo (default)"}).merge(
+            singles.drop(columns=["yhat", "model"]), on=["unique_id", "ds"]).merge(members, on=["unique_id", "ds"])
+        columns = ["AutoCombo (default)"] + [m.alias for m in SINGLE]
+        if args.variants:
+            for label, model in [("median(ETS,Theta,ARIMA)", AutoCombo(combine="median")),
+                                 ("mean(ETS,Theta)", AutoCombo(members=(ETS(), Theta()))),
+                                 ("mean(ETS,ARIMA)", AutoCombo(members=(ETS(), ARIMA()))),
+                                 ("mean(Theta,ARIMA)", AutoCombo(members=(Theta(), ARIMA())))]:
+                model.alias = label
+                extra = forecast(train, holdout, models=[model], workers=args.workers, level=())
+                fc = fc.merge(extra[["unique_id", "ds", label]], on=["unique_id", "ds"])
+                columns.append(label)
+        t_sf = {}
+        if not args.no_statsforecast:
+            if BENCH_PYTHON.exists():
+                names = args.sf_models.split(",")
+                sf, t_sf["+".join(names)] = run_statsforecast(train, holdout, args.sf_models, args.workers or 2)
+                columns += [f"sf_{n}" for n in names]
+                if {"AutoETS", "AutoTheta"} <= set(names):
+                    sf["sf_mean(AutoETS,AutoTheta)"] = sf[["sf_AutoETS", "sf_AutoTheta"]].mean(axis=1)
+                    columns.append("sf_mean(AutoETS,AutoTheta)")
+                fc = fc.merge(sf, on=["unique_id", "ds"], how="left")
+            else:
+                print(f"(statsforecast skipped: {BENCH_PYTHON} missing; run benchmarks/setup_statsforecast_env.sh)")
+        table = score(test, train, fc, columns)
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        print(f"default: {t_default:.1f} s wall ({n / t_default:.1f} series/s); other single models: {t_singles:.1f} s;"
+              + "".join(f" statsforecast {k}: {v:.1f} s;" for k, v in t_sf.items()))
+        print("default's model mix:", default.groupby("unique_id")["model"].first().str.replace(
+            r" \(fallback.*", " (fallback)", regex=True).value_counts().to_dict())
+        ours = table[table["model"].isin([m.alias for m in SINGLE])]
+        best = ours.loc[ours["smape"].idxmin()]
+        d = table.iloc[0]
+        print(f"default beats every single model on sMAPE: {bool(d.smape < ours.smape.min())} "
+              f"(best single {best.model} {best.smape:.3f}); on MASE: {bool(d.mase < ours.mase.min())}")
+
+
+if __name__ == "__main__":
+    main()

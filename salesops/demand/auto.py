@@ -1,0 +1,118 @@
+"""The default forecaster: a per-series combination of strong, different models.
+
+`AutoCombo` classifies each series first (from evidence in the series itself):
+- no demand in the last season (at least 6 months, with twice that history): zero (discontinued);
+- intermittent (average demand interval above 1.32, Syntetos-Boylan): the mean of SBA and TSB;
+- otherwise: ETS (trend by AICc, seasonality by the M3 test), the M3 Theta method and ARIMA (order
+  by KPSS + AICc) are fitted, each forecast is sanity-checked (finite, within ten times the history),
+  and the survivors are combined (mean by default; the literature's "Comb"/SCUM result: combinations of
+  strong, different members beat each member). A member that fails is dropped and named.
+Intervals average the members' bounds (quantile averaging). Months of the year with no demand in
+each of the last two years are forecast as zero (seasonal zeros, e.g. products not sold in winter).
+
+Example:
+    >>> import numpy as np
+    >>> y = 100 + 10 * np.sin(np.arange(48) * np.pi / 6) + np.arange(48)
+    >>> m = AutoCombo().fit(y)
+    >>> m.model_, sorted(m.member_forecasts(3))
+    ('Combo(ETS,Theta,ARIMA)', ['ARIMA', 'ETS', 'Theta'])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .models import ARIMA, ETS, SBA, TSB, Model, Naive, Theta, is_intermittent
+
+__all__ = ["DEFAULT_MEMBERS", "AutoCombo"]
+
+DEFAULT_MEMBERS = ("ETS", "Theta", "ARIMA")
+
+
+class AutoCombo(Model):
+    """Combination of ETS, Theta and ARIMA (mean or median), SBA+TSB for intermittent series."""
+
+    alias = "AutoCombo"
+
+    def __init__(self, season_length: int = 12, combine: str = "mean", members: tuple | None = None,
+                 alias: str | None = None):
+        super().__init__(season_length, alias)
+        if combine not in ("mean", "median"):
+            raise ValueError(f"combine must be 'mean' or 'median', not {combine!r}")
+        self.combine = combine
+        self.members = members
+
+    def _member_models(self, y: np.ndarray) -> list[Model]:
+        m = self.season_length
+        if self.members is not None:
+            return [mm.new() for mm in self.members]
+        return [ETS(m), Theta(m), ARIMA(m)]
+
+    def fit(self, y) -> AutoCombo:
+        y = np.asarray(y, dtype=float)
+        if y.ndim != 1 or y.size == 0 or not np.all(np.isfinite(y)):
+            raise ValueError("fit needs a non-empty 1-D series of finite numbers; fill gaps with 0 first")
+        self.y_ = y
+        self.nonnegative_ = bool(np.all(y >= 0))
+        self.fallback_ = None
+        self.intermittent_ = is_intermittent(y)
+        m = self.season_length
+        recent = y[-max(m, 6):]
+        if y.size >= 2 * recent.size and np.all(recent == 0):
+            self.fitted_members_ = [Naive(m).fit(recent)]
+            self.used_ = list(self.fitted_members_)
+            self.model_ = f"Zero (no demand in the last {recent.size} months)"
+            return self
+        if y.size < 3 or np.ptp(y) == 0:
+            self.fitted_members_ = [Naive(m).fit(y)]
+            self.used_ = list(self.fitted_members_)
+            self.model_ = "Naive (fallback: " + ("constant series)" if y.size >= 3 else f"{y.size} points)")
+            return self
+        candidates = [SBA(m), TSB(m)] if self.intermittent_ else self._member_models(y)
+        self.fitted_members_ = [c.fit(y) for c in candidates]
+        self.used_ = [c for c in self.fitted_members_ if c.fallback_ is None]
+        if not self.used_:
+            self.used_ = self.fitted_members_[:1]
+            self.model_ = self.used_[0].model_
+        elif len(self.used_) == 1:
+            self.model_ = self.used_[0].model_
+        else:
+            self.model_ = "Combo(" + ",".join(c.alias for c in self.used_) + ")"
+        return self
+
+    def member_forecasts(self, h: int, level=None) -> dict[str, dict]:
+        """Each fitted member's forecast, by alias (including members dropped from the combination)."""
+        return {c.alias: c.predict(h, level) for c in self.fitted_members_}
+
+    def predict(self, h: int, level=None) -> dict:
+        if not hasattr(self, "y_"):
+            raise ValueError(f"{self.alias}: call fit(y) before predict(h)")
+        out = self._combine([c.predict(h, level) for c in self.used_])
+        zero = self._seasonal_zeros(h)
+        if zero is not None:
+            for key in out:
+                if not key.startswith("hi-"):
+                    out[key] = np.where(zero, 0.0, out[key])
+        return out
+
+    def _seasonal_zeros(self, h: int) -> np.ndarray | None:
+        """Months of the year with no demand in each of the last two years stay at zero (e.g. products
+        not sold in some months); None when there are none."""
+        m, y = self.season_length, self.y_
+        if m < 2 or y.size < 2 * m or not self.nonnegative_ or self.intermittent_:
+            return None
+        last_two = y[-2 * m:].reshape(2, m)
+        zero_pos = np.all(last_two == 0, axis=0)
+        if not zero_pos.any() or zero_pos.all():
+            return None
+        return np.resize(zero_pos, h)
+
+    def _combine(self, preds: list[dict]) -> dict:
+        agg = np.median if self.combine == "median" else np.mean
+        out = {key: agg(np.vstack([p[key] for p in preds]), axis=0) for key in preds[0]}
+        for key in out:
+            if key.startswith("lo-"):
+                hi = "hi-" + key[3:]
+                out[key] = np.minimum(out[key], out["mean"])
+                out[hi] = np.maximum(out[hi], out["mean"])
+        return out

@@ -1,0 +1,546 @@
+"""Forecasting models, statsforecast-shaped, built on statsmodels (and small in-house intermittent models).
+
+Each model's constructor only stores its arguments; `fit(y)` takes one series (a 1-D array of floats,
+oldest first) and returns `self`; `predict(h, level=None)` returns a dict with `mean` and, for each
+level L, `lo-L` and `hi-L` arrays of length h. `alias` names the output column; after `fit`,
+`model_` says what actually ran (e.g. `ETS(M,Ad,M)` or `Naive (fallback: 3 points)`).
+
+Every model survives short, constant, zero, negative and intermittent series: when its method
+cannot run it falls back to a simpler one and says so in `model_`.
+
+Example:
+    >>> import numpy as np
+    >>> y = 100 + 10 * np.sin(np.arange(48) * np.pi / 6)
+    >>> Theta().fit(y).predict(3)["mean"].round(0).tolist()
+    [100.0, 105.0, 109.0]
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+from scipy.stats import norm
+
+__all__ = [
+    "ARIMA",
+    "ETS",
+    "SBA",
+    "TSB",
+    "Croston",
+    "HistoricAverage",
+    "Naive",
+    "SeasonalNaive",
+    "Theta",
+    "is_intermittent",
+    "seasonal_indices",
+    "seasonality_test",
+]
+
+
+# ---------------------------------------------------------------- helpers
+def seasonality_test(y: np.ndarray, season_length: int, z: float = 1.645) -> bool:
+    """The M3 Theta seasonality test: ACF at the seasonal lag beyond `z` standard errors (90% one-sided).
+
+    Needs at least three seasons of history; shorter series are treated as non-seasonal.
+    """
+    m = season_length
+    y = np.asarray(y, dtype=float)
+    n = y.size
+    if m < 2 or n < 3 * m or np.ptp(y) == 0:
+        return False
+    x = y - y.mean()
+    denom = np.dot(x, x)
+    acf = np.array([np.dot(x[k:], x[:-k]) / denom for k in range(1, m + 1)])
+    limit = z * math.sqrt((1 + 2 * np.sum(acf[: m - 1] ** 2)) / n)
+    return bool(abs(acf[m - 1]) > limit)
+
+
+def seasonal_indices(y: np.ndarray, season_length: int, multiplicative: bool) -> np.ndarray:
+    """Classical decomposition's seasonal indices (statsmodels `seasonal_decompose`), one per position.
+
+    Estimated on the last six seasons (seasonal patterns drift). Returns an array `s` of length `season_length` with `s[i]` the index of the season of `y[-m + i]`
+    continued periodically, i.e. `y[t]` belongs to `s[(t - len(y)) % m]`.
+    """
+    from statsmodels.tsa.seasonal import seasonal_decompose
+
+    m = season_length
+    recent = y[-min(y.size, RECENT_SEASONS * m):]  # seasonality drifts: estimate it on recent years
+    res = seasonal_decompose(recent, model="multiplicative" if multiplicative else "additive", period=m,
+                             two_sided=True)
+    return np.asarray(res.seasonal[-m:], dtype=float)
+
+
+RECENT_SEASONS = 6
+
+
+def _seasonal_for_steps(indices: np.ndarray, h: int) -> np.ndarray:
+    return np.resize(indices, h)
+
+
+def is_intermittent(y: np.ndarray, threshold: float = 1.32) -> bool:
+    """Average demand interval (ADI) above `threshold` (Syntetos-Boylan): too many zero periods for ETS."""
+    y = np.asarray(y, dtype=float)
+    nz = np.count_nonzero(y)
+    if nz == 0:
+        return False
+    return bool(y.size / nz > threshold and np.all(y >= 0))
+
+
+def _z(level: float) -> float:
+    return float(norm.ppf(0.5 + level / 200))
+
+
+def _normal_intervals(mean: np.ndarray, sd: np.ndarray, level, lower_bound: float | None) -> dict:
+    out = {"mean": mean}
+    for lv in level or ():
+        z = _z(lv)
+        lo, hi = mean - z * sd, mean + z * sd
+        if lower_bound is not None:
+            lo = np.maximum(lo, lower_bound)
+        out[f"lo-{lv}"], out[f"hi-{lv}"] = lo, hi
+    return out
+
+
+class Model:
+    """Base class: stores arguments, fits one series, predicts h steps with intervals."""
+
+    alias = "Model"
+    min_length = 1
+
+    def __init__(self, season_length: int = 12, alias: str | None = None):
+        self.season_length = season_length
+        if alias is not None:
+            self.alias = alias
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(season_length={self.season_length}, alias={self.alias!r})"
+
+    def new(self) -> Model:
+        """An unfitted copy with the same arguments."""
+        clone = object.__new__(type(self))
+        clone.__dict__ = {k: v for k, v in self.__dict__.items() if not k.endswith("_")}
+        return clone
+
+    # subclasses implement _fit(y) -> None and _predict(h) -> (mean, sd)
+    def fit(self, y) -> Model:
+        y = np.asarray(y, dtype=float)
+        if y.ndim != 1 or y.size == 0 or not np.all(np.isfinite(y)):
+            raise ValueError("fit needs a non-empty 1-D series of finite numbers; fill gaps with 0 first")
+        self.y_ = y
+        self.nonnegative_ = bool(np.all(y >= 0))
+        self.fallback_ = None
+        reason = self._unfit_reason(y)
+        if reason is None:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    with np.errstate(all="ignore"):
+                        self._fit(y)
+            except Exception as exc:  # noqa: BLE001 - statsmodels raises many types on degenerate series
+                reason = f"{type(exc).__name__}"
+        if reason is None:
+            try:
+                mean, _ = self._predict_raw(max(self.season_length, 12))
+            except Exception as exc:  # noqa: BLE001 - any failure means: fall back
+                mean, reason = None, type(exc).__name__
+            if reason is None and not _plausible(mean, y):
+                reason = "implausible forecast"
+            if reason is None and np.all(y >= 0) and np.min(mean) < 0:
+                reason = "negative forecast"
+        if reason is not None:
+            self.fallback_ = _fallback_for(y, self.season_length).fit(y)
+            self.model_ = f"{self.fallback_.model_} (fallback: {reason})"
+        return self
+
+    def _unfit_reason(self, y: np.ndarray) -> str | None:
+        if y.size < self.min_length:
+            return f"{y.size} points"
+        if np.ptp(y) == 0:
+            return "constant series"
+        return None
+
+    def _predict_raw(self, h: int) -> tuple[np.ndarray, np.ndarray]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with np.errstate(all="ignore"):
+                return self._predict(h)
+
+    def predict(self, h: int, level=None) -> dict:
+        """Forecast `h` steps: `{"mean": ..., "lo-80": ..., "hi-80": ...}` for each level."""
+        if not hasattr(self, "y_"):
+            raise ValueError(f"{self.alias}: call fit(y) before predict(h)")
+        if self.fallback_ is not None:
+            return self.fallback_.predict(h, level)
+        mean, sd = self._predict_raw(h)
+        mean = np.asarray(mean, dtype=float)
+        sd = np.nan_to_num(np.asarray(sd, dtype=float), nan=0.0, posinf=0.0)
+        if self.nonnegative_:
+            mean = np.maximum(mean, 0.0)
+        return _normal_intervals(mean, sd, level, 0.0 if self.nonnegative_ else None)
+
+
+def _plausible(mean, y: np.ndarray, multiple: float = 10.0) -> bool:
+    """A forecast is plausible when finite and within `multiple` times the history's range of levels."""
+    mean = np.asarray(mean, dtype=float)
+    if mean.size == 0 or not np.all(np.isfinite(mean)):
+        return False
+    scale = max(np.max(np.abs(y)), 1e-9)
+    return bool(np.max(np.abs(mean)) <= multiple * scale)
+
+
+def _fallback_for(y: np.ndarray, season_length: int) -> Model:
+    if y.size >= 2 * season_length and season_length > 1 and np.ptp(y) > 0:
+        return SeasonalNaive(season_length)
+    return Naive(season_length)
+
+
+def _residual_sd(residuals: np.ndarray, n_params: int = 1) -> float:
+    r = np.asarray(residuals, dtype=float)
+    r = r[np.isfinite(r)]
+    if r.size == 0:
+        return 0.0
+    dof = max(r.size - n_params, 1)
+    return float(np.sqrt(np.sum(r**2) / dof))
+
+
+# ---------------------------------------------------------------- simple benchmarks
+class Naive(Model):
+    """The last value, repeated; intervals widen with √h."""
+
+    alias = "Naive"
+
+    def _unfit_reason(self, y):
+        return None
+
+    def _fit(self, y):
+        self.model_ = "Naive"
+        self.sigma_ = _residual_sd(np.diff(y), 0) if y.size > 1 else 0.0
+
+    def _predict(self, h):
+        return np.full(h, self.y_[-1]), self.sigma_ * np.sqrt(np.arange(1, h + 1))
+
+
+class HistoricAverage(Model):
+    """The mean of the history; used for very short series."""
+
+    alias = "HistoricAverage"
+
+    def _unfit_reason(self, y):
+        return None
+
+    def _fit(self, y):
+        self.model_ = "HistoricAverage"
+        self.sigma_ = float(np.std(y, ddof=1)) if y.size > 1 else 0.0
+
+    def _predict(self, h):
+        return np.full(h, self.y_.mean()), np.full(h, self.sigma_ * np.sqrt(1 + 1 / self.y_.size))
+
+
+class SeasonalNaive(Model):
+    """The value of the same month last year; falls back to Naive under one season of history."""
+
+    alias = "SeasonalNaive"
+
+    def _unfit_reason(self, y):
+        return f"{y.size} points" if y.size <= self.season_length else None
+
+    def _fit(self, y):
+        m = self.season_length
+        self.model_ = "SeasonalNaive"
+        self.sigma_ = _residual_sd(y[m:] - y[:-m], 0)
+
+    def _predict(self, h):
+        m = self.season_length
+        steps = np.arange(h)
+        mean = self.y_[-m:][steps % m]
+        return mean, self.sigma_ * np.sqrt(steps // m + 1)
+
+
+# ---------------------------------------------------------------- ETS
+class ETS(Model):
+    """Exponential smoothing with automatic trend and seasonality (statsmodels Holt-Winters).
+
+    Seasonality comes from the M3 seasonality test (multiplicative when the series is positive,
+    additive otherwise); trend is chosen by AICc among none and additive damped (or the full set of
+    `trends`). Intervals use the analytic variance of the corresponding additive-error ETS model
+    (Hyndman et al. 2008, class 1), on the relative scale for multiplicative seasonality.
+
+    Example:
+        >>> import numpy as np
+        >>> ETS().fit(np.arange(1, 40.0)).model_
+        'ETS(A,Ad,N)'
+    """
+
+    alias = "ETS"
+    min_length = 6
+
+    def __init__(self, season_length: int = 12, trends: tuple = ("none", "damped"), alias: str | None = None):
+        super().__init__(season_length, alias)
+        self.trends = tuple(trends)
+
+    def _fit(self, y):
+        from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+        m = self.season_length
+        seasonal = None
+        if seasonality_test(y, m):
+            seasonal = "mul" if np.all(y > 0) else "add"
+        best = None
+        for trend in self.trends:
+            if trend != "none" and y.size < 10:
+                continue
+            kwargs = dict(trend=None if trend == "none" else "add", damped_trend=trend == "damped",
+                          seasonal=seasonal, seasonal_periods=m if seasonal else None,
+                          initialization_method="estimated")
+            res = ExponentialSmoothing(y, **kwargs).fit(use_brute=False, method="least_squares")
+            score = res.aicc if np.isfinite(res.aicc) else res.aic
+            if not np.isfinite(score) or not np.all(np.isfinite(res.params["smoothing_level"])):
+                continue
+            if best is None or score < best[0]:
+                best = (score, trend, res)
+        if best is None:
+            raise ValueError("no ETS candidate converged")
+        _, trend, res = best
+        self.res_ = res
+        self.seasonal_ = seasonal
+        t = {"none": "N", "additive": "A", "damped": "Ad"}[trend]
+        s = {None: "N", "add": "A", "mul": "M"}[seasonal]
+        self.model_ = f"ETS(A,{t},{s})"
+        fitted = np.asarray(res.fittedvalues, dtype=float)
+        if seasonal == "mul":
+            self.sigma_ = _residual_sd((y - fitted) / np.where(fitted == 0, np.nan, fitted), len(res.params))
+        else:
+            self.sigma_ = _residual_sd(y - fitted, len(res.params))
+
+    def _predict(self, h):
+        res = self.res_
+        mean = np.asarray(res.forecast(h), dtype=float)
+        p = res.params
+        alpha = float(p["smoothing_level"])
+        beta_star = float(p.get("smoothing_trend") or 0.0) if res.model.trend else 0.0
+        gamma = float(p.get("smoothing_seasonal") or 0.0) if self.seasonal_ else 0.0
+        phi = float(p.get("damping_trend") or 1.0) if res.model.damped_trend else 1.0
+        beta = alpha * beta_star
+        j = np.arange(1, h)
+        phi_j = np.cumsum(phi ** j) if res.model.trend else np.zeros(h - 1)
+        season_hit = (j % self.season_length == 0) if self.seasonal_ else np.zeros(h - 1, bool)
+        c = alpha * 1 + beta * phi_j + gamma * season_hit
+        var = np.concatenate([[1.0], 1 + np.cumsum(c**2)])
+        sd = self.sigma_ * np.sqrt(var)
+        if self.seasonal_ == "mul":
+            sd = sd * np.abs(mean)
+        return mean, sd
+
+
+# ---------------------------------------------------------------- Theta
+class Theta(Model):
+    """The Theta method as in M3 (statsmodels `ThetaModel`): seasonality test at 90%, classical
+    multiplicative decomposition when seasonal (additive for series with zeros or negatives; indices
+    from the last six seasons),
+    SES with drift of half the trend slope, reseasonalised; analytic intervals.
+    """
+
+    alias = "Theta"
+    min_length = 4
+
+    def _fit(self, y):
+        from statsmodels.tsa.forecasting.theta import ThetaModel
+
+        m = self.season_length
+        seasonal = m > 1 and seasonality_test(y, m)
+        self.mult_ = seasonal and bool(np.all(y > 0))
+        self.indices_ = seasonal_indices(y, m, self.mult_) if seasonal else None
+        x = _deseasonalise(y, self.indices_, self.mult_)
+        self.res_ = ThetaModel(x, deseasonalize=False).fit()
+        self.model_ = "Theta" + ("(seasonal)" if seasonal else "")
+
+    def _predict(self, h):
+        mean = np.asarray(self.res_.forecast(h), dtype=float)
+        pi = self.res_.prediction_intervals(h, alpha=1 - 0.6827)
+        sd = (np.asarray(pi["upper"], dtype=float) - np.asarray(pi["lower"], dtype=float)) / 2
+        return _reseasonalise(mean, sd, self.indices_, self.mult_)
+
+
+def _deseasonalise(y: np.ndarray, indices: np.ndarray | None, multiplicative: bool) -> np.ndarray:
+    if indices is None:
+        return y
+    pos = (np.arange(y.size) - y.size) % indices.size
+    return y / indices[pos] if multiplicative else y - indices[pos]
+
+
+def _reseasonalise(mean, sd, indices, multiplicative):
+    if indices is None:
+        return mean, sd
+    s = _seasonal_for_steps(indices, mean.size)
+    return (mean * s, sd * s) if multiplicative else (mean + s, sd)
+
+
+# ---------------------------------------------------------------- ARIMA
+class ARIMA(Model):
+    """ARIMA with automatic order on the seasonally adjusted series (statsmodels state space).
+
+    Seasonality as in Theta (test + classical decomposition, reseasonalised afterwards); the order
+    of differencing by the KPSS test (d = 0, 1 or 2); (p, q) by AICc over a small candidate set;
+    a drift/constant term when d < 2.
+    """
+
+    alias = "ARIMA"
+    min_length = 10
+    candidates = ((1, 0), (0, 1), (1, 1), (2, 0), (0, 2), (2, 2))
+
+    def __init__(self, season_length: int = 12, max_fits: int = 2, alias: str | None = None):
+        super().__init__(season_length, alias)
+        self.max_fits = max_fits
+
+    def _fit(self, y):
+        from statsmodels.tsa.arima.model import ARIMA as SMARIMA
+        from statsmodels.tsa.stattools import kpss
+
+        m = self.season_length
+        seasonal = m > 1 and seasonality_test(y, m)
+        self.mult_ = seasonal and bool(np.all(y > 0))
+        self.indices_ = seasonal_indices(y, m, self.mult_) if seasonal else None
+        x = _deseasonalise(y, self.indices_, self.mult_)
+        d = 0
+        z = x
+        while d < 2 and z.size > 8:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                _, pvalue, *_ = kpss(z, regression="c", nlags="auto")
+            if pvalue >= 0.05:
+                break
+            z = np.diff(z)
+            d += 1
+        trend = {0: "c", 1: "t", 2: "n"}[d]
+        best = None
+        n = x.size
+        for p, q in self.candidates[: self.max_fits]:
+            k = p + q + (trend != "n") + 1
+            if n - d - k - 1 <= 0:
+                continue
+            res = SMARIMA(x, order=(p, d, q), trend=trend).fit()
+            aicc = res.aic + 2 * k * (k + 1) / (n - d - k - 1)
+            if np.isfinite(aicc) and (best is None or aicc < best[0]):
+                best = (aicc, (p, d, q), res)
+        if best is None:
+            raise ValueError("no ARIMA candidate converged")
+        self.res_ = best[2]
+        p, d, q = best[1]
+        self.model_ = f"ARIMA({p},{d},{q})" + ("+season" if seasonal else "")
+
+    def _predict(self, h):
+        fc = self.res_.get_forecast(h)
+        mean = np.asarray(fc.predicted_mean, dtype=float)
+        sd = np.sqrt(np.asarray(fc.var_pred_mean, dtype=float))
+        return _reseasonalise(mean, sd, self.indices_, self.mult_)
+
+
+# ---------------------------------------------------------------- intermittent demand
+def _ses(x: np.ndarray, alpha: float) -> tuple[float, np.ndarray]:
+    """Simple exponential smoothing; returns the final level and the one-step fitted values."""
+    level = x[0]
+    fitted = np.empty_like(x)
+    for i, v in enumerate(x):
+        fitted[i] = level
+        level = level + alpha * (v - level)
+    return float(level), fitted
+
+
+class Croston(Model):
+    """Croston's method: SES of non-zero demand sizes over SES of the intervals between them.
+
+    Example:
+        >>> Croston(alpha=0.5).fit([0, 4, 0, 0, 6]).predict(2)["mean"].tolist()
+        [2.0, 2.0]
+    """
+
+    alias = "Croston"
+    correction = 1.0
+
+    def __init__(self, season_length: int = 12, alpha: float = 0.1, alias: str | None = None):
+        super().__init__(season_length, alias)
+        self.alpha = alpha
+
+    def _unfit_reason(self, y):
+        if np.count_nonzero(y) == 0:
+            return "no demand"
+        if np.any(y < 0):
+            return "negative values"
+        return None
+
+    def _fit(self, y):
+        idx = np.flatnonzero(y)
+        sizes = y[idx]
+        intervals = np.diff(np.concatenate([[-1], idx])).astype(float)
+        z, _ = _ses(sizes, self.alpha)
+        p, _ = _ses(intervals, self.alpha)
+        self.level_ = self.correction * z / p
+        self.model_ = self.alias
+        self.sigma_ = _residual_sd(y - self._in_sample(y), 1)
+
+    def _in_sample(self, y):
+        # rate known before each period (one-step fitted values)
+        out = np.empty_like(y)
+        z = p = None
+        gap = 0
+        for i, v in enumerate(y):
+            out[i] = self.correction * z / p if z is not None else 0.0
+            gap += 1
+            if v != 0:
+                z = v if z is None else z + self.alpha * (v - z)
+                p = gap if p is None else p + self.alpha * (gap - p)
+                gap = 0
+        return out
+
+    def _predict(self, h):
+        return np.full(h, self.level_), np.full(h, self.sigma_)
+
+
+class SBA(Croston):
+    """Syntetos-Boylan approximation: Croston's rate times (1 − α/2), removing its upward bias."""
+
+    alias = "SBA"
+
+    @property
+    def correction(self):
+        return 1 - self.alpha / 2
+
+
+class TSB(Model):
+    """Teunter-Syntetos-Babai: SES of demand probability (updated every period) times SES of sizes;
+    forecasts decay towards zero when demand stops (obsolescence).
+    """
+
+    alias = "TSB"
+
+    def __init__(self, season_length: int = 12, alpha_d: float = 0.1, alpha_p: float = 0.1,
+                 alias: str | None = None):
+        super().__init__(season_length, alias)
+        self.alpha_d, self.alpha_p = alpha_d, alpha_p
+
+    def _unfit_reason(self, y):
+        if np.count_nonzero(y) == 0:
+            return "no demand"
+        if np.any(y < 0):
+            return "negative values"
+        return None
+
+    def _fit(self, y):
+        nz = y[y != 0]
+        size = nz[0]
+        prob = float(np.count_nonzero(y)) / y.size
+        fitted = np.empty_like(y)
+        for i, v in enumerate(y):
+            fitted[i] = prob * size
+            occurred = v != 0
+            prob = prob + self.alpha_p * (occurred - prob)
+            if occurred:
+                size = size + self.alpha_d * (v - size)
+        self.level_ = prob * size
+        self.model_ = "TSB"
+        self.sigma_ = _residual_sd(y - fitted, 2)
+
+    def _predict(self, h):
+        return np.full(h, self.level_), np.full(h, self.sigma_)

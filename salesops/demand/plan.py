@@ -1,0 +1,394 @@
+"""The demand planning step: statistical forecast, backtest, hierarchy, pipeline blend, overrides.
+
+`plan(ctx)` (or `plan(history=..., products=..., ...)`) returns a `DemandPlan` holding the step's
+products (`forecast, demand_plan, error_stats, backtest, accuracy, overrides_audit`) and the tables
+the report shows (history and forecast by family, model mix, value add, changes since last cycle).
+
+Example:
+    >>> dp = plan(ctx)                                   # doctest: +SKIP
+    >>> for name, frame in dp.products().items():        # doctest: +SKIP
+    ...     ctx.write(name, frame)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import metrics
+from ..exceptions import DataError
+from ..params import DemandParams
+from . import consensus as cons
+from .engine import backtest as run_backtest
+from .engine import forecast as run_forecast
+from .engine import prepare
+from .hierarchy import aggregate, reconcile
+
+__all__ = ["PLAN_COLUMNS", "DemandPlan", "accuracy", "changes", "error_stats", "model_mix", "plan"]
+
+PLAN_COLUMNS = ["unique_id", "family", "ds", "statistical", "pipeline", "consensus", "yhat_lo_80", "yhat_hi_80",
+                "yhat_lo_95", "yhat_hi_95"]
+MEMBER_COLUMNS = ("ETS", "Theta", "ARIMA", "SBA", "TSB")
+
+
+@dataclass
+class DemandPlan:
+    """Everything step 2 produces; `products()` is what the notebook writes."""
+
+    forecast: pd.DataFrame
+    demand_plan: pd.DataFrame
+    error_stats: pd.DataFrame
+    backtest: pd.DataFrame
+    accuracy: pd.DataFrame
+    overrides_audit: pd.DataFrame
+    history: pd.DataFrame
+    hierarchy: pd.DataFrame
+    blend: cons.BlendWeight
+    value_add: pd.DataFrame
+    changes: pd.DataFrame
+    reconciliation: str = "bottom_up"
+    notes: list[str] = field(default_factory=list)
+
+    def products(self) -> dict[str, pd.DataFrame]:
+        """The step's products by name, for `ctx.write(name, frame)`."""
+        return {"forecast": self.forecast, "demand_plan": self.demand_plan, "error_stats": self.error_stats,
+                "backtest": self.backtest, "accuracy": self.accuracy, "overrides_audit": self.overrides_audit}
+
+    def model_mix(self) -> pd.DataFrame:
+        """How many SKUs each model family forecasts (`model, skus, share`)."""
+        return model_mix(self.forecast)
+
+    def family_view(self) -> pd.DataFrame:
+        """History and plan by family for the chart: `family, ds, units, lo_80, hi_80, series`."""
+        hist = self.hierarchy_history()
+        fam_hist = hist[hist["level"] == "family"].rename(columns={"unique_id": "family", "y": "units"})
+        fam_hist = fam_hist.assign(series="history")[["family", "ds", "units", "series"]]
+        fut = self.demand_plan.groupby(["family", "ds"], as_index=False)[
+            ["consensus", "statistical", "yhat_lo_80", "yhat_hi_80"]].sum()
+        fut = fut.rename(columns={"consensus": "units", "yhat_lo_80": "lo_80", "yhat_hi_80": "hi_80"})
+        fut["series"] = "consensus plan"
+        return pd.concat([fam_hist, fut[["family", "ds", "units", "lo_80", "hi_80", "series"]]], ignore_index=True)
+
+    def hierarchy_history(self) -> pd.DataFrame:
+        tags = self.demand_plan[["unique_id", "family"]].drop_duplicates("unique_id")
+        return aggregate(self.history, tags, "y")
+
+    def level_summary(self, months: int = 12) -> pd.DataFrame:
+        """Coherent statistical forecast by level for the first `months`: `level, unique_id, units`
+        (total and families; SKUs add up to their family, families to the total)."""
+        first = self.hierarchy["ds"].min()
+        part = self.hierarchy[(self.hierarchy["ds"] < first + pd.DateOffset(months=months))
+                              & (self.hierarchy["level"] != "sku")]
+        out = part.groupby(["level", "unique_id"], as_index=False, sort=False)["yhat"].sum()
+        return out.rename(columns={"yhat": f"units_next_{months}m"})
+
+    def tiles(self):
+        """KPI tiles for the top of the report."""
+        from ..report import Tile, tiles
+
+        s = self.summary()
+        better = s["wape"] < s["wape_naive"]
+        return tiles([
+            Tile("SKUs planned", f"{s['skus']:,}", f"{len(self.demand_plan['ds'].unique())} months ahead"),
+            Tile("Plan, next 12 months", f"{s['units_12m']:,.0f} units", "consensus"),
+            Tile("Backtest WAPE", f"{s['wape']:.1f}%", f"seasonal naive {s['wape_naive']:.1f}%",
+                 "good" if better else "warn"),
+            Tile("80% interval coverage", f"{s['coverage_80']:.0f}%", "target 80%",
+                 "good" if 70 <= s["coverage_80"] <= 90 else "warn"),
+            Tile("Overrides applied", f"{s['overrides']}", f"pipeline weight {s['blend_weight']:.2f}"),
+        ])
+
+    def accuracy_sentence(self) -> str:
+        """One sentence comparing the statistical forecast with the seasonal naive benchmark."""
+        s = self.summary()
+        if not np.isfinite(s["wape"]):
+            return "No backtest: the history is too short to score the forecast yet."
+        verb = "beats" if s["wape"] < s["wape_naive"] else "does not beat"
+        return (f"Over the backtest the statistical forecast {verb} the seasonal naive benchmark: WAPE "
+                f"{s['wape']:.1f}% against {s['wape_naive']:.1f}%; its 80% intervals held "
+                f"{s['coverage_80']:.0f}% of the actuals.")
+
+    def pipeline_table(self, months: int = 6) -> pd.DataFrame:
+        """Statistical, pipeline and consensus units by family for the first `months`."""
+        first = self.demand_plan["ds"].min()
+        part = self.demand_plan[self.demand_plan["ds"] < first + pd.DateOffset(months=months)]
+        return part.groupby("family", as_index=False)[["statistical", "pipeline", "consensus"]].sum(min_count=1)
+
+    def summary(self) -> dict:
+        """Headline figures for the tiles."""
+        acc = self.accuracy.set_index("model")
+        stat = acc.loc["statistical"] if "statistical" in acc.index else None
+        naive = acc.loc["seasonal naive"] if "seasonal naive" in acc.index else None
+        first12 = self.demand_plan[self.demand_plan["ds"] < self.demand_plan["ds"].min() + pd.DateOffset(months=12)]
+        return {"skus": int(self.demand_plan["unique_id"].nunique()),
+                "units_12m": float(first12["consensus"].sum()),
+                "wape": float(stat["wape"]) if stat is not None else np.nan,
+                "wape_naive": float(naive["wape"]) if naive is not None else np.nan,
+                "coverage_80": float(stat["coverage_80"]) if stat is not None else np.nan,
+                "overrides": int((self.overrides_audit["status"] == "applied").sum()),
+                "blend_weight": self.blend.weight}
+
+
+# ---------------------------------------------------------------- pieces
+def _family_tags(history: pd.DataFrame, products: pd.DataFrame | None) -> pd.DataFrame:
+    ids = pd.DataFrame({"unique_id": history["unique_id"].astype(str).unique()})
+    if products is None or products.empty or "sku" not in products.columns:
+        return ids.assign(family="(no family)")
+    fam = products.assign(unique_id=products["sku"].astype(str))[["unique_id", "family"]].drop_duplicates("unique_id")
+    out = ids.merge(fam, on="unique_id", how="left")
+    out["family"] = out["family"].fillna("(no family)").astype(str)
+    return out
+
+
+def _seasonal_naive(bt: pd.DataFrame, history: pd.DataFrame, season_length: int) -> pd.Series:
+    """Seasonal naive forecast for each backtest row: the actual one season before, if known at the cutoff."""
+    lookup = history.set_index(["unique_id", "ds"])["y"]
+    back = bt["ds"] - pd.DateOffset(months=season_length)
+    while True:
+        late = back > bt["cutoff"]
+        if not late.any():
+            break
+        back = back.where(~late, back - pd.DateOffset(months=season_length))
+    keys = pd.MultiIndex.from_arrays([bt["unique_id"], back])
+    seasonal = pd.Series(lookup.reindex(keys).to_numpy(), index=bt.index)
+    last = pd.Series(lookup.reindex(pd.MultiIndex.from_arrays([bt["unique_id"], bt["cutoff"]])).to_numpy(),
+                     index=bt.index)
+    return seasonal.fillna(last)
+
+
+def error_stats(bt: pd.DataFrame, history: pd.DataFrame, season_length: int = 12) -> pd.DataFrame:
+    """Per SKU from the backtest: `unique_id, sigma, mase, wape, bias`.
+
+    `sigma` is the standard deviation about zero (root mean square) of the 1-step-ahead backtest
+    errors in units (feeds safety stock); with fewer than two 1-step errors it comes from the width
+    of the 80% interval at step 1 instead. `mase`, `wape` and `bias` cover every backtest step.
+    """
+    rows = []
+    histories = {uid: g["y"].to_numpy() for uid, g in history.groupby("unique_id", sort=False)}
+    for uid, g in bt.groupby("unique_id", sort=False):
+        one = g[g["step"] == 1]
+        err = (one["y"] - one["yhat"]).to_numpy()
+        if err.size >= 2:
+            sigma = float(np.sqrt(np.mean(err**2)))
+        elif {"yhat_lo_80", "yhat_hi_80"} <= set(g.columns) and len(one):
+            sigma = float((one["yhat_hi_80"] - one["yhat_lo_80"]).mean() / (2 * 1.2816))
+        else:
+            sigma = np.nan
+        train = histories.get(uid, np.array([]))
+        rows.append({"unique_id": uid, "sigma": sigma,
+                     "mase": metrics.mase(g["y"], g["yhat"], train[train != np.inf], season_length),
+                     "wape": metrics.wape(g["y"], g["yhat"]), "bias": metrics.bias(g["y"], g["yhat"])})
+    return pd.DataFrame(rows, columns=["unique_id", "sigma", "mase", "wape", "bias"])
+
+
+def accuracy(bt: pd.DataFrame, history: pd.DataFrame, season_length: int = 12, levels=(80, 95)) -> pd.DataFrame:
+    """Backtest accuracy by model: `model, series, wape, smape, mase, bias, coverage_80, coverage_95`.
+
+    Rows: the seasonal naive benchmark, the statistical (default) forecast and each member model
+    (scored on the series it forecast). MASE is the mean over series.
+    """
+    bt = bt.copy()
+    bt["seasonal naive"] = _seasonal_naive(bt, history, season_length)
+    bt["statistical"] = bt["yhat"]
+    cols = ["seasonal naive", "statistical"] + [c for c in MEMBER_COLUMNS if c in bt.columns]
+    histories = {uid: g["y"].to_numpy() for uid, g in history.groupby("unique_id", sort=False)}
+    rows = []
+    for col in cols:
+        part = bt.dropna(subset=[col])
+        if part.empty:
+            continue
+        per_series = [metrics.mase(g["y"], g[col], histories[uid][: int((history["unique_id"] == uid).sum())],
+                                   season_length) for uid, g in part.groupby("unique_id", sort=False)]
+        row = {"model": col, "series": int(part["unique_id"].nunique()), "wape": metrics.wape(part["y"], part[col]),
+               "smape": metrics.smape(part["y"], part[col]), "mase": float(np.nanmean(per_series)),
+               "bias": metrics.bias_pct(part["y"], part[col])}
+        for lv in levels:
+            row[f"coverage_{lv}"] = (metrics.coverage(part["y"], part[f"yhat_lo_{lv}"], part[f"yhat_hi_{lv}"])
+                                     if col == "statistical" and f"yhat_lo_{lv}" in part else np.nan)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def model_mix(fc: pd.DataFrame) -> pd.DataFrame:
+    """SKUs per model family (`model, skus, share`); fallbacks are grouped under their model."""
+    models = fc.groupby("unique_id")["model"].first().str.replace(r"\s*\(fallback:.*", " (fallback)", regex=True)
+    models = models.str.replace(r"^ETS\(.*", "ETS", regex=True).str.replace(r"^ARIMA\(.*", "ARIMA", regex=True)
+    out = models.value_counts().rename_axis("model").reset_index(name="skus")
+    out["share"] = out["skus"] / out["skus"].sum() * 100
+    return out
+
+
+def _earlier_plans(out_dir: Path, period: str) -> dict[str, pd.DataFrame]:
+    """Earlier runs' `demand_plan` products under OUT/<period>/data/demand_planning/, by period."""
+    plans = {}
+    for path in sorted(out_dir.glob("*/data/demand_planning/demand_plan.parquet")):
+        name = path.parents[2].name
+        if re.fullmatch(r"\d{4}-\d{2}", name) and name < period:
+            frame = pd.read_parquet(path)
+            frame["ds"] = pd.to_datetime(frame["ds"])
+            plans[name] = frame
+    return plans
+
+
+def changes(new: pd.DataFrame, old: pd.DataFrame | None, n: int = 10) -> pd.DataFrame:
+    """Largest changes of the consensus plan by SKU over the months both plans cover:
+    `unique_id, family, previous, current, change, change_pct` (largest absolute change first).
+    """
+    cols = ["unique_id", "family", "previous", "current", "change", "change_pct"]
+    if old is None or old.empty:
+        return pd.DataFrame(columns=cols)
+    both = new.merge(old[["unique_id", "ds", "consensus"]].rename(columns={"consensus": "previous"}),
+                     on=["unique_id", "ds"], how="inner")
+    if both.empty:
+        return pd.DataFrame(columns=cols)
+    out = both.groupby(["unique_id", "family"], as_index=False).agg(previous=("previous", "sum"),
+                                                                    current=("consensus", "sum"))
+    out["change"] = out["current"] - out["previous"]
+    out["change_pct"] = out["change"] / out["previous"].where(out["previous"] != 0) * 100
+    return out.reindex(out["change"].abs().sort_values(ascending=False).index).head(n)[cols].reset_index(drop=True)
+
+
+def _value_add(bt: pd.DataFrame, history: pd.DataFrame, earlier: dict[str, pd.DataFrame],
+               season_length: int) -> pd.DataFrame:
+    """Forecast value add: seasonal naive -> statistical (backtest) and, where earlier plans have
+    actuals now, statistical -> consensus (pipeline and overrides) on those plans."""
+    bt = bt.assign(naive=_seasonal_naive(bt, history, season_length))
+    fva = metrics.forecast_value_add(bt["y"], {"seasonal naive": bt["naive"], "statistical": bt["yhat"]})
+    fva["evidence"] = f"backtest, {len(bt):,} SKU-months"
+    if earlier:
+        past = pd.concat([f.assign(plan_period=k) for k, f in earlier.items()], ignore_index=True)
+        scored = past[["unique_id", "ds", "statistical", "consensus"]].merge(history, on=["unique_id", "ds"],
+                                                                             how="inner")
+        if not scored.empty:
+            plan_fva = metrics.forecast_value_add(scored["y"], {"statistical": scored["statistical"],
+                                                                "consensus": scored["consensus"]})
+            plan_fva = plan_fva.iloc[1:].assign(evidence=f"earlier plans, {len(scored):,} SKU-months")
+            fva = pd.concat([fva, plan_fva], ignore_index=True)
+    return fva.rename(columns={"error": "wape"})
+
+
+# ---------------------------------------------------------------- the step
+def plan(ctx=None, *, history: pd.DataFrame | None = None, products: pd.DataFrame | None = None,
+         pipeline: pd.DataFrame | None = None, params: DemandParams | None = None, period: str | None = None,
+         out: str | Path | None = None, progress=None) -> DemandPlan:
+    """Runs demand planning for a period: from a step context, or from explicit frames.
+
+    With `ctx`, reads `data_collection/demand_history`, the `products` table and (when present)
+    `sales_performance/pipeline_forecast`; parameters come from `ctx.p.demand`. Explicit arguments
+    win. History is cut at the month before the period; the plan starts at the period.
+
+    Example:
+        >>> dp = plan(history=hist, products=prods, params=DemandParams(horizon=12), period="2026-11")  # doctest: +SKIP
+        >>> dp.demand_plan.columns.tolist()[:6]                                                        # doctest: +SKIP
+        ['unique_id', 'family', 'ds', 'statistical', 'pipeline', 'consensus']
+    """
+    if ctx is not None:
+        params = params or ctx.p.demand
+        period = period or ctx.period
+        out = out or ctx.p.out
+        history = history if history is not None else ctx.read("data_collection", "demand_history")
+        if products is None:
+            try:
+                products = ctx.table("products")
+            except DataError:
+                products = None
+        if pipeline is None:
+            try:
+                pipeline = ctx.read("sales_performance", "pipeline_forecast")
+            except DataError:
+                pipeline = None
+    params = params or DemandParams()
+    if history is None:
+        raise DataError("demand planning needs a demand history (unique_id, ds, y); run step data_collection")
+    notes: list[str] = []
+    hist = prepare(history)
+    start = pd.Timestamp(f"{period}-01") if period else hist["ds"].max() + pd.DateOffset(months=1)
+    hist = hist[hist["ds"] < start]
+    if hist.empty:
+        raise DataError(f"demand_history has no months before {start:%Y-%m}; the plan needs history up to the "
+                        "month before the period")
+    # every series runs through the month before the period (no sales since = zeros)
+    last = start - pd.DateOffset(months=1)
+    ends = hist.groupby("unique_id")["ds"].max()
+    stale = ends[ends < last].index
+    if len(stale):
+        pad = [pd.DataFrame({"unique_id": uid, "ds": pd.date_range(ends[uid] + pd.DateOffset(months=1), last, freq="MS"),
+                             "y": 0.0}) for uid in stale]
+        hist = pd.concat([hist, *pad], ignore_index=True).sort_values(["unique_id", "ds"], ignore_index=True)
+        notes.append(f"{len(stale)} SKUs had no sales recorded in the last months; those months count as zero.")
+    levels = tuple(sorted(set(params.levels) | {80, 95}))
+    m, h = params.season_length, params.horizon
+    run = dict(engine=params.engine, workers=params.workers, scheduler=params.dask_scheduler)
+
+    fc = run_forecast(hist, h, m, levels, progress=progress, **run)
+    tags = _family_tags(hist, products)
+    bt_h = min(h, 12)
+    bt = pd.DataFrame()
+    if params.backtest_windows > 0:
+        try:
+            bt = run_backtest(hist, bt_h, windows=params.backtest_windows, step=max(1, bt_h // 4),
+                              season_length=m, level=levels, min_train=max(12, 2 * m), **run)
+        except DataError as exc:
+            notes.append(f"No backtest: {exc}")
+    # hierarchy
+    method = params.reconciliation
+    stat = fc[["unique_id", "ds", "yhat"]]
+    if method in ("mint_wls", "ols"):
+        agg_hist = aggregate(hist, tags, "y")
+        upper = agg_hist[agg_hist["level"] != "sku"].assign(
+            unique_id=lambda f: f["level"] + ":" + f["unique_id"])[["unique_id", "ds", "y"]]
+        upper_fc = run_forecast(upper, h, m, levels, **run)
+        upper_fc[["level", "unique_id"]] = upper_fc["unique_id"].str.split(":", n=1, expand=True)
+        base = pd.concat([stat.assign(level="sku"), upper_fc[["level", "unique_id", "ds", "yhat"]]],
+                         ignore_index=True)
+        sd1 = pd.concat([fc, upper_fc.drop(columns="level")]).groupby("unique_id").apply(
+            lambda g: ((g["yhat_hi_80"] - g["yhat_lo_80"]).iloc[0] / 2.5632) ** 2, include_groups=False)
+        hier = reconcile(base, tags, method, variances=sd1)
+    else:
+        hier = reconcile(stat, tags, "bottom_up" if method != "none" else "bottom_up")
+    sku_rec = hier[hier["level"] == "sku"][["unique_id", "ds", "yhat"]].rename(columns={"yhat": "statistical"})
+    frame = fc.merge(sku_rec, on=["unique_id", "ds"], how="left").merge(tags, on="unique_id", how="left")
+    delta = frame["statistical"] - frame["yhat"]
+    for lv in levels:
+        for side in ("lo", "hi"):
+            frame[f"yhat_{side}_{lv}"] = frame[f"yhat_{side}_{lv}"] + delta
+    if (frame["yhat"] >= 0).all():
+        frame["statistical"] = frame["statistical"].clip(lower=0)
+    # sales input
+    earlier = _earlier_plans(Path(out), str(period)) if out and period else {}
+    pipe = cons.pipeline_units(pipeline, frame[["unique_id", "ds", "statistical"]], tags)
+    if pipeline is None or pipeline.empty:
+        notes.append("The sales pipeline forecast is empty: the consensus starts from the statistical forecast.")
+    evidence = pd.DataFrame()
+    if earlier:
+        past = pd.concat(earlier.values(), ignore_index=True)
+        if "pipeline" in past.columns:
+            evidence = past[["unique_id", "ds", "statistical", "pipeline"]].merge(hist, on=["unique_id", "ds"],
+                                                                                  how="inner")
+    weight = cons.blend_weight(evidence) if params.pipeline_blend else cons.BlendWeight(0.0, 0)
+    blended = cons.blend(frame[["unique_id", "ds", "statistical"]], pipe, weight.weight)
+    frame = frame.merge(blended[["unique_id", "ds", "pipeline", "blended"]], on=["unique_id", "ds"], how="left")
+    frame["consensus"] = frame["blended"]
+    bounds = tuple(f"yhat_{s}_{lv}" for lv in levels for s in ("lo", "hi"))
+    frame, audit = cons.apply_overrides(frame, params.overrides, "consensus", scale=bounds)
+    demand_plan = frame[PLAN_COLUMNS].sort_values(["unique_id", "ds"], ignore_index=True)
+    # backtest products
+    if not bt.empty:
+        stats = error_stats(bt, hist, m)
+        acc = accuracy(bt, hist, m, levels)
+        fva = _value_add(bt, hist, earlier, m)
+    else:
+        one = fc[fc["ds"] == fc["ds"].min()]
+        stats = pd.DataFrame({"unique_id": one["unique_id"],
+                              "sigma": (one["yhat_hi_80"] - one["yhat_lo_80"]) / (2 * 1.2816),
+                              "mase": np.nan, "wape": np.nan, "bias": np.nan})
+        acc = pd.DataFrame(columns=["model", "series", "wape", "smape", "mase", "bias", "coverage_80", "coverage_95"])
+        fva = pd.DataFrame(columns=["forecast", "wape", "value_add", "vs_baseline", "evidence"])
+    previous = earlier[max(earlier)] if earlier else None
+    return DemandPlan(forecast=fc, demand_plan=demand_plan, error_stats=stats, backtest=bt, accuracy=acc,
+                      overrides_audit=audit, history=hist, hierarchy=hier, blend=weight, value_add=fva,
+                      changes=changes(demand_plan, previous), reconciliation=method, notes=notes)

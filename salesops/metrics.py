@@ -1,0 +1,201 @@
+"""Forecast accuracy metrics: MAPE, WAPE, sMAPE, MASE, RMSSE, bias, tracking signal, coverage, value add.
+
+Every function takes arrays of actuals and forecasts (any array-like; NaN pairs are skipped) and
+returns a float. Percentages are returned as percentages (0-200 for sMAPE), ratios as ratios.
+Scaled errors (MASE, RMSSE) need the training history `y_train` and the season length: they divide
+by the in-sample error of the seasonal naive forecast, so they work on intermittent series where
+MAPE is undefined.
+
+Example:
+    >>> round(smape([100, 200], [110, 180]), 3)
+    10.025
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "bias",
+    "bias_pct",
+    "coverage",
+    "evaluate",
+    "forecast_value_add",
+    "mae",
+    "mape",
+    "mase",
+    "rmse",
+    "rmsse",
+    "smape",
+    "tracking_signal",
+    "wape",
+]
+
+
+def _pair(actual, forecast) -> tuple[np.ndarray, np.ndarray]:
+    a = np.asarray(actual, dtype=float).ravel()
+    f = np.asarray(forecast, dtype=float).ravel()
+    if a.shape != f.shape:
+        raise ValueError(f"actual has {a.size} values but forecast has {f.size}; pass aligned arrays")
+    keep = np.isfinite(a) & np.isfinite(f)
+    return a[keep], f[keep]
+
+
+def mae(actual, forecast) -> float:
+    """Mean absolute error. Example: `mae([1, 2], [2, 4])` is 1.5."""
+    a, f = _pair(actual, forecast)
+    return float(np.mean(np.abs(f - a))) if a.size else np.nan
+
+
+def rmse(actual, forecast) -> float:
+    """Root mean squared error. Example: `rmse([0, 0], [3, 4])` is about 3.54."""
+    a, f = _pair(actual, forecast)
+    return float(np.sqrt(np.mean((f - a) ** 2))) if a.size else np.nan
+
+
+def mape(actual, forecast) -> float:
+    """Mean absolute percentage error (%), over the periods with a non-zero actual.
+
+    Example: `mape([100, 200], [110, 180])` is 10.0.
+    """
+    a, f = _pair(actual, forecast)
+    nz = a != 0
+    return float(np.mean(np.abs((f[nz] - a[nz]) / a[nz])) * 100) if nz.any() else np.nan
+
+
+def wape(actual, forecast) -> float:
+    """Weighted absolute percentage error (%): sum |F-A| / sum |A|.
+
+    Example: `wape([100, 300], [110, 270])` is 10.0.
+    """
+    a, f = _pair(actual, forecast)
+    denom = np.abs(a).sum()
+    return float(np.abs(f - a).sum() / denom * 100) if denom > 0 else np.nan
+
+
+def smape(actual, forecast) -> float:
+    """Symmetric MAPE as in M3 (%): mean of 200·|F−A| / (|F|+|A|); a 0/0 pair counts as 0.
+
+    Example: `smape([100], [150])` is 40.0.
+    """
+    a, f = _pair(actual, forecast)
+    if not a.size:
+        return np.nan
+    denom = np.abs(a) + np.abs(f)
+    terms = np.divide(200 * np.abs(f - a), denom, out=np.zeros_like(a), where=denom > 0)
+    return float(terms.mean())
+
+
+def _naive_scale(y_train, season_length: int, power: int) -> float:
+    y = np.asarray(y_train, dtype=float)
+    y = y[np.isfinite(y)]
+    m = season_length if y.size > season_length else 1
+    if y.size <= m:
+        return np.nan
+    diffs = np.abs(y[m:] - y[:-m]) ** power
+    return float(diffs.mean())
+
+
+def mase(actual, forecast, y_train, season_length: int = 12) -> float:
+    """Mean absolute scaled error: MAE divided by the in-sample MAE of the seasonal naive forecast.
+
+    Falls back to the one-step naive scale when the history is shorter than one season.
+    Example: `mase([3, 5], [4, 4], y_train=[1, 2, 3], season_length=1)` is 1.0.
+    """
+    scale = _naive_scale(y_train, season_length, 1)
+    if not scale or not np.isfinite(scale):
+        return np.nan
+    return mae(actual, forecast) / scale
+
+
+def rmsse(actual, forecast, y_train, season_length: int = 12) -> float:
+    """Root mean squared scaled error (M5): RMSE² over the seasonal naive in-sample MSE, square-rooted.
+
+    Example: `rmsse([3], [5], y_train=[1, 2, 3], season_length=1)` is 2.0.
+    """
+    scale = _naive_scale(y_train, season_length, 2)
+    if not scale or not np.isfinite(scale):
+        return np.nan
+    a, f = _pair(actual, forecast)
+    return float(np.sqrt(np.mean((f - a) ** 2) / scale)) if a.size else np.nan
+
+
+def bias(actual, forecast) -> float:
+    """Mean error F − A in units (positive = over-forecast). Example: `bias([10, 20], [12, 22])` is 2.0."""
+    a, f = _pair(actual, forecast)
+    return float(np.mean(f - a)) if a.size else np.nan
+
+
+def bias_pct(actual, forecast) -> float:
+    """Bias as a percentage of actual volume: sum(F − A) / sum |A|. Example: `bias_pct([10, 30], [12, 32])` is 10.0."""
+    a, f = _pair(actual, forecast)
+    denom = np.abs(a).sum()
+    return float((f - a).sum() / denom * 100) if denom > 0 else np.nan
+
+
+def tracking_signal(actual, forecast) -> float:
+    """Tracking signal: cumulative error (A − F) over the mean absolute deviation.
+
+    Beyond ±4 the forecast is persistently biased. Example: `tracking_signal([10, 10], [8, 9])` is 2.0.
+    """
+    a, f = _pair(actual, forecast)
+    mad = np.mean(np.abs(a - f)) if a.size else 0.0
+    if mad == 0:
+        return 0.0 if a.size else np.nan
+    return float(np.sum(a - f) / mad)
+
+
+def coverage(actual, lo, hi) -> float:
+    """Share (%) of actuals inside [lo, hi]. Example: `coverage([1, 5, 9], [0, 0, 0], [4, 6, 8])` is 33.3…"""
+    a = np.asarray(actual, dtype=float).ravel()
+    lo = np.asarray(lo, dtype=float).ravel()
+    hi = np.asarray(hi, dtype=float).ravel()
+    keep = np.isfinite(a) & np.isfinite(lo) & np.isfinite(hi)
+    if not keep.any():
+        return np.nan
+    return float(np.mean((a[keep] >= lo[keep]) & (a[keep] <= hi[keep])) * 100)
+
+
+def forecast_value_add(actual, forecasts: dict[str, np.ndarray], metric=wape, baseline: str | None = None
+                       ) -> pd.DataFrame:
+    """Forecast value add: each forecast's error and its improvement over the previous one.
+
+    `forecasts` maps names to forecasts in process order (e.g. naive, statistical, consensus); the
+    frame has `forecast, error, value_add` where value_add = previous error − this error (positive =
+    the step helped) and `vs_baseline` = baseline error − this error.
+
+    Example:
+        >>> forecast_value_add([100, 100], {"naive": [80, 120], "statistical": [90, 110]})["value_add"].tolist()
+        [nan, 10.0]
+    """
+    names = list(forecasts)
+    errors = [metric(actual, forecasts[n]) for n in names]
+    base = errors[names.index(baseline)] if baseline else errors[0]
+    out = pd.DataFrame({"forecast": names, "error": errors})
+    out["value_add"] = [np.nan] + [errors[i - 1] - errors[i] for i in range(1, len(errors))]
+    out["vs_baseline"] = base - out["error"]
+    return out
+
+
+def evaluate(frame: pd.DataFrame, models: list[str], train: pd.DataFrame | None = None, season_length: int = 12,
+             by: str | list[str] = "unique_id") -> pd.DataFrame:
+    """Scores every model column of a long frame of actuals (`y`) and forecasts, per group `by`.
+
+    Returns `by, model, mape, wape, smape, mase, bias` (mase needs `train`: `unique_id, ds, y`).
+    """
+    by = [by] if isinstance(by, str) else list(by)
+    histories = {}
+    if train is not None:
+        histories = {uid: g["y"].to_numpy() for uid, g in train.sort_values("ds").groupby("unique_id", sort=False)}
+    rows = []
+    for key, g in frame.groupby(by, sort=True):
+        key = key if isinstance(key, tuple) else (key,)
+        for model in models:
+            row = dict(zip(by, key))
+            row.update(model=model, mape=mape(g["y"], g[model]), wape=wape(g["y"], g[model]),
+                       smape=smape(g["y"], g[model]), bias=bias(g["y"], g[model]))
+            if histories and "unique_id" in by:
+                row["mase"] = mase(g["y"], g[model], histories.get(row["unique_id"], []), season_length)
+            rows.append(row)
+    return pd.DataFrame(rows)

@@ -1,0 +1,138 @@
+"""salesops.demand models: shape of the API, hand-checkable forecasts, and no crash on awkward series."""
+
+import numpy as np
+import pytest
+
+from salesops.demand import (
+    ARIMA,
+    ETS,
+    SBA,
+    TSB,
+    AutoCombo,
+    Croston,
+    HistoricAverage,
+    Naive,
+    SeasonalNaive,
+    Theta,
+)
+from salesops.demand.models import is_intermittent, seasonality_test
+
+ALL = [SeasonalNaive, Naive, HistoricAverage, ETS, Theta, ARIMA, Croston, SBA, TSB, AutoCombo]
+rng = np.random.default_rng(7)
+MONTHS = np.arange(60)
+SEASONAL = 100 + 20 * np.sin(2 * np.pi * MONTHS / 12) + rng.normal(0, 2, MONTHS.size)
+
+
+def test_constructor_only_stores_arguments_and_fit_returns_self():
+    model = ETS(season_length=4, alias="my_ets")
+    assert model.alias == "my_ets" and model.season_length == 4
+    assert not hasattr(model, "y_")
+    assert model.fit(SEASONAL) is model
+
+
+def test_predict_before_fit_says_what_to_do():
+    with pytest.raises(ValueError, match="call fit"):
+        Theta().predict(3)
+
+
+def test_naive_and_seasonal_naive_by_hand():
+    y = np.array([1.0, 2, 3, 4, 5, 6, 7, 8])
+    assert Naive().fit(y).predict(3)["mean"].tolist() == [8.0, 8.0, 8.0]
+    assert SeasonalNaive(season_length=3).fit(y).predict(4)["mean"].tolist() == [6.0, 7.0, 8.0, 6.0]
+    # naive sigma: diffs are all 1 -> sigma = sqrt(7/7) = 1, 95% interval at step 4: 8 +- 1.96*2
+    p = Naive().fit(y).predict(4, level=[95])
+    assert p["hi-95"][3] == pytest.approx(8 + 1.959964 * 2, rel=1e-4)
+
+
+def test_croston_sba_tsb_by_hand():
+    y = np.array([0, 4, 0, 0, 6.0])
+    # sizes 4, 6 -> SES(0.5): 4 then 5; intervals 2, 3 -> 2 then 2.5; rate 5/2.5 = 2
+    assert Croston(alpha=0.5).fit(y).predict(2)["mean"].tolist() == [2.0, 2.0]
+    assert SBA(alpha=0.5).fit(y).predict(1)["mean"][0] == pytest.approx(2.0 * 0.75)
+    # TSB(0.5, 0.5): p0 = 2/5, z0 = 4; updates over 0,4,0,0,6
+    p, z = 0.4, 4.0
+    for v in y:
+        p += 0.5 * ((v != 0) - p)
+        if v:
+            z += 0.5 * (v - z)
+    assert TSB(alpha_d=0.5, alpha_p=0.5).fit(y).predict(1)["mean"][0] == pytest.approx(p * z)
+
+
+def test_seasonality_test_and_intermittency():
+    assert seasonality_test(SEASONAL, 12)
+    assert not seasonality_test(rng.normal(100, 5, 60), 12)
+    assert not seasonality_test(SEASONAL[:30], 12)  # under three seasons
+    assert is_intermittent(np.array([0, 0, 3, 0, 0, 5, 0, 0, 0, 2.0]))
+    assert not is_intermittent(SEASONAL)
+
+
+@pytest.mark.parametrize("cls", [ETS, Theta, ARIMA, AutoCombo])
+def test_strong_models_follow_a_clear_seasonal_pattern(cls):
+    fitted = cls().fit(SEASONAL[:48])
+    mean = fitted.predict(12)["mean"]
+    truth = 100 + 20 * np.sin(2 * np.pi * MONTHS[48:] / 12)
+    assert np.mean(np.abs(mean - truth)) < 6, fitted.model_
+    assert fitted.alias in ("ETS", "Theta", "ARIMA", "AutoCombo")
+
+
+def test_intervals_are_ordered_and_widen_with_level():
+    p = AutoCombo().fit(SEASONAL).predict(6, level=[80, 95])
+    assert np.all(p["lo-95"] <= p["lo-80"]) and np.all(p["lo-80"] <= p["mean"])
+    assert np.all(p["mean"] <= p["hi-80"]) and np.all(p["hi-80"] <= p["hi-95"])
+    assert p["hi-95"][-1] - p["lo-95"][-1] > 0
+
+
+AWKWARD = {
+    "one point": np.array([5.0]),
+    "two points": np.array([5.0, 7.0]),
+    "constant": np.full(30, 3.0),
+    "all zeros": np.zeros(24),
+    "intermittent": np.tile([0, 0, 4, 0, 0, 0, 2, 0.0], 6),
+    "negative": -np.arange(40.0) + rng.normal(0, 1, 40),
+    "crosses zero": np.sin(np.arange(50.0)) * 10,
+    "short seasonal": SEASONAL[:14],
+    "huge jump": np.r_[np.ones(30), np.full(6, 1e6)],
+}
+
+
+@pytest.mark.parametrize("name", list(AWKWARD))
+@pytest.mark.parametrize("cls", ALL)
+def test_awkward_series_never_crash_and_forecasts_are_sane(cls, name):
+    y = AWKWARD[name]
+    model = cls().fit(y)
+    p = model.predict(18, level=[80, 95])
+    assert set(p) == {"mean", "lo-80", "hi-80", "lo-95", "hi-95"}
+    assert all(np.all(np.isfinite(v)) and v.shape == (18,) for v in p.values())
+    assert np.max(np.abs(p["mean"])) <= 10 * max(np.max(np.abs(y)), 1e-9)
+    if np.all(y >= 0):
+        assert np.all(p["mean"] >= 0) and np.all(p["lo-95"] >= 0)
+    assert isinstance(model.model_, str) and model.model_
+
+
+def test_fallback_is_named():
+    model = ETS().fit(np.array([1.0, 2.0]))
+    assert "fallback" in model.model_ and model.model_.startswith("Naive")
+    assert AutoCombo().fit(np.full(20, 4.0)).model_ == "Naive (fallback: constant series)"
+
+
+def test_intermittent_series_use_sba_and_tsb():
+    model = AutoCombo().fit(AWKWARD["intermittent"])
+    assert model.model_ == "Combo(SBA,TSB)"
+    expected = (SBA().fit(AWKWARD["intermittent"]).predict(1)["mean"] + TSB().fit(AWKWARD["intermittent"])
+                .predict(1)["mean"]) / 2
+    assert model.predict(1)["mean"] == pytest.approx(expected)
+
+
+def test_combination_is_the_mean_of_members():
+    model = AutoCombo().fit(SEASONAL)
+    members = model.member_forecasts(5)
+    used = [members[c.alias]["mean"] for c in model.used_]
+    assert model.predict(5)["mean"] == pytest.approx(np.mean(used, axis=0))
+    assert AutoCombo(combine="median").fit(SEASONAL).predict(5)["mean"] == pytest.approx(np.median(used, axis=0))
+
+
+def test_months_without_demand_in_the_last_two_years_stay_zero():
+    pattern = np.array([0, 0, 5, 8, 9, 7, 6, 5, 4, 3, 6, 7.0])  # ADI 1.2: not intermittent
+    y = np.tile(pattern, 5) * (1 + 0.01 * np.arange(60))
+    mean = AutoCombo().fit(y).predict(12)["mean"]
+    assert mean[:2].tolist() == [0.0, 0.0] and np.all(mean[2:] > 0)

@@ -1,0 +1,83 @@
+"""salesops.metrics against hand-computed values."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from salesops import metrics
+
+A = [100.0, 200.0, 50.0]
+F = [110.0, 180.0, 50.0]
+
+
+def test_mae_rmse():
+    assert metrics.mae(A, F) == pytest.approx((10 + 20 + 0) / 3)
+    assert metrics.rmse(A, F) == pytest.approx(math.sqrt((100 + 400 + 0) / 3))
+
+
+def test_mape_skips_zero_actuals():
+    assert metrics.mape(A, F) == pytest.approx((10 / 100 + 20 / 200 + 0) / 3 * 100)
+    assert metrics.mape([0, 100], [5, 90]) == pytest.approx(10.0)
+    assert math.isnan(metrics.mape([0, 0], [1, 2]))
+
+
+def test_wape():
+    assert metrics.wape(A, F) == pytest.approx(30 / 350 * 100)
+    assert math.isnan(metrics.wape([0, 0], [1, 1]))
+
+
+def test_smape_m3_definition():
+    # 200*10/210, 200*20/380, 0
+    expected = (2000 / 210 + 4000 / 380 + 0) / 3
+    assert metrics.smape(A, F) == pytest.approx(expected)
+    assert metrics.smape([0, 10], [0, 30]) == pytest.approx((0 + 200 * 20 / 40) / 2)
+
+
+def test_mase_and_rmsse_use_seasonal_naive_scale():
+    train = [10, 20, 30, 14, 22, 36]  # season 3: diffs 4, 2, 6 -> MAE scale 4, MSE scale (16+4+36)/3
+    actual, fc = [12, 25], [14, 22]  # errors 2, 3
+    assert metrics.mase(actual, fc, train, season_length=3) == pytest.approx(2.5 / 4)
+    assert metrics.rmsse(actual, fc, train, season_length=3) == pytest.approx(math.sqrt(6.5 / (56 / 3)))
+    # history shorter than a season: one-step naive scale (diffs 10, 10)
+    assert metrics.mase([40], [30], [10, 20, 30], season_length=12) == pytest.approx(1.0)
+
+
+def test_bias_and_bias_pct():
+    assert metrics.bias(A, F) == pytest.approx((10 - 20 + 0) / 3)
+    assert metrics.bias_pct(A, F) == pytest.approx(-10 / 350 * 100)
+
+
+def test_tracking_signal():
+    actual, fc = [10, 12, 8, 15], [9, 10, 9, 11]  # A-F: 1, 2, -1, 4 -> sum 6, MAD 2
+    assert metrics.tracking_signal(actual, fc) == pytest.approx(3.0)
+    assert metrics.tracking_signal([5, 5], [5, 5]) == 0.0
+
+
+def test_coverage():
+    assert metrics.coverage([1, 5, 9, 3], [0, 0, 0, 3], [4, 6, 8, 3]) == pytest.approx(75.0)
+
+
+def test_forecast_value_add():
+    actual = [100, 100, 100]
+    out = metrics.forecast_value_add(actual, {"naive": [70, 130, 100], "statistical": [90, 110, 100],
+                                              "consensus": [95, 100, 100]})
+    # WAPE: naive 60/300=20%, statistical 20/300=6.67%, consensus 5/300=1.67%
+    assert out["error"].tolist() == pytest.approx([20.0, 20 / 3, 5 / 3])
+    assert np.isnan(out["value_add"].iloc[0])
+    assert out["value_add"].iloc[1:].tolist() == pytest.approx([20 - 20 / 3, 20 / 3 - 5 / 3])
+    assert out["vs_baseline"].tolist() == pytest.approx([0, 20 - 20 / 3, 20 - 5 / 3])
+
+
+def test_nan_pairs_are_skipped_and_shapes_checked():
+    assert metrics.mae([1, np.nan, 3], [2, 5, np.nan]) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="aligned"):
+        metrics.mae([1, 2], [1])
+
+
+def test_evaluate_matches_pandas_recomputation():
+    frame = pd.DataFrame({"unique_id": ["a", "a", "b", "b"], "y": [10.0, 20, 5, 5], "m": [12.0, 18, 5, 10]})
+    out = metrics.evaluate(frame, ["m"]).set_index("unique_id")
+    assert out.loc["a", "wape"] == pytest.approx(4 / 30 * 100)
+    assert out.loc["b", "bias"] == pytest.approx(2.5)
