@@ -93,8 +93,12 @@ class StepContext:
             self._tables[name] = self.store.read("data_collection", name)
         return self._tables[name].copy()
 
-    def write(self, name: str, frame: pd.DataFrame):
-        return self.store.write(self.step.name, name, frame)
+    def write(self, name: str, frame: pd.DataFrame) -> None:
+        """Write one product of this step (returns nothing, so a notebook cell shows no path)."""
+        if name not in self.step.products:
+            raise ParameterError(f"step {self.step.name} does not declare a product '{name}'; add it to its "
+                                 f"products in salesops/steps.py ({', '.join(self.step.products)})")
+        self.store.write(self.step.name, name, frame)
 
 
 def context(step: str, p: Params) -> StepContext:

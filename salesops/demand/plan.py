@@ -165,7 +165,9 @@ def error_stats(bt: pd.DataFrame, history: pd.DataFrame, season_length: int = 12
 
     `sigma` is the standard deviation about zero (root mean square) of the 1-step-ahead backtest
     errors in units (feeds safety stock); with fewer than two 1-step errors it comes from the width
-    of the 80% interval at step 1 instead. `mase`, `wape` and `bias` cover every backtest step.
+    of the 80% interval at step 1 instead. `mase`, `wape` and `bias` cover every backtest step;
+    `wape` and `bias` are FRACTIONS (0.25 = 25 %): wape = sum|F - A| / sum|A|, bias = sum(F - A) / sum|A|
+    (positive = over-forecast). The executive pack and the pre-S&OP exceptions read them as fractions.
     """
     rows = []
     histories = {uid: g["y"].to_numpy() for uid, g in history.groupby("unique_id", sort=False)}
@@ -181,7 +183,8 @@ def error_stats(bt: pd.DataFrame, history: pd.DataFrame, season_length: int = 12
         train = histories.get(uid, np.array([]))
         rows.append({"unique_id": uid, "sigma": sigma,
                      "mase": metrics.mase(g["y"], g["yhat"], train[train != np.inf], season_length),
-                     "wape": metrics.wape(g["y"], g["yhat"]), "bias": metrics.bias(g["y"], g["yhat"])})
+                     "wape": metrics.wape(g["y"], g["yhat"]) / 100,
+                     "bias": metrics.bias_pct(g["y"], g["yhat"]) / 100})
     return pd.DataFrame(rows, columns=["unique_id", "sigma", "mase", "wape", "bias"])
 
 
