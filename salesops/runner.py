@@ -348,7 +348,16 @@ def _redact(source: str) -> str:
 
 def backfill(first: str, last: str, **kwargs) -> list[RunResult]:
     """Run consecutive periods from `first` to `last`; each plan of record is frozen before the next runs."""
+    for bound in (first, last):
+        if not params_mod.PERIOD_RE.match(str(bound)):
+            raise ParameterError(f"backfill: '{bound}' is not a month written YYYY-MM (e.g. 2026-11)")
     months = pd.period_range(first, last, freq="M")
     if len(months) == 0:
         raise ParameterError(f"backfill: {first} comes after {last}; give FROM before TO (YYYY-MM)")
-    return [run(str(m), **kwargs) for m in months]
+    fail_on_alert = kwargs.pop("fail_on_alert", False)
+    results = [run(str(m), **kwargs) for m in months]
+    fired = [(r.period, a) for r in results for a in r.alerts]
+    if fail_on_alert and fired:
+        raise AlertError(f"{len(fired)} alert(s) fired in {len({p for p, _ in fired})} period(s); the reports "
+                         f"were published. First: {fired[0][0]}: {fired[0][1].get('message')}")
+    return results

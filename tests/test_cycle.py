@@ -269,3 +269,23 @@ def test_bad_input_exits_2_and_loses_nothing(cycle, tmp_path):
     assert done.returncode == 2
     assert "sales.quantity row 6" in done.stderr and "(-40" in done.stderr
     assert tree_digest(out) == before
+
+
+def test_backfill_runs_consecutive_periods_and_fails_on_alert(cycle, tmp_path):
+    params = tmp_path / "params.yaml"
+    params.write_text((ROOT / "params" / "default.yaml").read_text() + """
+decisions:
+  - {id: D-1, title: Add a night shift, owner: Head of Operations, due: 2026-01-15, status: open}
+""")
+    out = tmp_path / "reports"
+    done = salesops("backfill", "2026-09", "2026-10", "--params", params, "--data", cycle["data"], "--out", out,
+                    "--format", "html", "--fail-on-alert", env=cycle["env"])
+    assert done.returncode == 3, done.stderr[-3000:]
+    assert "alert(s) fired" in done.stderr
+    for period in ("2026-09", "2026-10"):
+        assert json.loads((out / period / "run.json").read_text())["status"] == "success"
+        assert not (out / period / "executive_review.pdf").exists(), "--format html renders no PDF"
+    alerts = json.loads((out / "2026-10" / "run.json").read_text())["alerts"]
+    assert any("D-1" in a["subject"] or "D-1" in a["message"] for a in alerts), alerts
+    sources = pd.read_parquet(out / "2026-10" / "data" / "follow_up" / "plan_sources.parquet")
+    assert "2026-09" in set(sources.astype(str).to_numpy().ravel()), sources
