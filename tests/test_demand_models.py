@@ -116,11 +116,16 @@ def test_fallback_is_named():
 
 
 def test_intermittent_series_use_sba_and_tsb():
-    model = AutoCombo().fit(AWKWARD["intermittent"])
+    y = AWKWARD["intermittent"]
+    model = AutoCombo().fit(y)
     assert model.model_ == "Combo(SBA,TSB)"
-    expected = (SBA().fit(AWKWARD["intermittent"]).predict(1)["mean"] + TSB().fit(AWKWARD["intermittent"])
-                .predict(1)["mean"]) / 2
-    assert model.predict(1)["mean"] == pytest.approx(expected)
+    expected = (SBA().fit(y).predict(12)["mean"] + TSB().fit(y).predict(12)["mean"]) / 2
+    # months of the year with no demand in both of the last two years are forecast as zero
+    zero_both_years = (y[-24:-12] == 0) & (y[-12:] == 0)
+    assert zero_both_years.any() and not zero_both_years.all()
+    mean = model.predict(12)["mean"]
+    assert mean[zero_both_years].tolist() == [0.0] * int(zero_both_years.sum())
+    assert mean[~zero_both_years] == pytest.approx(expected[~zero_both_years])
 
 
 def test_combination_is_the_mean_of_members():
@@ -136,3 +141,42 @@ def test_months_without_demand_in_the_last_two_years_stay_zero():
     y = np.tile(pattern, 5) * (1 + 0.01 * np.arange(60))
     mean = AutoCombo().fit(y).predict(12)["mean"]
     assert mean[:2].tolist() == [0.0, 0.0] and np.all(mean[2:] > 0)
+
+
+def test_recent_regime_start_by_hand():
+    from salesops.demand.auto import recent_regime_start
+
+    restart = np.r_[np.full(24, 5.0), np.zeros(12), [1.0, 2, 1, 3, 2, 1]]
+    assert recent_regime_start(restart) == 36  # the first month after a season of zeros
+    collapse = np.r_[np.full(30, 100.0), np.full(6, 3.0)]
+    assert recent_regime_start(collapse) == 30  # 18 < 0.2 x 600 the same months a year earlier
+    # seasonal troughs, growth and short zero gaps are no breaks
+    assert recent_regime_start(SEASONAL) == 0
+    assert recent_regime_start(np.r_[np.full(30, 10.0), np.full(6, 50.0)]) == 0
+    assert recent_regime_start(np.r_[np.full(20, 5.0), np.zeros(11), np.full(6, 5.0)]) == 0
+
+
+def test_autocombo_forecasts_the_recent_regime_after_a_collapse():
+    y = np.r_[100 + 10 * np.sin(np.arange(36) * np.pi / 6), [3.0, 4, 3, 3, 4, 3, 3, 4]]
+    model = AutoCombo().fit(y)
+    assert model.model_.endswith("(recent regime: 8 months)")
+    mean = model.predict(6)["mean"]
+    assert np.all((mean > 2.5) & (mean < 4.5))  # the old level of about 100 is gone
+
+
+def test_theta_intervals_match_statsmodels_arima_based_variance():
+    from statsmodels.tsa.forecasting.theta import ThetaModel
+
+    y = 50 + np.cumsum(rng.normal(0.3, 2, 60))
+    ours = Theta(season_length=1).fit(y).predict(12, level=[95])
+    ref = ThetaModel(y, deseasonalize=False).fit().prediction_intervals(12, alpha=0.05)
+    width_ref = (ref["upper"] - ref["lower"]).to_numpy()
+    assert ours["hi-95"] - ours["lo-95"] == pytest.approx(width_ref, rel=0.2)
+
+
+def test_predict_gives_the_same_steps_for_any_horizon():
+    for cls in (ETS, Theta, ARIMA):
+        model = cls().fit(SEASONAL)
+        short, long = model.predict(6, level=[80]), model.predict(30, level=[80])
+        for key in short:
+            assert short[key] == pytest.approx(long[key][:6])

@@ -149,3 +149,28 @@ def test_plan_learns_the_blend_from_an_earlier_cycle(tmp_path):
     row = dp.demand_plan[(dp.demand_plan["unique_id"] == "K0") & (dp.demand_plan["ds"] == "2026-11-01")].iloc[0]
     assert row["consensus"] == pytest.approx(row["statistical"] + 0.5 * (1000 - row["statistical"]))
     assert not dp.changes.empty or dp.changes.columns.tolist()[0] == "unique_id"
+
+
+def test_model_mix_groups_fallbacks_and_recent_regimes():
+    from salesops.demand.plan import model_mix
+
+    fc = pd.DataFrame({"unique_id": list("abcdef"),
+                       "model": ["ETS(A,Ad,M)", "ETS(A,N,N) (recent regime: 6 months)", "ARIMA(1,1,0)+season",
+                                 "Naive (recent regime: 4 months)", "Naive (recent regime: 7 months)",
+                                 "Theta (fallback: constant series)"]})
+    mix = model_mix(fc).set_index("model")["skus"].to_dict()
+    assert mix == {"Naive (recent regime)": 2, "ETS": 1, "ETS (recent regime)": 1, "ARIMA": 1, "Theta (fallback)": 1}
+
+
+def test_error_stats_wape_and_bias_are_fractions_of_actual_volume():
+    from salesops.demand.plan import error_stats
+
+    bt = pd.DataFrame({"unique_id": "A", "cutoff": pd.Timestamp("2026-01-01"), "step": [1, 2, 1, 2],
+                       "ds": pd.to_datetime(["2026-02-01", "2026-03-01", "2026-03-01", "2026-04-01"]),
+                       "y": [10.0, 20.0, 30.0, 40.0], "yhat": [12.0, 18.0, 33.0, 40.0]})
+    history = pd.DataFrame({"unique_id": "A", "ds": pd.date_range("2024-01-01", periods=26, freq="MS"),
+                            "y": np.arange(26.0)})
+    row = error_stats(bt, history).iloc[0]
+    assert row["wape"] == pytest.approx((2 + 2 + 3 + 0) / 100)  # 0.07, not 7 %
+    assert row["bias"] == pytest.approx((2 - 2 + 3 + 0) / 100)  # +0.03: over-forecast
+    assert row["sigma"] == pytest.approx(np.sqrt((2**2 + 3**2) / 2))  # 1-step errors -2 and -3

@@ -2,13 +2,16 @@
 
 `AutoCombo` classifies each series first (from evidence in the series itself):
 - no demand in the last season (at least 6 months, with twice that history): zero (discontinued);
+- a break (demand restarted after a season of zeros, or collapsed below a fifth of the same months a
+  year earlier): the models below are fitted on the recent regime only, and `model_` says so;
 - intermittent (average demand interval above 1.32, Syntetos-Boylan): the mean of SBA and TSB;
 - otherwise: ETS (trend by AICc, seasonality by the M3 test), the M3 Theta method and ARIMA (order
   by KPSS + AICc) are fitted, each forecast is sanity-checked (finite, within ten times the history),
   and the survivors are combined (mean by default; the literature's "Comb"/SCUM result: combinations of
   strong, different members beat each member). A member that fails is dropped and named.
 Intervals average the members' bounds (quantile averaging). Months of the year with no demand in
-each of the last two years are forecast as zero (seasonal zeros, e.g. products not sold in winter).
+each of the last two years are forecast as zero (seasonal zeros, e.g. products not sold in winter),
+intermittent series included.
 
 Example:
     >>> import numpy as np
@@ -24,9 +27,46 @@ import numpy as np
 
 from .models import ARIMA, ETS, SBA, TSB, Model, Naive, Theta, is_intermittent
 
-__all__ = ["DEFAULT_MEMBERS", "AutoCombo"]
+__all__ = ["DEFAULT_MEMBERS", "AutoCombo", "recent_regime_start"]
 
 DEFAULT_MEMBERS = ("ETS", "Theta", "ARIMA")
+
+
+def recent_regime_start(y: np.ndarray, season_length: int = 12, drop: float = 0.2) -> int:
+    """Where the series' current regime starts (0 = the whole history is one regime).
+
+    Two breaks are detected, both from evidence in the series itself:
+    - a restart: demand resumes after at least one season of zeros; the regime starts at the restart;
+    - a collapse: over the last months (3 up to one season) demand fell below `drop` times the demand
+      of the same months a year earlier (seasonality cancels out); the regime starts at the earliest
+      month whose fall is within 1.5 times the deepest one (noise moves the deepest).
+    Fitting on the regime only keeps the old level (or the zeros) out of the forecast.
+
+    Example:
+        >>> recent_regime_start(np.r_[np.full(24, 5.0), np.zeros(12), np.ones(6)])
+        36
+        >>> recent_regime_start(np.r_[np.full(30, 100.0), np.full(6, 3.0)])
+        30
+    """
+    y = np.asarray(y, dtype=float)
+    m = max(int(season_length), 2)
+    n = y.size
+    start = 0
+    zero = np.r_[y == 0, False]
+    run = 0
+    for i in range(n):  # last run of >= m zeros that ends before the end of the series
+        run = run + 1 if zero[i] else 0
+        if run >= m and not zero[i + 1] and i + 1 < n:
+            start = i + 1
+    if n - start >= 2 * m and np.all(y[start:] >= 0):
+        starts = np.arange(max(n - m, start + m), n - 2)
+        before = np.array([y[t - m:n - m].sum() for t in starts])
+        after = np.array([y[t:].sum() for t in starts])
+        ratio = np.divide(after, before, out=np.full(starts.size, np.inf), where=before > 0)
+        if starts.size and ratio.min() < drop:
+            # the longest regime whose fall is about as deep as the deepest (noise moves the minimum)
+            start = int(starts[np.flatnonzero(ratio <= 1.5 * ratio.min())[0]])
+    return start
 
 
 class AutoCombo(Model):
@@ -68,8 +108,16 @@ class AutoCombo(Model):
             self.used_ = list(self.fitted_members_)
             self.model_ = "Naive (fallback: " + ("constant series)" if y.size >= 3 else f"{y.size} points)")
             return self
-        candidates = [SBA(m), TSB(m)] if self.intermittent_ else self._member_models(y)
-        self.fitted_members_ = [c.fit(y) for c in candidates]
+        self.regime_start_ = recent_regime_start(y, m)
+        fit_on = y[self.regime_start_:]
+        if fit_on.size < 3 or np.ptp(fit_on) == 0:
+            self.fitted_members_ = [Naive(m).fit(fit_on)]
+            self.used_ = list(self.fitted_members_)
+            self.model_ = f"Naive (recent regime: {fit_on.size} months)"
+            return self
+        self.intermittent_ = is_intermittent(fit_on)
+        candidates = [SBA(m), TSB(m)] if self.intermittent_ else self._member_models(fit_on)
+        self.fitted_members_ = [c.fit(fit_on) for c in candidates]
         self.used_ = [c for c in self.fitted_members_ if c.fallback_ is None]
         if not self.used_:
             self.used_ = self.fitted_members_[:1]
@@ -78,6 +126,8 @@ class AutoCombo(Model):
             self.model_ = self.used_[0].model_
         else:
             self.model_ = "Combo(" + ",".join(c.alias for c in self.used_) + ")"
+        if self.regime_start_:
+            self.model_ += f" (recent regime: {fit_on.size} months)"
         return self
 
     def member_forecasts(self, h: int, level=None) -> dict[str, dict]:
@@ -97,9 +147,9 @@ class AutoCombo(Model):
 
     def _seasonal_zeros(self, h: int) -> np.ndarray | None:
         """Months of the year with no demand in each of the last two years stay at zero (e.g. products
-        not sold in some months); None when there are none."""
+        not sold in some months, intermittent demand concentrated in some seasons); None when there are none."""
         m, y = self.season_length, self.y_
-        if m < 2 or y.size < 2 * m or not self.nonnegative_ or self.intermittent_:
+        if m < 2 or y.size < 2 * m or not self.nonnegative_:
             return None
         last_two = y[-2 * m:].reshape(2, m)
         zero_pos = np.all(last_two == 0, axis=0)

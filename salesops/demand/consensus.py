@@ -174,6 +174,7 @@ def apply_overrides(plan: pd.DataFrame, overrides, column: str = "consensus",
             after = before * (1 + float(value) / 100)
         elif total > 0:
             after = before * (float(value) / total)
+            after.iloc[int(np.argmax(after.to_numpy()))] += float(value) - after.sum()  # exact total
         else:
             after = pd.Series(float(value) / mask.sum(), index=before.index)
         ratio = (after / before.where(before != 0)).fillna(1.0)

@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 
@@ -45,8 +46,15 @@ def seasonality_test(y: np.ndarray, season_length: int, z: float = 1.645) -> boo
 
     Needs at least three seasons of history; shorter series are treated as non-seasonal.
     """
-    m = season_length
     y = np.asarray(y, dtype=float)
+    return _seasonality_test_cached(y.tobytes(), season_length, z)
+
+
+@functools.lru_cache(maxsize=16)
+def _seasonality_test_cached(data: bytes, season_length: int, z: float) -> bool:
+    # the members of a combination test the same series: compute once
+    m = season_length
+    y = np.frombuffer(data, dtype=float)
     n = y.size
     if m < 2 or n < 3 * m or np.ptp(y) == 0:
         return False
@@ -63,8 +71,15 @@ def seasonal_indices(y: np.ndarray, season_length: int, multiplicative: bool) ->
     Estimated on the last six seasons (seasonal patterns drift). Returns an array `s` of length `season_length` with `s[i]` the index of the season of `y[-m + i]`
     continued periodically, i.e. `y[t]` belongs to `s[(t - len(y)) % m]`.
     """
+    y = np.asarray(y, dtype=float)
+    return _seasonal_indices_cached(y.tobytes(), season_length, multiplicative).copy()
+
+
+@functools.lru_cache(maxsize=16)
+def _seasonal_indices_cached(data: bytes, season_length: int, multiplicative: bool) -> np.ndarray:
     from statsmodels.tsa.seasonal import seasonal_decompose
 
+    y = np.frombuffer(data, dtype=float)
     m = season_length
     recent = y[-min(y.size, RECENT_SEASONS * m):]  # seasonality drifts: estimate it on recent years
     res = seasonal_decompose(recent, model="multiplicative" if multiplicative else "additive", period=m,
@@ -73,6 +88,7 @@ def seasonal_indices(y: np.ndarray, season_length: int, multiplicative: bool) ->
 
 
 RECENT_SEASONS = 6
+CHECK_HORIZON = 24  # the fit's sanity check forecasts this far; predict(h <= it) reuses that forecast
 
 
 def _seasonal_for_steps(indices: np.ndarray, h: int) -> np.ndarray:
@@ -131,6 +147,7 @@ class Model:
         self.y_ = y
         self.nonnegative_ = bool(np.all(y >= 0))
         self.fallback_ = None
+        self.cache_ = None
         reason = self._unfit_reason(y)
         if reason is None:
             try:
@@ -142,7 +159,7 @@ class Model:
                 reason = f"{type(exc).__name__}"
         if reason is None:
             try:
-                mean, _ = self._predict_raw(max(self.season_length, 12))
+                mean, _ = self._predict_raw(max(self.season_length, CHECK_HORIZON))
             except Exception as exc:  # noqa: BLE001 - any failure means: fall back
                 mean, reason = None, type(exc).__name__
             if reason is None and not _plausible(mean, y):
@@ -162,10 +179,15 @@ class Model:
         return None
 
     def _predict_raw(self, h: int) -> tuple[np.ndarray, np.ndarray]:
+        cached = getattr(self, "cache_", None)
+        if cached is not None and cached[0].size >= h:
+            return cached[0][:h], cached[1][:h]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with np.errstate(all="ignore"):
-                return self._predict(h)
+                mean, sd = self._predict(h)
+        self.cache_ = (np.asarray(mean, dtype=float), np.asarray(sd, dtype=float))
+        return self.cache_[0][:h], self.cache_[1][:h]
 
     def predict(self, h: int, level=None) -> dict:
         """Forecast `h` steps: `{"mean": ..., "lo-80": ..., "hi-80": ...}` for each level."""
@@ -355,11 +377,16 @@ class Theta(Model):
         x = _deseasonalise(y, self.indices_, self.mult_)
         self.res_ = ThetaModel(x, deseasonalize=False).fit()
         self.model_ = "Theta" + ("(seasonal)" if seasonal else "")
+        # innovation variance from the SES one-step errors (the same SES the fit used, level starting at x[0]);
+        # statsmodels' `sigma2` would refit an ARIMA(0,1,1) by maximum likelihood, 10x the cost of the fit
+        self.alpha_ = float(self.res_.params.iloc[1])
+        _, fitted = _ses(x, self.alpha_)
+        self.sigma2_ = _residual_sd((x - fitted)[1:], 1) ** 2
 
     def _predict(self, h):
         mean = np.asarray(self.res_.forecast(h), dtype=float)
-        pi = self.res_.prediction_intervals(h, alpha=1 - 0.6827)
-        sd = (np.asarray(pi["upper"], dtype=float) - np.asarray(pi["lower"], dtype=float)) / 2
+        # variance of the integrated MA structure of Theta, as statsmodels' prediction_intervals
+        sd = np.sqrt((1 + np.arange(h) * (1 + (self.alpha_ - 1) ** 2)) * self.sigma2_)
         return _reseasonalise(mean, sd, self.indices_, self.mult_)
 
 
@@ -420,7 +447,7 @@ class ARIMA(Model):
             k = p + q + (trend != "n") + 1
             if n - d - k - 1 <= 0:
                 continue
-            res = SMARIMA(x, order=(p, d, q), trend=trend).fit()
+            res = _fit_arima(SMARIMA(x, order=(p, d, q), trend=trend))
             aicc = res.aic + 2 * k * (k + 1) / (n - d - k - 1)
             if np.isfinite(aicc) and (best is None or aicc < best[0]):
                 best = (aicc, (p, d, q), res)
@@ -435,6 +462,15 @@ class ARIMA(Model):
         mean = np.asarray(fc.predicted_mean, dtype=float)
         sd = np.sqrt(np.asarray(fc.var_pred_mean, dtype=float))
         return _reseasonalise(mean, sd, self.indices_, self.mult_)
+
+
+def _fit_arima(model):
+    """Hannan-Rissanen (regressions, a third of the cost of maximum likelihood; exact GLS for pure AR),
+    maximum likelihood where it yields a non-invertible MA part."""
+    try:
+        return model.fit(method="hannan_rissanen")
+    except ValueError:
+        return model.fit()
 
 
 # ---------------------------------------------------------------- intermittent demand

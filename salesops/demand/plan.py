@@ -217,9 +217,12 @@ def accuracy(bt: pd.DataFrame, history: pd.DataFrame, season_length: int = 12, l
 
 
 def model_mix(fc: pd.DataFrame) -> pd.DataFrame:
-    """SKUs per model family (`model, skus, share`); fallbacks are grouped under their model."""
+    """SKUs per model family (`model, skus, share`); fallbacks are grouped under their model, forecasts
+    fitted on a recent regime only (after a restart or a collapse of demand) under `... (recent regime)`."""
     models = fc.groupby("unique_id")["model"].first().str.replace(r"\s*\(fallback:.*", " (fallback)", regex=True)
-    models = models.str.replace(r"^ETS\(.*", "ETS", regex=True).str.replace(r"^ARIMA\(.*", "ARIMA", regex=True)
+    models = models.str.replace(r"^ETS\([^)]*\)", "ETS", regex=True).str.replace(
+        r"^ARIMA\([^)]*\)(\+season)?", "ARIMA", regex=True)
+    models = models.str.replace(r"\s*\(recent regime: \d+ months\)", " (recent regime)", regex=True)
     out = models.value_counts().rename_axis("model").reset_index(name="skus")
     out["share"] = out["skus"] / out["skus"].sum() * 100
     return out
@@ -352,7 +355,7 @@ def plan(ctx=None, *, history: pd.DataFrame | None = None, products: pd.DataFram
             lambda g: ((g["yhat_hi_80"] - g["yhat_lo_80"]).iloc[0] / 2.5632) ** 2, include_groups=False)
         hier = reconcile(base, tags, method, variances=sd1)
     else:
-        hier = reconcile(stat, tags, "bottom_up" if method != "none" else "bottom_up")
+        hier = reconcile(stat, tags, "bottom_up")
     sku_rec = hier[hier["level"] == "sku"][["unique_id", "ds", "yhat"]].rename(columns={"yhat": "statistical"})
     frame = fc.merge(sku_rec, on=["unique_id", "ds"], how="left").merge(tags, on="unique_id", how="left")
     delta = frame["statistical"] - frame["yhat"]
