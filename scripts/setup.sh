@@ -8,7 +8,7 @@ if ! command -v uv >/dev/null 2>&1; then
 fi
 if command -v uv >/dev/null 2>&1; then
   [ -x "$venv/bin/python" ] || uv venv -q "$venv"
-  uv pip install -q --python "$venv/bin/python" -e '.[test,docs]'
+  uv pip install -q --compile-bytecode --python "$venv/bin/python" -e '.[test,docs]'
 else
   [ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
   "$venv/bin/python" -m pip install -q --upgrade pip
