@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .models import ARIMA, ETS, SBA, TSB, Model, Naive, Theta, is_intermittent
+from .models import ARIMA, ETS, SBA, TSB, Model, Naive, Theta, as_series, is_intermittent
 
 __all__ = ["DEFAULT_MEMBERS", "AutoCombo", "recent_regime_start"]
 
@@ -89,9 +89,7 @@ class AutoCombo(Model):
         return [ETS(m), Theta(m), ARIMA(m)]
 
     def fit(self, y) -> AutoCombo:
-        y = np.asarray(y, dtype=float)
-        if y.ndim != 1 or y.size == 0 or not np.all(np.isfinite(y)):
-            raise ValueError("fit needs a non-empty 1-D series of finite numbers; fill gaps with 0 first")
+        y = as_series(y)
         self.y_ = y
         self.nonnegative_ = bool(np.all(y >= 0))
         self.fallback_ = None

@@ -119,6 +119,14 @@ def _normal_intervals(mean: np.ndarray, sd: np.ndarray, level, lower_bound: floa
     return out
 
 
+def as_series(y) -> np.ndarray:
+    """The history as a 1-D float array; refuses empty, multi-dimensional or non-finite input."""
+    y = np.asarray(y, dtype=float)
+    if y.ndim != 1 or y.size == 0 or not np.all(np.isfinite(y)):
+        raise ValueError("fit needs a non-empty 1-D series of finite numbers; fill gaps with 0 first")
+    return y
+
+
 class Model:
     """Base class: stores arguments, fits one series, predicts h steps with intervals."""
 
@@ -141,9 +149,7 @@ class Model:
 
     # subclasses implement _fit(y) -> None and _predict(h) -> (mean, sd)
     def fit(self, y) -> Model:
-        y = np.asarray(y, dtype=float)
-        if y.ndim != 1 or y.size == 0 or not np.all(np.isfinite(y)):
-            raise ValueError("fit needs a non-empty 1-D series of finite numbers; fill gaps with 0 first")
+        y = as_series(y)
         self.y_ = y
         self.nonnegative_ = bool(np.all(y >= 0))
         self.fallback_ = None
