@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .exceptions import SalesOpsError, StepError
+from .exceptions import SalesOpsError
 
 EPILOG = "Exit codes: 0 success, 1 a step failed, 2 bad parameters or inputs, 3 alerts (--fail-on-alert)."
 
@@ -139,9 +139,6 @@ def main(argv: list[str] | None = None) -> int:
                "forecast": _forecast}[args.command]
     try:
         return handler(args)
-    except StepError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
     except SalesOpsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

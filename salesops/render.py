@@ -164,8 +164,6 @@ def _quarto(notebook: Path, target: Path, fmt: str) -> Path:
     """Render with Quarto (no execution: the notebook already ran)."""
     cmd = [quarto_binary() or "quarto", "render", str(notebook), "--to", fmt, "--no-execute",
            "-M", "echo:false", "-M", "embed-resources:true", "--output", target.name]
-    if fmt == "typst":
-        cmd[5] = "typst"
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=notebook.parent)
     if done.returncode != 0:
         raise RenderError(f"quarto render of {notebook} failed: {done.stderr.strip()[-800:]}")
