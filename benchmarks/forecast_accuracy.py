@@ -123,7 +123,8 @@ def main(argv=None):
         print(f"default: {t_default:.1f} s wall ({n / t_default:.1f} series/s); other single models: {t_singles:.1f} s;"
               + "".join(f" statsforecast {k}: {v:.1f} s;" for k, v in t_sf.items()))
         print("default's model mix:", default.groupby("unique_id")["model"].first().str.replace(
-            r" \(fallback.*", " (fallback)", regex=True).value_counts().to_dict())
+            r" \(fallback.*", " (fallback)", regex=True).str.replace(
+            r" \(recent regime: \d+ months\)", " (recent regime)", regex=True).value_counts().to_dict())
         ours = table[table["model"].isin([m.alias for m in SINGLE])]
         best = ours.loc[ours["smape"].idxmin()]
         d = table.iloc[0]

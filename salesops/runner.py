@@ -25,6 +25,7 @@ from pathlib import Path
 import pandas as pd
 from filelock import FileLock, Timeout
 
+from . import kernels
 from . import params as params_mod
 from . import steps as steps_mod
 from .exceptions import AlertError, DataError, LockError, ParameterError, StepError
@@ -142,34 +143,27 @@ def _records(frame: pd.DataFrame | None) -> list[dict]:
     return json.loads(frame.to_json(orient="records", date_format="iso"))
 
 
-def _kernel_manager_class():
-    """Kernels talk over local IPC sockets: nothing listens on TCP, and ipykernel does not warn."""
-    from jupyter_client.manager import AsyncKernelManager
-    from traitlets import default
+def execute_step(step: steps_mod.Step, nb_dir: Path, run_dir: Path, parameters: dict, km=None) -> None:
+    """Execute one step's notebook with papermill into `run_dir/notebooks/`; raise StepError on failure.
 
-    class IPCKernelManager(AsyncKernelManager):
-        @default("transport")
-        def _default_transport(self):
-            return "ipc"
-
-    return IPCKernelManager
-
-
-def execute_step(step: steps_mod.Step, nb_dir: Path, run_dir: Path, parameters: dict) -> None:
-    """Execute one step's notebook with papermill into `run_dir/notebooks/`; raise StepError on failure."""
+    `km`: a warm kernel (`salesops.kernels.KernelPool`) to run it on, shut down afterwards; None starts one.
+    """
     import papermill as pm
 
     source = nb_dir / step.notebook
     target = run_dir / "notebooks" / step.notebook
     target.parent.mkdir(parents=True, exist_ok=True)
+    kernel = {"engine_name": kernels.register_engine(), "km": km} if km is not None \
+        else {"kernel_manager_class": kernels.kernel_manager_class()}
     try:
         pm.execute_notebook(str(source), str(target), parameters=parameters, kernel_name="python3",
-                            progress_bar=False, log_output=False, cwd=os.getcwd(),
-                            kernel_manager_class=_kernel_manager_class())
+                            progress_bar=False, log_output=False, cwd=os.getcwd(), **kernel)
     except pm.PapermillExecutionError as exc:
         raise StepError(step.name, str(target), exc.exec_count, f"{exc.ename}: {exc.evalue}") from None
     except Exception as exc:  # kernel died, notebook missing: still name the step
         raise StepError(step.name, str(target), None, f"{type(exc).__name__}: {exc}") from None
+    finally:
+        kernels.shutdown(km)
 
 
 def _write_period_index(run_dir: Path, p, run: dict):
@@ -222,9 +216,12 @@ td,th{{padding:4px 12px;text-align:left}}</style></head><body>
 
 def run(period: str, params: str | Path | None = None, data: str | None = None, out: str | Path = "reports",
         first: str | None = None, last: str | None = None, formats: list[str] | None = None,
-        reapprove: bool = False, fail_on_alert: bool = False, progress: Progress | None = None) -> RunResult:
+        reapprove: bool = False, fail_on_alert: bool = False, progress: Progress | None = None,
+        pool: kernels.KernelPool | None = None) -> RunResult:
     """Run the cycle of `period` and publish its reports under `OUT/PERIOD/`.
 
+    Each notebook runs in a fresh kernel, warmed in the background while the previous step runs
+    (`pool`: the caller's `KernelPool` when it runs several periods, else one for this run).
     Raises `ParameterError`/`DataError`/`LockError` (exit 2) before anything is written,
     `StepError` (exit 1) when a notebook fails, `AlertError` (exit 3) after publishing when
     `fail_on_alert` and an alert fired.
@@ -276,13 +273,15 @@ def run(period: str, params: str | Path | None = None, data: str | None = None, 
         nb_dir = notebook_dir()
         info = {s.name: ReportInfo(p.company, s.title, period) for s in steps_mod.STEPS}
         result = RunResult(period, "running", final_dir)
+        own_pool = pool is None
+        pool = pool or kernels.KernelPool([s.imports for s in selected])
         try:
             for step in selected:
                 progress.step(f"{step.name}: running")
                 t0 = time.perf_counter()
                 step_parameters = dict(parameters, reapprove=True) if reapprove and step.name == PDF_STEP \
                     else parameters
-                execute_step(step, nb_dir, run_dir, step_parameters)
+                execute_step(step, nb_dir, run_dir, step_parameters, km=pool.take())
                 t1 = time.perf_counter()
                 executed = run_dir / "notebooks" / step.notebook
                 if "html" in formats:
@@ -303,6 +302,9 @@ def run(period: str, params: str | Path | None = None, data: str | None = None, 
                 exc.notebook = str(failed / "notebooks" / Path(exc.notebook).name)
             progress.close()
             raise
+        finally:
+            if own_pool:
+                pool.close()
         progress.close()
 
         snapshot = run_dir / "data" / "data_collection" / "snapshot.json"
@@ -355,7 +357,9 @@ def backfill(first: str, last: str, **kwargs) -> list[RunResult]:
     if len(months) == 0:
         raise ParameterError(f"backfill: {first} comes after {last}; give FROM before TO (YYYY-MM)")
     fail_on_alert = kwargs.pop("fail_on_alert", False)
-    results = [run(str(m), **kwargs) for m in months]
+    selected = steps_mod.select(kwargs.get("first"), kwargs.get("last"))
+    with kernels.KernelPool([s.imports for _ in months for s in selected]) as pool:
+        results = [run(str(m), pool=pool, **kwargs) for m in months]
     fired = [(r.period, a) for r in results for a in r.alerts]
     if fail_on_alert and fired:
         raise AlertError(f"{len(fired)} alert(s) fired in {len({p for p, _ in fired})} period(s); the reports "

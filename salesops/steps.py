@@ -22,30 +22,36 @@ class Step:
     upstream: tuple[str, ...] = ()
     products: tuple[str, ...] = field(default_factory=tuple)
     title: str = ""
+    imports: tuple[str, ...] = ()  # slow imports of the notebook, done ahead in a warm kernel (runner)
 
 
 STEPS: tuple[Step, ...] = (
     Step("data_collection", "01_data_collection.ipynb", "01_data_collection.html", (),
-         INPUT_TABLES + ("demand_history", "findings"), "Data collection"),
+         INPUT_TABLES + ("demand_history", "findings"), "Data collection", ("salesops.data",)),
     Step("sales_performance", "07_sales_performance.ipynb", "07_sales_performance.html", ("data_collection",),
-         ("pipeline_forecast", "attainment", "rep_comparison", "payouts", "enps", "funnel"), "Sales performance"),
+         ("pipeline_forecast", "attainment", "rep_comparison", "payouts", "enps", "funnel"), "Sales performance",
+         ("salesops.sales",)),
     Step("demand_planning", "02_demand_planning.ipynb", "02_demand_planning.html",
          ("data_collection", "sales_performance"),
-         ("forecast", "demand_plan", "error_stats", "backtest", "accuracy", "overrides_audit"), "Demand planning"),
+         ("forecast", "demand_plan", "error_stats", "backtest", "accuracy", "overrides_audit"), "Demand planning",
+         ("salesops.demand", "statsmodels.tsa.seasonal", "statsmodels.tsa.holtwinters",
+          "statsmodels.tsa.forecasting.theta", "statsmodels.tsa.arima.model", "statsmodels.tsa.stattools")),
     Step("supply_planning", "03_supply_planning.ipynb", "03_supply_planning.html",
          ("data_collection", "demand_planning"),
-         ("capacity_load", "production_plan", "inventory_projection", "strategy_summary"), "Supply planning"),
+         ("capacity_load", "production_plan", "inventory_projection", "strategy_summary"), "Supply planning",
+         ("salesops.supply",)),
     Step("pre_sop", "04_pre_sop.ipynb", "04_pre_sop.html",
          ("data_collection", "demand_planning", "supply_planning"),
          ("gaps", "exceptions", "scenarios", "recommendations", "scenario_plans", "scenario_demand"),
-         "Pre-S&OP review"),
+         "Pre-S&OP review", ("salesops.balance",)),
     Step("executive_review", "05_executive_review.ipynb", "05_executive_review.html",
          ("data_collection", "demand_planning", "supply_planning", "pre_sop", "sales_performance"),
-         ("kpis", "decisions", "plan_of_record", "plan_status"), "Executive S&OP review"),
+         ("kpis", "decisions", "plan_of_record", "plan_status"), "Executive S&OP review",
+         ("salesops.plan", "salesops.balance")),
     Step("follow_up", "06_follow_up.ipynb", "06_follow_up.html",
          ("data_collection", "demand_planning", "executive_review"),
          ("alerts", "accuracy_by_lag", "decision_log", "value_add", "bias", "plan_adherence", "service",
-          "inventory_vs_target", "plan_sources"), "Implementation and follow-up"),
+          "inventory_vs_target", "plan_sources"), "Implementation and follow-up", ("salesops.followup",)),
 )
 STEP_NAMES = tuple(s.name for s in STEPS)
 

@@ -164,6 +164,48 @@ def test_autocombo_forecasts_the_recent_regime_after_a_collapse():
     assert np.all((mean > 2.5) & (mean < 4.5))  # the old level of about 100 is gone
 
 
+def test_an_older_collapse_starts_the_regime_at_its_deepest_month():
+    from salesops.demand.auto import recent_regime_start
+
+    season = 1 + 0.5 * np.sin(2 * np.pi * np.arange(120) / 12)
+    y = np.r_[np.full(60, 2000.0), np.full(60, 100.0)] * season  # a year's demand fell to a twentieth
+    assert recent_regime_start(y) == 60
+    y = np.r_[np.full(60, 2000.0), np.full(60, 1000.0)] * season  # halved: a change, not a collapse
+    assert recent_regime_start(y) == 0
+    model = AutoCombo().fit(y=np.r_[np.full(60, 2000.0), np.full(60, 100.0)] * season)
+    assert model.model_.endswith("(recent regime: 60 months)")
+    assert np.max(model.predict(24)["mean"]) < 200  # no trend fitted across the fall
+
+
+def test_multiplicative_seasonality_when_only_old_history_has_zeros():
+    from salesops.demand.models import multiplicative_ok
+
+    swing = np.tile([10.0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024], 10)  # peaks 1,000 x troughs
+    early_zeros = swing.copy()
+    early_zeros[[0, 5, 13]] = 0
+    assert multiplicative_ok(swing, 12) and multiplicative_ok(early_zeros, 12)
+    recent_zero = swing.copy()
+    recent_zero[-30] = 0
+    assert not multiplicative_ok(recent_zero, 12) and not multiplicative_ok(swing - 5, 12)
+    for cls in (ETS, Theta, ARIMA):
+        model = cls().fit(early_zeros)
+        assert model.fallback_ is None, model.model_
+        mean = model.predict(12)["mean"]
+        # additive seasonality would put the troughs hundreds of units off; multiplicative keeps the ratio
+        assert mean[1] < 30 and mean[11] > 500, (cls.__name__, mean.round())
+    assert ETS().fit(early_zeros).model_.endswith(",M)")
+
+
+def test_seasonal_naive_joins_the_combination_on_seasonal_series_only():
+    assert "SeasonalNaive" in AutoCombo().fit(SEASONAL).member_forecasts(3)
+    trend = 50 + np.arange(60) + rng.normal(0, 1, 60)
+    assert AutoCombo().fit(trend).model_ == "Combo(ETS,Theta,ARIMA)"
+    model = AutoCombo().fit(SEASONAL)
+    members = model.member_forecasts(6)
+    expected = np.mean([members[c.alias]["mean"] for c in model.used_], axis=0)
+    np.testing.assert_allclose(model.predict(6)["mean"], expected)
+
+
 def test_theta_intervals_match_statsmodels_arima_based_variance():
     from statsmodels.tsa.forecasting.theta import ThetaModel
 

@@ -6,7 +6,7 @@
   year earlier): the models below are fitted on the recent regime only, and `model_` says so;
 - intermittent (average demand interval above 1.32, Syntetos-Boylan): the mean of SBA and TSB;
 - otherwise: ETS (trend by AICc, seasonality by the M3 test), the M3 Theta method and ARIMA (order
-  by KPSS + AICc) are fitted, each forecast is sanity-checked (finite, within ten times the history),
+  by KPSS + AICc) are fitted, plus seasonal naive when the series is seasonal, each forecast is sanity-checked (finite, within ten times the history),
   and the survivors are combined (mean by default; the literature's "Comb"/SCUM result: combinations of
   strong, different members beat each member). A member that fails is dropped and named.
 Intervals average the members' bounds (quantile averaging). Months of the year with no demand in
@@ -15,21 +15,22 @@ intermittent series included.
 
 Example:
     >>> import numpy as np
-    >>> y = 100 + 10 * np.sin(np.arange(48) * np.pi / 6) + np.arange(48)
+    >>> y = 100 + 20 * np.sin(np.arange(48) * np.pi / 6) + np.arange(48) * 0.5
     >>> m = AutoCombo().fit(y)
     >>> m.model_, sorted(m.member_forecasts(3))
-    ('Combo(ETS,Theta,ARIMA)', ['ARIMA', 'ETS', 'Theta'])
+    ('Combo(ETS,Theta,ARIMA,SeasonalNaive)', ['ARIMA', 'ETS', 'SeasonalNaive', 'Theta'])
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .models import ARIMA, ETS, SBA, TSB, Model, Naive, Theta, as_series, is_intermittent
+from .models import (ARIMA, ETS, SBA, TSB, Model, Naive, SeasonalNaive, Theta, as_series, is_intermittent,
+                     seasonality_test)
 
 __all__ = ["DEFAULT_MEMBERS", "AutoCombo", "recent_regime_start"]
 
-DEFAULT_MEMBERS = ("ETS", "Theta", "ARIMA")
+DEFAULT_MEMBERS = ("ETS", "Theta", "ARIMA", "SeasonalNaive")
 
 
 def recent_regime_start(y: np.ndarray, season_length: int = 12, drop: float = 0.2) -> int:
@@ -37,9 +38,10 @@ def recent_regime_start(y: np.ndarray, season_length: int = 12, drop: float = 0.
 
     Two breaks are detected, both from evidence in the series itself:
     - a restart: demand resumes after at least one season of zeros; the regime starts at the restart;
-    - a collapse: over the last months (3 up to one season) demand fell below `drop` times the demand
-      of the same months a year earlier (seasonality cancels out); the regime starts at the earliest
-      month whose fall is within 1.5 times the deepest one (noise moves the deepest).
+    - a collapse: a year's demand fell below `drop` times the year before (seasonality cancels out;
+      the latest such fall with at least two seasons since, at its deepest month); or, over the last
+      months (3 up to one season), demand fell below `drop` times the same months a year earlier: the
+      regime starts at the earliest month whose fall is within 1.5 times the deepest (noise moves the deepest).
     Fitting on the regime only keeps the old level (or the zeros) out of the forecast.
 
     Example:
@@ -47,6 +49,8 @@ def recent_regime_start(y: np.ndarray, season_length: int = 12, drop: float = 0.
         36
         >>> recent_regime_start(np.r_[np.full(30, 100.0), np.full(6, 3.0)])
         30
+        >>> recent_regime_start(np.r_[np.full(40, 900.0), np.full(30, 40.0)])
+        40
     """
     y = np.asarray(y, dtype=float)
     m = max(int(season_length), 2)
@@ -58,6 +62,16 @@ def recent_regime_start(y: np.ndarray, season_length: int = 12, drop: float = 0.
         run = run + 1 if zero[i] else 0
         if run >= m and not zero[i + 1] and i + 1 < n:
             start = i + 1
+    if n - start >= 3 * m and np.all(y[start:] >= 0):
+        # an older collapse: a year's demand below `drop` times the year before, with two seasons since
+        cums = np.r_[0.0, np.cumsum(y)]
+        ts = np.arange(start + m, n - 2 * m + 1)
+        before, after = cums[ts] - cums[ts - m], cums[ts + m] - cums[ts]
+        ratio = np.divide(after, before, out=np.full(ts.size, np.inf), where=before > 0)
+        hits = np.flatnonzero(ratio < drop)
+        if hits.size:
+            run = hits[np.r_[True, np.diff(hits) > 1].nonzero()[0][-1]:]  # the latest run of collapsing years
+            start = int(ts[run[np.argmin(ratio[run])]])
     if n - start >= 2 * m and np.all(y[start:] >= 0):
         starts = np.arange(max(n - m, start + m), n - 2)
         before = np.array([y[t - m:n - m].sum() for t in starts])
@@ -70,7 +84,8 @@ def recent_regime_start(y: np.ndarray, season_length: int = 12, drop: float = 0.
 
 
 class AutoCombo(Model):
-    """Combination of ETS, Theta and ARIMA (mean or median), SBA+TSB for intermittent series."""
+    """Combination of ETS, Theta, ARIMA and, on seasonal series, seasonal naive (mean or median);
+    SBA+TSB for intermittent series."""
 
     alias = "AutoCombo"
 
@@ -86,7 +101,9 @@ class AutoCombo(Model):
         m = self.season_length
         if self.members is not None:
             return [mm.new() for mm in self.members]
-        return [ETS(m), Theta(m), ARIMA(m)]
+        # seasonal naive joins on seasonal series: it keeps last year's exact shape (troughs near zero,
+        # sharp peaks) that smoothed members round off; it improved the combination on both benchmarks
+        return [ETS(m), Theta(m), ARIMA(m)] + ([SeasonalNaive(m)] if seasonality_test(y, m) else [])
 
     def fit(self, y) -> AutoCombo:
         y = as_series(y)

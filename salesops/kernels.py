@@ -1,0 +1,192 @@
+"""Warm kernels: start the next notebook's kernel, and do its slow imports, while the current one runs.
+
+Every step still runs in a fresh kernel process of its own. A warm kernel has only imported modules
+(nothing is bound in the notebook's namespace, no cell is counted), so a notebook that forgets an
+import fails here as it would in JupyterLab. What it saves per notebook: the kernel start (about
+1 s) and the imports of pandas, Altair and statsmodels plus the first chart conversion (2-4 s),
+which run in the background on the other core.
+
+Example:
+    >>> with KernelPool(["salesops.charts"], ["salesops.demand"]) as pool:  # doctest: +SKIP
+    ...     km = pool.take()            # warm, for the first notebook; the second starts warming now
+    ...     execute(notebook, km=km)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import os
+import uuid
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+
+log = logging.getLogger("salesops")
+
+#: imported in every warm kernel: what every step notebook uses
+COMMON_IMPORTS = ("pandas", "altair", "vl_convert", "salesops.report", "salesops.charts", "salesops.params",
+                  "salesops.steps")
+
+# the first Vega-Lite conversion in a process starts its JavaScript runtime (about 1 s)
+_WARM_CODE = """\
+import importlib as _importlib
+for _name in {modules!r}:
+    try:
+        _importlib.import_module(_name)
+    except Exception:
+        pass
+try:
+    import vl_convert as _vlc
+    _vlc.vegalite_to_svg({{"data": {{"values": [{{"a": 1}}]}}, "mark": "point",
+                          "encoding": {{"x": {{"field": "a", "type": "quantitative"}}}}}})
+    del _vlc
+except Exception:
+    pass
+del _importlib, _name
+"""
+
+
+def kernel_manager_class():
+    """Kernels talk over local IPC sockets: nothing listens on TCP, and ipykernel does not warn."""
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    class IPCKernelManager(AsyncKernelManager):
+        @default("transport")
+        def _default_transport(self):
+            return "ipc"
+
+        @default("ip")
+        def _default_ip(self):
+            # an absolute socket path: jupyter_client's default is relative, and a kernel started in
+            # another folder than ours would listen where we never connect
+            from jupyter_core.paths import jupyter_runtime_dir
+
+            folder = jupyter_runtime_dir()
+            os.makedirs(folder, exist_ok=True)
+            return os.path.join(folder, f"salesops-{uuid.uuid4().hex[:12]}-ipc")
+
+    return IPCKernelManager
+
+
+async def _start_warm(modules: Sequence[str], cwd: str, timeout: float):
+    km = kernel_manager_class()(kernel_name="python3")
+    await km.start_kernel(cwd=cwd)
+    kc = km.client()
+    kc.start_channels()
+    try:
+        await kc.wait_for_ready(timeout=timeout)
+        msg_id = kc.execute(_WARM_CODE.format(modules=tuple(modules)), silent=True, store_history=False)
+        while True:
+            reply = await kc.get_shell_msg(timeout=timeout)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
+    except BaseException:
+        kc.stop_channels()
+        await km.shutdown_kernel(now=True)
+        raise
+    kc.stop_channels()
+    return km
+
+
+def start_warm_kernel(modules: Sequence[str], cwd: str | None = None, timeout: float = 120.0):
+    """Start a python3 kernel in `cwd` and import `modules` in it; returns its (async) kernel manager."""
+    return asyncio.run(_start_warm(tuple(modules), cwd or os.getcwd(), timeout))
+
+
+class KernelPool:
+    """Hands out one warm kernel per notebook, in order, warming the next in a background thread.
+
+    `imports[i]` lists the modules notebook i needs (on top of `COMMON_IMPORTS`). `take()` returns
+    the kernel manager for the next notebook, or None when warming failed (the caller then starts a
+    kernel the usual way). The caller shuts down the kernels it takes; `close()` those never taken.
+    """
+
+    def __init__(self, imports: Sequence[Sequence[str]], cwd: str | None = None):
+        self._queue = [tuple(dict.fromkeys((*COMMON_IMPORTS, *mods))) for mods in imports]
+        self._cwd = cwd or os.getcwd()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="salesops-kernel")
+        self._next: Future | None = None
+        self._warm_next()
+
+    def _warm_next(self) -> None:
+        self._next = self._executor.submit(start_warm_kernel, self._queue.pop(0), self._cwd) if self._queue else None
+
+    def take(self):
+        """The warm kernel manager for the next notebook (None if it could not be started)."""
+        future = self._next
+        if future is None:
+            return None
+        try:
+            km = future.result()
+        except Exception as exc:  # noqa: BLE001 - a cold start still works
+            log.warning("could not warm a kernel (%s: %s); starting one the usual way", type(exc).__name__, exc)
+            km = None
+        self._warm_next()
+        return km
+
+    def close(self) -> None:
+        """Shut down the kernel warmed for a notebook that will not run."""
+        future, self._next, self._queue = self._next, None, []
+        if future is not None:
+            try:
+                shutdown(future.result())
+            except Exception:  # noqa: BLE001 - it failed to start: nothing to shut down
+                pass
+        self._executor.shutdown(wait=True)
+
+    def __enter__(self) -> KernelPool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def shutdown(km) -> None:
+    """Stop a kernel started by `start_warm_kernel` if it is still running."""
+    if km is None:
+        return
+
+    async def stop():
+        if await km.is_alive():
+            await km.shutdown_kernel(now=True)
+
+    try:
+        asyncio.run(stop())
+    except Exception as exc:  # noqa: BLE001 - already gone
+        log.debug("kernel shutdown: %s", exc)
+
+
+def _warm_engine():
+    """papermill's nbclient engine, running on a kernel we started: it shuts that kernel down and stops
+    its client after the notebook (papermill leaves a kernel it did not start running)."""
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine
+
+    class WarmKernelEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
+                                     stderr_file=None, start_timeout=60, execution_timeout=None, **kwargs):
+            km = kwargs.get("km")
+            if km is None:
+                return super().execute_managed_notebook(nb_man, kernel_name, log_output, stdout_file, stderr_file,
+                                                        start_timeout, execution_timeout, **kwargs)
+            client = PapermillNotebookClient(nb_man, km=km, kernel_name=kernel_name, log=log, log_output=log_output,
+                                             stdout_file=stdout_file, stderr_file=stderr_file,
+                                             startup_timeout=start_timeout, timeout=execution_timeout)
+            return client.execute(cleanup_kc=True)
+
+    return WarmKernelEngine
+
+
+ENGINE_NAME = "salesops-warm"
+
+
+@functools.cache
+def register_engine() -> str:
+    """Register the papermill engine that runs notebooks on warm kernels; returns its name."""
+    from papermill.engines import papermill_engines
+
+    papermill_engines.register(ENGINE_NAME, _warm_engine())
+    return ENGINE_NAME
