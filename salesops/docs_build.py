@@ -52,8 +52,9 @@ REFERENCE_DIR = "reference"
 # Reference sections, in reading order: (title, description, top-level modules). A module that is in
 # none of them lands in the last section, so new modules are documented without editing this list.
 AREAS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("Running a cycle", "The command line, the runner, parameters, steps and their stored products.",
-     ("runner", "cli", "params", "steps", "store", "exceptions")),
+    ("Running a cycle", "The command line, the runner and its warm kernels, parameters, steps and their "
+     "stored products.",
+     ("runner", "kernels", "cli", "params", "steps", "store", "exceptions")),
     ("Data collection", "Sources, the data contract, validation, the demo company and the period snapshot.",
      ("data",)),
     ("Sales performance", "Quota attainment, rep comparison, pipeline, compensation and eNPS.", ("sales",)),

@@ -174,7 +174,8 @@ def _warm_engine():
                                                         start_timeout, execution_timeout, **kwargs)
             client = PapermillNotebookClient(nb_man, km=km, kernel_name=kernel_name, log=log, log_output=log_output,
                                              stdout_file=stdout_file, stderr_file=stderr_file,
-                                             startup_timeout=start_timeout, timeout=execution_timeout)
+                                             startup_timeout=start_timeout, timeout=execution_timeout,
+                                             shutdown_kernel="immediate")  # the notebook is done and saved
             return client.execute(cleanup_kc=True)
 
     return WarmKernelEngine
