@@ -30,6 +30,10 @@ docs: setup
 
 benchmarks: setup
 	$(PY) benchmarks/cycle.py
+	$(PY) benchmarks/backfill.py
+	$(PY) benchmarks/supply_scale.py
+	$(PY) benchmarks/forecast_accuracy.py --no-statsforecast
+	$(PY) benchmarks/forecast_speed.py --sizes 100,1000 --no-statsforecast
 
 clean:
 	rm -rf reports/*/ reports/index.html reports/.build reports/.failed reports/.cache

@@ -7,9 +7,9 @@ import fails here as it would in JupyterLab. What it saves per notebook: the ker
 which run in the background on the other core.
 
 Example:
-    >>> with KernelPool(["salesops.charts"], ["salesops.demand"]) as pool:  # doctest: +SKIP
-    ...     km = pool.take()            # warm, for the first notebook; the second starts warming now
-    ...     execute(notebook, km=km)
+    >>> with KernelPool([("salesops.data",), ("salesops.demand",)]) as pool:  # doctest: +SKIP
+    ...     for step, km in zip(steps, iter(pool.take, None)):  # the next kernel warms meanwhile
+    ...         runner.execute_step(step, nb_dir, run_dir, parameters, km=km)
 """
 
 from __future__ import annotations
