@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from . import __version__
-from .exceptions import SalesOpsError
+from .exceptions import AlertError, SalesOpsError
 
 EPILOG = "Exit codes: 0 success, 1 a step failed, 2 bad parameters or inputs, 3 alerts (--fail-on-alert)."
 
@@ -118,10 +119,20 @@ def _run(args) -> int:
 def _backfill(args) -> int:
     from .runner import backfill
 
-    results = backfill(args.first, args.last, params=args.params, data=args.data, out=args.out,
-                       formats=args.format, fail_on_alert=args.fail_on_alert)
-    for result in results:
-        print(f"{result.period}: {result.status}")
+    started = time.perf_counter()
+
+    def report(results):
+        for result in results:
+            print(f"{result.period}: {result.status} in {result.duration_s:.1f} s")
+        print(f"{len(results)} period(s) in {time.perf_counter() - started:.1f} s")
+
+    try:
+        results = backfill(args.first, args.last, params=args.params, data=args.data, out=args.out,
+                           formats=args.format, fail_on_alert=args.fail_on_alert)
+    except AlertError as exc:
+        report(getattr(exc, "results", []))
+        raise
+    report(results)
     return 0
 
 

@@ -47,6 +47,7 @@ class RunResult:
     durations: dict[str, dict[str, float]] = field(default_factory=dict)
     alerts: list[dict] = field(default_factory=list)
     failed_dir: Path | None = None
+    duration_s: float | None = None
 
 
 def notebook_dir() -> Path:
@@ -320,6 +321,7 @@ def run(period: str, params: str | Path | None = None, data: str | None = None, 
         _publish(run_dir, final_dir, out)
         write_global_index(out, p.company)
         result.status, result.durations, result.alerts = "success", record["steps"], alerts
+        result.duration_s = record["duration_s"]
     if fail_on_alert and alerts:
         raise AlertError(f"{len(alerts)} alert(s) fired in {period}: "
                          + "; ".join(str(a.get("message")) for a in alerts[:5]))
@@ -362,6 +364,8 @@ def backfill(first: str, last: str, **kwargs) -> list[RunResult]:
         results = [run(str(m), pool=pool, **kwargs) for m in months]
     fired = [(r.period, a) for r in results for a in r.alerts]
     if fail_on_alert and fired:
-        raise AlertError(f"{len(fired)} alert(s) fired in {len({p for p, _ in fired})} period(s); the reports "
-                         f"were published. First: {fired[0][0]}: {fired[0][1].get('message')}")
+        error = AlertError(f"{len(fired)} alert(s) fired in {len({p for p, _ in fired})} period(s); the reports "
+                           f"were published. First: {fired[0][0]}: {fired[0][1].get('message')}")
+        error.results = results  # every period ran: the caller can still report them
+        raise error
     return results

@@ -282,6 +282,13 @@ decisions:
                     "--format", "html", "--fail-on-alert", env=cycle["env"])
     assert done.returncode == 3, done.stderr[-3000:]
     assert "alert(s) fired" in done.stderr
+    # every period is still reported, with its time, then the total (what a scheduler's log shows)
+    lines = done.stdout.strip().splitlines()
+    assert [line.split(" in ")[0] for line in lines] == ["2026-09: success", "2026-10: success", "2 period(s)"]
+    took = [float(line.rsplit(" in ", 1)[1].removesuffix(" s")) for line in lines]
+    for period, seconds in zip(("2026-09", "2026-10"), took):
+        assert abs(seconds - json.loads((out / period / "run.json").read_text())["duration_s"]) <= 0.051
+    assert took[2] >= took[0] + took[1]
     for period in ("2026-09", "2026-10"):
         assert json.loads((out / period / "run.json").read_text())["status"] == "success"
         assert not (out / period / "executive_review.pdf").exists(), "--format html renders no PDF"
