@@ -253,8 +253,8 @@ def forecast(df: pd.DataFrame, horizon: int, season_length: int = 12, level: Seq
     """Forecast every series of a long frame `unique_id, ds, y` for `horizon` months.
 
     Returns `unique_id, ds, yhat, model, yhat_lo_L, yhat_hi_L` (each level L), one row per series and
-    step, then one column per member model (`ETS, Theta, ARIMA`, or `SBA, TSB` for intermittent
-    series; NaN where a member was not fitted). `models` replaces the default `AutoCombo`: `yhat` is
+    step, then one column per member model (`ETS, Theta, ARIMA`, plus `SeasonalNaive` on seasonal
+    series, or `SBA, TSB` for intermittent series; NaN where a member was not fitted). `models` replaces the default `AutoCombo`: `yhat` is
     then the first model's forecast and every model gets a column named by its `alias`.
     `engine="local"` runs a process pool on `workers` cores (all by default, BLAS at one thread);
     `engine="dask"` runs the same chunks on dask.distributed (`scheduler` address, else a LocalCluster).
