@@ -25,8 +25,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 log = logging.getLogger("salesops")
 
 #: imported in every warm kernel: what every step notebook uses
-COMMON_IMPORTS = ("pandas", "altair", "vl_convert", "salesops.report", "salesops.charts", "salesops.params",
-                  "salesops.steps")
+COMMON_IMPORTS = ("pandas", "altair", "salesops.report", "salesops.charts", "salesops.params", "salesops.steps")
 
 # the first Vega-Lite conversion in a process starts its JavaScript runtime (about 1 s)
 _WARM_CODE = """\
@@ -168,12 +167,8 @@ def _warm_engine():
         @classmethod
         def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
                                      stderr_file=None, start_timeout=60, execution_timeout=None, **kwargs):
-            km = kwargs.get("km")
-            if km is None:
-                return super().execute_managed_notebook(nb_man, kernel_name, log_output, stdout_file, stderr_file,
-                                                        start_timeout, execution_timeout, **kwargs)
-            client = PapermillNotebookClient(nb_man, km=km, kernel_name=kernel_name, log=log, log_output=log_output,
-                                             stdout_file=stdout_file, stderr_file=stderr_file,
+            client = PapermillNotebookClient(nb_man, km=kwargs.get("km"), kernel_name=kernel_name, log=log,
+                                             log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file,
                                              startup_timeout=start_timeout, timeout=execution_timeout,
                                              shutdown_kernel="immediate")  # the notebook is done and saved
             return client.execute(cleanup_kc=True)

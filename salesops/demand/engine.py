@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..exceptions import DataError
 from .auto import AutoCombo
-from .models import Model, preload
+from .models import Model
 
 __all__ = ["BLAS_ENV", "backtest", "forecast", "forecast_file", "prepare"]
 
@@ -202,7 +202,6 @@ def _run(series: list, horizon: int, season_length: int, levels: tuple, models, 
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
-        preload()  # forked workers inherit the statsmodels imports instead of each importing them
         with _blas_single_thread():
             # fork: no re-import of the caller's script (works from scripts without a __main__ guard)
             ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context("spawn")

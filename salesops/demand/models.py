@@ -23,6 +23,12 @@ import warnings
 
 import numpy as np
 from scipy.stats import norm
+# imported here, not on first fit: forked forecast workers inherit them, and a warm kernel has them loaded
+from statsmodels.tsa.arima.model import ARIMA as SMARIMA
+from statsmodels.tsa.forecasting.theta import ThetaModel
+from statsmodels.tsa.holtwinters import ExponentialSmoothing
+from statsmodels.tsa.seasonal import seasonal_decompose
+from statsmodels.tsa.stattools import kpss
 
 __all__ = [
     "ARIMA",
@@ -41,20 +47,6 @@ __all__ = [
 
 
 # ---------------------------------------------------------------- helpers
-#: statsmodels modules the models import on first use; `preload()` imports them up front
-MODEL_LIBRARIES = ("statsmodels.tsa.seasonal", "statsmodels.tsa.holtwinters", "statsmodels.tsa.forecasting.theta",
-                   "statsmodels.tsa.arima.model", "statsmodels.tsa.stattools")
-
-
-def preload() -> None:
-    """Import the statsmodels modules the models use (about 2 s), e.g. once in a parent process
-    before it forks workers, so that each worker does not pay for the import again."""
-    import importlib
-
-    for name in MODEL_LIBRARIES:
-        importlib.import_module(name)
-
-
 def multiplicative_ok(y: np.ndarray, season_length: int) -> bool:
     """Multiplicative seasonality fits when the series is never negative and positive over the recent
     seasons the indices come from (zeros years ago, e.g. before a launch, do not force additive swings)."""
@@ -98,8 +90,6 @@ def seasonal_indices(y: np.ndarray, season_length: int, multiplicative: bool) ->
 
 @functools.lru_cache(maxsize=16)
 def _seasonal_indices_cached(data: bytes, season_length: int, multiplicative: bool) -> np.ndarray:
-    from statsmodels.tsa.seasonal import seasonal_decompose
-
     y = np.frombuffer(data, dtype=float)
     m = season_length
     recent = y[-min(y.size, RECENT_SEASONS * m):]  # seasonality drifts: estimate it on recent years
@@ -330,8 +320,6 @@ class ETS(Model):
         self.trends = tuple(trends)
 
     def _fit(self, y):
-        from statsmodels.tsa.holtwinters import ExponentialSmoothing
-
         m = self.season_length
         seasonal = None
         if seasonality_test(y, m):
@@ -404,8 +392,6 @@ class Theta(Model):
     min_length = 4
 
     def _fit(self, y):
-        from statsmodels.tsa.forecasting.theta import ThetaModel
-
         m = self.season_length
         seasonal = m > 1 and seasonality_test(y, m)
         self.mult_ = seasonal and multiplicative_ok(y, m)
@@ -458,9 +444,6 @@ class ARIMA(Model):
         self.max_fits = max_fits
 
     def _fit(self, y):
-        from statsmodels.tsa.arima.model import ARIMA as SMARIMA
-        from statsmodels.tsa.stattools import kpss
-
         m = self.season_length
         seasonal = m > 1 and seasonality_test(y, m)
         self.mult_ = seasonal and multiplicative_ok(y, m)
