@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PERIOD ?= 2026-11
 
-.PHONY: setup demo test test-fast system-deps benchmarks docs clean
+.PHONY: setup demo test test-fast lint system-deps benchmarks docs clean
 
 setup: $(VENV)/.installed
 
@@ -21,6 +21,10 @@ system-deps:
 
 test: setup system-deps
 	VENV=$(VENV) bash scripts/with-postgres.sh bash scripts/test.sh
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 test-fast: setup
 	$(VENV)/bin/pytest -n 2 -m "not slow and not browser and not postgres"

@@ -22,8 +22,13 @@ def load(name: str) -> pd.DataFrame:
         value = "Turnover"
     else:
         raise ValueError(f"unknown data set {name!r}; choose one of {', '.join(DATASETS)}")
-    out = pd.DataFrame({"unique_id": raw["unique_id"], "ds": pd.to_datetime(raw["Month"], format="%Y-%m"),
-                        "y": raw[value].astype(float)})
+    out = pd.DataFrame(
+        {
+            "unique_id": raw["unique_id"],
+            "ds": pd.to_datetime(raw["Month"], format="%Y-%m"),
+            "y": raw[value].astype(float),
+        }
+    )
     return out.sort_values(["unique_id", "ds"]).reset_index(drop=True)
 
 

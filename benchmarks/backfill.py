@@ -20,7 +20,9 @@ from salesops import runner
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--first", default="2025-12")
     parser.add_argument("--last", default="2026-11")
     parser.add_argument("--keep", help="write the reports here instead of a temporary folder")
@@ -34,14 +36,18 @@ def main() -> None:
         for result in results:
             record = json.loads((out / result.period / "run.json").read_text())
             slow = sorted(record["steps"].items(), key=lambda kv: -kv[1]["execute_s"])[:3]
-            print(f"{result.period:<10}{record['duration_s']:>8.1f}  "
-                  + ", ".join(f"{name} {fig['execute_s']:.1f}" for name, fig in slow))
+            print(
+                f"{result.period:<10}{record['duration_s']:>8.1f}  "
+                + ", ".join(f"{name} {fig['execute_s']:.1f}" for name, fig in slow)
+            )
         lag = pd.read_parquet(out / args.last / "data" / "follow_up" / "accuracy_by_lag.parquet")
         cycles = {int(k): int(v) for k, v in lag.groupby("lag")["period"].nunique().items()}
         alerts = json.loads((out / args.last / "run.json").read_text())["alerts"]
-    print(f"{len(results)} periods {args.first}..{args.last}: {total:.1f} s "
-          f"({total / len(results):.1f} s per period); {args.last}'s follow-up scores cycles by lag {cycles}, "
-          f"{len(alerts)} alert(s)")
+    print(
+        f"{len(results)} periods {args.first}..{args.last}: {total:.1f} s "
+        f"({total / len(results):.1f} s per period); {args.last}'s follow-up scores cycles by lag {cycles}, "
+        f"{len(alerts)} alert(s)"
+    )
 
 
 if __name__ == "__main__":

@@ -31,14 +31,25 @@ def kernel_start_seconds(repeats: int = 3) -> tuple[float, float]:
         cold, warm = [], []
         for _ in range(repeats):
             t0 = time.perf_counter()
-            pm.execute_notebook(str(src), str(Path(tmp) / "out.ipynb"), kernel_name="python3", progress_bar=False,
-                                kernel_manager_class=kernels.kernel_manager_class())
+            pm.execute_notebook(
+                str(src),
+                str(Path(tmp) / "out.ipynb"),
+                kernel_name="python3",
+                progress_bar=False,
+                kernel_manager_class=kernels.kernel_manager_class(),
+            )
             cold.append(time.perf_counter() - t0)
             with kernels.KernelPool([()]) as pool:
                 km = pool.take()
                 t0 = time.perf_counter()
-                pm.execute_notebook(str(src), str(Path(tmp) / "out.ipynb"), kernel_name="python3",
-                                    progress_bar=False, engine_name=kernels.register_engine(), km=km)
+                pm.execute_notebook(
+                    str(src),
+                    str(Path(tmp) / "out.ipynb"),
+                    kernel_name="python3",
+                    progress_bar=False,
+                    engine_name=kernels.register_engine(),
+                    km=km,
+                )
                 warm.append(time.perf_counter() - t0)
         return min(cold), min(warm)
 
@@ -62,7 +73,9 @@ def main() -> None:
         total = time.perf_counter() - t0
         record = json.loads((out / args.period / "run.json").read_text())
     print(f"demo company generated and cached: {demo_s:6.1f} s (once per seed/size)")
-    print(f"kernel start + papermill overhead per notebook: {kernel:.2f} s cold, {warm:.2f} s on a warm kernel")
+    print(
+        f"kernel start + papermill overhead per notebook: {kernel:.2f} s cold, {warm:.2f} s on a warm kernel"
+    )
     print(f"{'step':<20}{'execute s':>10}{'render s':>10}")
     execute = render = 0.0
     for step, figures in record["steps"].items():
@@ -70,8 +83,10 @@ def main() -> None:
         render += figures["render_s"]
         print(f"{step:<20}{figures['execute_s']:>10.1f}{figures['render_s']:>10.1f}")
     print(f"{'sum':<20}{execute:>10.1f}{render:>10.1f}")
-    print(f"kernel overhead (7 notebooks, warm): {7 * warm:.1f} s; validation, indexes and publishing: "
-          f"{total - execute - render:.1f} s")
+    print(
+        f"kernel overhead (7 notebooks, warm): {7 * warm:.1f} s; validation, indexes and publishing: "
+        f"{total - execute - render:.1f} s"
+    )
     print(f"whole cycle with HTML and PDF: {total:.1f} s (target < 90 s)")
 
 

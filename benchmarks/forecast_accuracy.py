@@ -38,21 +38,42 @@ def score(test: pd.DataFrame, train: pd.DataFrame, fc: pd.DataFrame, columns: li
     histories = {uid: g["y"].to_numpy() for uid, g in train.groupby("unique_id", sort=False)}
     rows = []
     for col in columns:
-        per_series = [metrics.mase(g["y"], g[col], histories[uid], season)
-                      for uid, g in merged.groupby("unique_id", sort=False)]
-        rows.append({"model": col, "smape": metrics.smape(merged["y"], merged[col]),
-                     "mase": float(np.nanmean(per_series)),
-                     "missing": int(merged[col].isna().sum())})
+        per_series = [
+            metrics.mase(g["y"], g[col], histories[uid], season)
+            for uid, g in merged.groupby("unique_id", sort=False)
+        ]
+        rows.append(
+            {
+                "model": col,
+                "smape": metrics.smape(merged["y"], merged[col]),
+                "mase": float(np.nanmean(per_series)),
+                "missing": int(merged[col].isna().sum()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def run_statsforecast(train: pd.DataFrame, horizon: int, names: str, n_jobs: int) -> tuple[pd.DataFrame, float]:
+def run_statsforecast(
+    train: pd.DataFrame, horizon: int, names: str, n_jobs: int
+) -> tuple[pd.DataFrame, float]:
     with tempfile.TemporaryDirectory() as tmp:
         train_path, out_path = Path(tmp) / "train.parquet", Path(tmp) / "fc.parquet"
         train.to_parquet(train_path, index=False)
-        done = subprocess.run([str(BENCH_PYTHON), str(ROOT / "benchmarks" / "_statsforecast_run.py"), str(train_path),
-                               str(out_path), str(horizon), "12", names, str(n_jobs)],
-                              capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [
+                str(BENCH_PYTHON),
+                str(ROOT / "benchmarks" / "_statsforecast_run.py"),
+                str(train_path),
+                str(out_path),
+                str(horizon),
+                "12",
+                names,
+                str(n_jobs),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         fc = pd.read_parquet(out_path)
     fc["ds"] = pd.to_datetime(fc["ds"])
     fc = fc.rename(columns={n: f"sf_{n}" for n in names.split(",")})
@@ -65,8 +86,11 @@ def main(argv=None):
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--limit", type=int, default=None, help="first N series only (quick runs)")
     ap.add_argument("--no-statsforecast", action="store_true")
-    ap.add_argument("--sf-models", default="AutoETS,AutoTheta,AutoARIMA",
-                    help="statsforecast models to run (AutoARIMA is slow on long series)")
+    ap.add_argument(
+        "--sf-models",
+        default="AutoETS,AutoTheta,AutoARIMA",
+        help="statsforecast models to run (AutoARIMA is slow on long series)",
+    )
     ap.add_argument("--variants", action="store_true", help="also score median and two-member combinations")
     args = ap.parse_args(argv)
     pd.set_option("display.width", 140)
@@ -90,18 +114,29 @@ def main(argv=None):
         todo = members.groupby("unique_id")[["ETS", "Theta", "ARIMA"]].apply(lambda g: g.isna().any().any())
         todo = todo[todo].index
         if len(todo):
-            refit = forecast(train[train["unique_id"].isin(todo)], holdout, models=[ETS(), Theta(), ARIMA()],
-                             workers=args.workers, level=())[["unique_id", "ds", "ETS", "Theta", "ARIMA"]]
+            refit = forecast(
+                train[train["unique_id"].isin(todo)],
+                holdout,
+                models=[ETS(), Theta(), ARIMA()],
+                workers=args.workers,
+                level=(),
+            )[["unique_id", "ds", "ETS", "Theta", "ARIMA"]]
             members = pd.concat([members[~members["unique_id"].isin(todo)], refit], ignore_index=True)
         t_singles = time.perf_counter() - start
-        fc = default[["unique_id", "ds", "yhat"]].rename(columns={"yhat": "AutoCombo (default)"}).merge(
-            singles.drop(columns=["yhat", "model"]), on=["unique_id", "ds"]).merge(members, on=["unique_id", "ds"])
+        fc = (
+            default[["unique_id", "ds", "yhat"]]
+            .rename(columns={"yhat": "AutoCombo (default)"})
+            .merge(singles.drop(columns=["yhat", "model"]), on=["unique_id", "ds"])
+            .merge(members, on=["unique_id", "ds"])
+        )
         columns = ["AutoCombo (default)"] + [m.alias for m in SINGLE]
         if args.variants:
-            for label, model in [("median(ETS,Theta,ARIMA)", AutoCombo(combine="median")),
-                                 ("mean(ETS,Theta)", AutoCombo(members=(ETS(), Theta()))),
-                                 ("mean(ETS,ARIMA)", AutoCombo(members=(ETS(), ARIMA()))),
-                                 ("mean(Theta,ARIMA)", AutoCombo(members=(Theta(), ARIMA())))]:
+            for label, model in [
+                ("median(ETS,Theta,ARIMA)", AutoCombo(combine="median")),
+                ("mean(ETS,Theta)", AutoCombo(members=(ETS(), Theta()))),
+                ("mean(ETS,ARIMA)", AutoCombo(members=(ETS(), ARIMA()))),
+                ("mean(Theta,ARIMA)", AutoCombo(members=(Theta(), ARIMA()))),
+            ]:
                 model.alias = label
                 extra = forecast(train, holdout, models=[model], workers=args.workers, level=())
                 fc = fc.merge(extra[["unique_id", "ds", label]], on=["unique_id", "ds"])
@@ -110,26 +145,40 @@ def main(argv=None):
         if not args.no_statsforecast:
             if BENCH_PYTHON.exists():
                 names = args.sf_models.split(",")
-                sf, t_sf["+".join(names)] = run_statsforecast(train, holdout, args.sf_models, args.workers or 2)
+                sf, t_sf["+".join(names)] = run_statsforecast(
+                    train, holdout, args.sf_models, args.workers or 2
+                )
                 columns += [f"sf_{n}" for n in names]
                 if {"AutoETS", "AutoTheta"} <= set(names):
                     sf["sf_mean(AutoETS,AutoTheta)"] = sf[["sf_AutoETS", "sf_AutoTheta"]].mean(axis=1)
                     columns.append("sf_mean(AutoETS,AutoTheta)")
                 fc = fc.merge(sf, on=["unique_id", "ds"], how="left")
             else:
-                print(f"(statsforecast skipped: {BENCH_PYTHON} missing; run benchmarks/setup_statsforecast_env.sh)")
+                print(
+                    f"(statsforecast skipped: {BENCH_PYTHON} missing; run benchmarks/setup_statsforecast_env.sh)"
+                )
         table = score(test, train, fc, columns)
         print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-        print(f"default: {t_default:.1f} s wall ({n / t_default:.1f} series/s); other single models: {t_singles:.1f} s;"
-              + "".join(f" statsforecast {k}: {v:.1f} s;" for k, v in t_sf.items()))
-        print("default's model mix:", default.groupby("unique_id")["model"].first().str.replace(
-            r" \(fallback.*", " (fallback)", regex=True).str.replace(
-            r" \(recent regime: \d+ months\)", " (recent regime)", regex=True).value_counts().to_dict())
+        print(
+            f"default: {t_default:.1f} s wall ({n / t_default:.1f} series/s); other single models: {t_singles:.1f} s;"
+            + "".join(f" statsforecast {k}: {v:.1f} s;" for k, v in t_sf.items())
+        )
+        print(
+            "default's model mix:",
+            default.groupby("unique_id")["model"]
+            .first()
+            .str.replace(r" \(fallback.*", " (fallback)", regex=True)
+            .str.replace(r" \(recent regime: \d+ months\)", " (recent regime)", regex=True)
+            .value_counts()
+            .to_dict(),
+        )
         ours = table[table["model"].isin([m.alias for m in SINGLE])]
         best = ours.loc[ours["smape"].idxmin()]
         d = table.iloc[0]
-        print(f"default beats every single model on sMAPE: {bool(d.smape < ours.smape.min())} "
-              f"(best single {best.model} {best.smape:.3f}); on MASE: {bool(d.mase < ours.mase.min())}")
+        print(
+            f"default beats every single model on sMAPE: {bool(d.smape < ours.smape.min())} "
+            f"(best single {best.model} {best.smape:.3f}); on MASE: {bool(d.mase < ours.mase.min())}"
+        )
 
 
 if __name__ == "__main__":

@@ -46,9 +46,16 @@ def sample_series(n: int, seed: int = 0) -> pd.DataFrame:
         y = pool[rng.integers(len(pool))]
         length = int(rng.integers(60, min(144, len(y)) + 1))
         start = int(rng.integers(0, len(y) - length + 1))
-        values = y[start:start + length] * rng.uniform(0.5, 2.0)
-        frames.append(pd.DataFrame({"unique_id": f"s{i:05d}", "ds": pd.date_range("2000-01", periods=length, freq="MS"),
-                                    "y": values}))
+        values = y[start : start + length] * rng.uniform(0.5, 2.0)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "unique_id": f"s{i:05d}",
+                    "ds": pd.date_range("2000-01", periods=length, freq="MS"),
+                    "y": values,
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -68,8 +75,12 @@ def time_default(df: pd.DataFrame, horizon: int, workers: int, engine: str = "lo
     wall = time.perf_counter() - start
     n = df["unique_id"].nunique()
     assert len(out) == n * horizon
-    return {"wall_s": wall, "series_per_s": n / wall, "cpu_ms_per_series": (_cpu() - cpu) / n * 1000,
-            "peak_mb": _peak_mb()}
+    return {
+        "wall_s": wall,
+        "series_per_s": n / wall,
+        "cpu_ms_per_series": (_cpu() - cpu) / n * 1000,
+        "peak_mb": _peak_mb(),
+    }
 
 
 def time_statsforecast(df: pd.DataFrame, horizon: int, workers: int) -> dict:
@@ -77,14 +88,31 @@ def time_statsforecast(df: pd.DataFrame, horizon: int, workers: int) -> dict:
         path = Path(tmp) / "train.parquet"
         df.to_parquet(path, index=False)
         cpu, start = _cpu(), time.perf_counter()
-        done = subprocess.run([str(BENCH_PYTHON), str(ROOT / "benchmarks" / "_statsforecast_run.py"), str(path),
-                               str(Path(tmp) / "fc.parquet"), str(horizon), "12", "AutoETS,AutoTheta", str(workers)],
-                              capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [
+                str(BENCH_PYTHON),
+                str(ROOT / "benchmarks" / "_statsforecast_run.py"),
+                str(path),
+                str(Path(tmp) / "fc.parquet"),
+                str(horizon),
+                "12",
+                "AutoETS,AutoTheta",
+                str(workers),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         wall = time.perf_counter() - start
     n = df["unique_id"].nunique()
     fit = float(done.stdout.strip().splitlines()[-1])
-    return {"wall_s": wall, "fit_s": fit, "series_per_s": n / fit, "cpu_ms_per_series": (_cpu() - cpu) / n * 1000,
-            "peak_mb": _peak_mb()}
+    return {
+        "wall_s": wall,
+        "fit_s": fit,
+        "series_per_s": n / fit,
+        "cpu_ms_per_series": (_cpu() - cpu) / n * 1000,
+        "peak_mb": _peak_mb(),
+    }
 
 
 def main(argv=None):
@@ -98,18 +126,30 @@ def main(argv=None):
     rows = []
     for size in [int(s) for s in args.sizes.split(",")]:
         df = sample_series(size)
-        print(f"\n== {size} series, mean length {df.groupby('unique_id').size().mean():.0f}, h = {args.horizon}",
-              flush=True)
+        print(
+            f"\n== {size} series, mean length {df.groupby('unique_id').size().mean():.0f}, h = {args.horizon}",
+            flush=True,
+        )
         runs = [("salesops default (local)", lambda df=df: time_default(df, args.horizon, args.workers))]
         if args.dask:
-            runs.append(("salesops default (dask LocalCluster)",
-                         lambda df=df: time_default(df, args.horizon, args.workers, "dask")))
+            runs.append(
+                (
+                    "salesops default (dask LocalCluster)",
+                    lambda df=df: time_default(df, args.horizon, args.workers, "dask"),
+                )
+            )
         if not args.no_statsforecast:
             if BENCH_PYTHON.exists():
-                runs.append(("statsforecast AutoETS+AutoTheta", lambda df=df: time_statsforecast(df, args.horizon,
-                                                                                          args.workers)))
+                runs.append(
+                    (
+                        "statsforecast AutoETS+AutoTheta",
+                        lambda df=df: time_statsforecast(df, args.horizon, args.workers),
+                    )
+                )
             else:
-                print(f"(statsforecast skipped: run benchmarks/setup_statsforecast_env.sh to create {BENCH_PYTHON})")
+                print(
+                    f"(statsforecast skipped: run benchmarks/setup_statsforecast_env.sh to create {BENCH_PYTHON})"
+                )
         for label, run in runs:
             result = run()
             rows.append({"series": size, "run": label, **result})

@@ -4,15 +4,39 @@ from __future__ import annotations
 
 import importlib
 
-from .exceptions import (AlertError, DataError, LockError, ParameterError, PlanError, SalesOpsError,
-                         StepError)
+from .exceptions import AlertError, DataError, LockError, ParameterError, PlanError, SalesOpsError, StepError
 
 __version__ = "0.1.0"
-__all__ = ["SalesOpsError", "ParameterError", "DataError", "StepError", "LockError", "PlanError",
-           "AlertError", "forecast", "__version__"]
+__all__ = [
+    "AlertError",
+    "DataError",
+    "LockError",
+    "ParameterError",
+    "PlanError",
+    "SalesOpsError",
+    "StepError",
+    "__version__",
+    "forecast",
+]
 
-_SUBMODULES = {"params", "steps", "store", "report", "charts", "data", "demand", "metrics", "supply",
-               "balance", "plan", "followup", "sales", "render", "runner", "cli"}
+_SUBMODULES = {
+    "params",
+    "steps",
+    "store",
+    "report",
+    "charts",
+    "data",
+    "demand",
+    "metrics",
+    "supply",
+    "balance",
+    "plan",
+    "followup",
+    "sales",
+    "render",
+    "runner",
+    "cli",
+}
 
 
 def __getattr__(name: str):

@@ -29,19 +29,66 @@ from .params import Adjustment, Launch, Params, Scenario, SupplyParams
 BASELINE = "baseline"
 SUPPLY_TABLES = ("products", "inventory", "capacity", "supply")
 
-GAP_COLUMNS = ["family", "month", "demand_units", "production_units", "shipped_units", "shortage_units",
-               "budget_units", "demand_revenue", "revenue", "budget_revenue", "revenue_gap", "cogs",
-               "overtime_cost", "holding_cost", "cost", "margin", "margin_pct", "inventory_value"]
+GAP_COLUMNS = [
+    "family",
+    "month",
+    "demand_units",
+    "production_units",
+    "shipped_units",
+    "shortage_units",
+    "budget_units",
+    "demand_revenue",
+    "revenue",
+    "budget_revenue",
+    "revenue_gap",
+    "cogs",
+    "overtime_cost",
+    "holding_cost",
+    "cost",
+    "margin",
+    "margin_pct",
+    "inventory_value",
+]
 EXCEPTION_COLUMNS = ["kind", "subject", "month", "value_at_risk", "detail"]
-COMPARISON_COLUMNS = ["scenario", "description", "revenue", "revenue_vs_baseline", "cost", "margin",
-                      "margin_vs_baseline", "margin_pct", "fill_rate", "inventory_value", "weeks_of_supply",
-                      "utilisation", "peak_utilisation", "overload_hours", "meets_service", "recommended",
-                      "verdict", "ran"]
-RECOMMENDATION_COLUMNS = ["id", "kind", "subject", "month", "value_at_risk", "title", "owner", "due", "options"]
+COMPARISON_COLUMNS = [
+    "scenario",
+    "description",
+    "revenue",
+    "revenue_vs_baseline",
+    "cost",
+    "margin",
+    "margin_vs_baseline",
+    "margin_pct",
+    "fill_rate",
+    "inventory_value",
+    "weeks_of_supply",
+    "utilisation",
+    "peak_utilisation",
+    "overload_hours",
+    "meets_service",
+    "recommended",
+    "verdict",
+    "ran",
+]
+RECOMMENDATION_COLUMNS = [
+    "id",
+    "kind",
+    "subject",
+    "month",
+    "value_at_risk",
+    "title",
+    "owner",
+    "due",
+    "options",
+]
 
-OWNERS = {"overload": "Head of Operations", "shortage": "Supply Planning Manager",
-          "excess": "Supply Planning Manager", "budget_gap": "Sales Director",
-          "bias": "Demand Planning Manager"}
+OWNERS = {
+    "overload": "Head of Operations",
+    "shortage": "Supply Planning Manager",
+    "excess": "Supply Planning Manager",
+    "budget_gap": "Sales Director",
+    "bias": "Demand Planning Manager",
+}
 
 
 # ---------------------------------------------------------------- small helpers
@@ -64,20 +111,27 @@ def _chosen(production_plan: pd.DataFrame, strategy: str) -> pd.DataFrame:
     chosen = production_plan[production_plan["strategy"] == strategy]
     if chosen.empty:
         known = ", ".join(sorted(production_plan["strategy"].astype(str).unique()))
-        raise ParameterError(f"supply.strategy '{strategy}' is not in the production plan (strategies: {known}); "
-                             "set supply.strategy to one of them")
+        raise ParameterError(
+            f"supply.strategy '{strategy}' is not in the production plan (strategies: {known}); "
+            "set supply.strategy to one of them"
+        )
     return chosen
 
 
 def _family_of(demand_plan: pd.DataFrame, products: pd.DataFrame) -> pd.Series:
     """unique_id -> family, from the demand plan and the products table."""
-    pairs = pd.concat([demand_plan[["unique_id", "family"]],
-                       products[["sku", "family"]].rename(columns={"sku": "unique_id"})])
+    pairs = pd.concat(
+        [
+            demand_plan[["unique_id", "family"]],
+            products[["sku", "family"]].rename(columns={"sku": "unique_id"}),
+        ]
+    )
     return pairs.drop_duplicates("unique_id").set_index("unique_id")["family"]
 
 
-def _factor(keys: pd.DataFrame, adjustments: Sequence[Adjustment], month_col: str,
-            match: Mapping[str, str]) -> np.ndarray:
+def _factor(
+    keys: pd.DataFrame, adjustments: Sequence[Adjustment], month_col: str, match: Mapping[str, str]
+) -> np.ndarray:
     """Multiplier per row of `keys` from percentage adjustments (each applies from its `from` month
     through its `until` month, both optional).
 
@@ -99,8 +153,9 @@ def _factor(keys: pd.DataFrame, adjustments: Sequence[Adjustment], month_col: st
     return factor
 
 
-def sku_prices(products: pd.DataFrame, months: Sequence[pd.Timestamp],
-               price_changes: Sequence[Adjustment] = ()) -> pd.DataFrame:
+def sku_prices(
+    products: pd.DataFrame, months: Sequence[pd.Timestamp], price_changes: Sequence[Adjustment] = ()
+) -> pd.DataFrame:
     """Unit price and cost per SKU and month, with price changes applied from their month on.
 
     Example:
@@ -110,10 +165,14 @@ def sku_prices(products: pd.DataFrame, months: Sequence[pd.Timestamp],
         [10.0, 11.0]
     """
     grid = products[["sku", "family", "unit_price", "unit_cost"]].merge(
-        pd.DataFrame({"month": pd.DatetimeIndex(months).unique()}), how="cross")
-    grid["unit_price"] = grid["unit_price"] * _factor(grid, price_changes, "month",
-                                                      {"family": "family", "sku": "sku"})
-    return grid.rename(columns={"sku": "unique_id"})[["unique_id", "family", "month", "unit_price", "unit_cost"]]
+        pd.DataFrame({"month": pd.DatetimeIndex(months).unique()}), how="cross"
+    )
+    grid["unit_price"] = grid["unit_price"] * _factor(
+        grid, price_changes, "month", {"family": "family", "sku": "sku"}
+    )
+    return grid.rename(columns={"sku": "unique_id"})[
+        ["unique_id", "family", "month", "unit_price", "unit_cost"]
+    ]
 
 
 # ---------------------------------------------------------------- finance
@@ -133,16 +192,23 @@ def shipments(inventory_projection: pd.DataFrame) -> pd.DataFrame:
     proj = inventory_projection.copy()
     proj["month"] = pd.to_datetime(proj["month"])
     proj = proj.sort_values(["unique_id", "month"], ignore_index=True)
-    backlog = proj["shortage"].fillna(0).clip(lower=0) if "shortage" in proj else pd.Series(0.0, index=proj.index)
+    backlog = (
+        proj["shortage"].fillna(0).clip(lower=0) if "shortage" in proj else pd.Series(0.0, index=proj.index)
+    )
     before = backlog.groupby(proj["unique_id"]).shift(fill_value=0.0)
     proj["shipped_units"] = (proj["demand"] + before - backlog).clip(lower=0)
     proj["late_units"] = np.minimum(proj["demand"], backlog)
     return proj
 
 
-def finance(inventory_projection: pd.DataFrame, products: pd.DataFrame, production: pd.DataFrame,
-            settings: SupplyParams, capacity: pd.DataFrame | None = None,
-            price_changes: Sequence[Adjustment] = ()) -> pd.DataFrame:
+def finance(
+    inventory_projection: pd.DataFrame,
+    products: pd.DataFrame,
+    production: pd.DataFrame,
+    settings: SupplyParams,
+    capacity: pd.DataFrame | None = None,
+    price_changes: Sequence[Adjustment] = (),
+) -> pd.DataFrame:
     """Revenue, cost and margin per family and month of one supply plan (definitions in the module doc).
 
     `production` is the plan of the strategy in use, per family (or per family and resource) and
@@ -164,34 +230,66 @@ def finance(inventory_projection: pd.DataFrame, products: pd.DataFrame, producti
     sku = sku.merge(prices, on=["unique_id", "month"], how="left")
     missing = sku.loc[sku["unit_price"].isna(), "unique_id"].unique()
     if len(missing):
-        raise ParameterError(f"products: no unit_price/unit_cost for SKU(s) {', '.join(map(str, missing[:5]))} "
-                             "in the inventory projection; add them to the products table")
+        raise ParameterError(
+            f"products: no unit_price/unit_cost for SKU(s) {', '.join(map(str, missing[:5]))} "
+            "in the inventory projection; add them to the products table"
+        )
     sku["demand_revenue"] = sku["demand"] * sku["unit_price"]
     sku["revenue"] = sku["shipped_units"] * sku["unit_price"]
     sku["cogs"] = sku["shipped_units"] * sku["unit_cost"]
     sku["inventory_value"] = sku["on_hand"].clip(lower=0) * sku["unit_cost"]
     sku["holding_cost"] = sku["inventory_value"] * settings.holding_cost_rate
-    money = sku.groupby(["family", "month"], as_index=False)[
-        ["demand", "shipped_units", "late_units", "demand_revenue", "revenue", "cogs", "holding_cost",
-         "inventory_value"]].sum().rename(columns={"demand": "demand_units", "late_units": "shortage_units"})
+    money = (
+        sku.groupby(["family", "month"], as_index=False)[
+            [
+                "demand",
+                "shipped_units",
+                "late_units",
+                "demand_revenue",
+                "revenue",
+                "cogs",
+                "holding_cost",
+                "inventory_value",
+            ]
+        ]
+        .sum()
+        .rename(columns={"demand": "demand_units", "late_units": "shortage_units"})
+    )
 
     plan = production.copy()
     plan["month"] = pd.to_datetime(plan["month"])
     overtime = plan["overtime_hours"] if "overtime_hours" in plan else pd.Series(0.0, index=plan.index)
-    plan["overtime_cost"] = overtime * _hourly_cost(plan, products, capacity, settings) * settings.overtime_premium
+    plan["overtime_cost"] = (
+        overtime * _hourly_cost(plan, products, capacity, settings) * settings.overtime_premium
+    )
     plan = plan.groupby(["family", "month"], as_index=False)[["production", "overtime_cost"]].sum()
     plan = plan.rename(columns={"production": "production_units"})
     money = money.merge(plan, on=["family", "month"], how="outer").fillna(
-        {c: 0.0 for c in ("production_units", "overtime_cost", "demand_units", "shipped_units", "shortage_units",
-                          "demand_revenue", "revenue", "cogs", "holding_cost", "inventory_value")})
+        {
+            c: 0.0
+            for c in (
+                "production_units",
+                "overtime_cost",
+                "demand_units",
+                "shipped_units",
+                "shortage_units",
+                "demand_revenue",
+                "revenue",
+                "cogs",
+                "holding_cost",
+                "inventory_value",
+            )
+        }
+    )
     money["cost"] = money["cogs"] + money["overtime_cost"] + money["holding_cost"]
     money["margin"] = money["revenue"] - money["cost"]
     money["margin_pct"] = money["margin"] / money["revenue"].where(money["revenue"] != 0)
     return money.sort_values(["family", "month"], ignore_index=True)
 
 
-def _hourly_cost(plan: pd.DataFrame, products: pd.DataFrame, capacity: pd.DataFrame | None,
-                 settings: SupplyParams) -> np.ndarray:
+def _hourly_cost(
+    plan: pd.DataFrame, products: pd.DataFrame, capacity: pd.DataFrame | None, settings: SupplyParams
+) -> np.ndarray:
     """Regular hourly cost per row of a plan: its resource's mean `cost_per_hour`, else the default.
 
     Rows without a resource column take the resource most of the family's products use.
@@ -199,14 +297,19 @@ def _hourly_cost(plan: pd.DataFrame, products: pd.DataFrame, capacity: pd.DataFr
     if "resource" in plan.columns:
         resource = plan["resource"].astype(str)
     elif "resource" in products.columns:
-        main = (products.dropna(subset=["resource"]).groupby("family")["resource"]
-                .agg(lambda s: s.value_counts().index[0]))
+        main = (
+            products.dropna(subset=["resource"])
+            .groupby("family")["resource"]
+            .agg(lambda s: s.value_counts().index[0])
+        )
         resource = plan["family"].map(main)
     else:
         return np.full(len(plan), settings.cost_per_hour)
     if capacity is None or "cost_per_hour" not in capacity.columns:
         return np.full(len(plan), settings.cost_per_hour)
-    rate = capacity.assign(resource=capacity["resource"].astype(str)).groupby("resource")["cost_per_hour"].mean()
+    rate = (
+        capacity.assign(resource=capacity["resource"].astype(str)).groupby("resource")["cost_per_hour"].mean()
+    )
     return resource.map(rate).fillna(settings.cost_per_hour).to_numpy(dtype=float)
 
 
@@ -262,20 +365,38 @@ def balance_chart(gap: pd.DataFrame, currency: str = "USD", months: int = 12) ->
     tidy["value_m"] = tidy["value"] / 1e6
     months = int(tidy["months"].iloc[0]) if len(tidy) else 0
     order = ["Demand plan", "Supply plan", "Budget"]
-    return alt.Chart(tidy, title=f"Revenue by family, next {months} months").mark_bar().encode(
-        y=alt.Y("family:N", title=None, sort=alt.EncodingSortField("value", op="max", order="descending")),
-        yOffset=alt.YOffset("measure:N", sort=order),
-        x=alt.X("value_m:Q", title=f"{currency} millions"),
-        color=alt.Color("measure:N", sort=order, title=None,
-                        scale=alt.Scale(domain=order, range=["#1f4e79", "#3f8f5f", "#c9a227"]),
-                        legend=alt.Legend(orient="top")),
-    ).properties(width=560, height=alt.Step(5))
+    return (
+        alt.Chart(tidy, title=f"Revenue by family, next {months} months")
+        .mark_bar()
+        .encode(
+            y=alt.Y(
+                "family:N", title=None, sort=alt.EncodingSortField("value", op="max", order="descending")
+            ),
+            yOffset=alt.YOffset("measure:N", sort=order),
+            x=alt.X("value_m:Q", title=f"{currency} millions"),
+            color=alt.Color(
+                "measure:N",
+                sort=order,
+                title=None,
+                scale=alt.Scale(domain=order, range=["#1f4e79", "#3f8f5f", "#c9a227"]),
+                legend=alt.Legend(orient="top"),
+            ),
+        )
+        .properties(width=560, height=alt.Step(5))
+    )
 
 
 # ---------------------------------------------------------------- exceptions
-def exceptions(gap: pd.DataFrame, supply_plan, products: pd.DataFrame, demand_plan: pd.DataFrame,
-               error_stats: pd.DataFrame | None = None, bias_limit: float = 0.1,
-               price_changes: Sequence[Adjustment] = (), budget_tolerance: float = 0.0) -> pd.DataFrame:
+def exceptions(
+    gap: pd.DataFrame,
+    supply_plan,
+    products: pd.DataFrame,
+    demand_plan: pd.DataFrame,
+    error_stats: pd.DataFrame | None = None,
+    bias_limit: float = 0.1,
+    price_changes: Sequence[Adjustment] = (),
+    budget_tolerance: float = 0.0,
+) -> pd.DataFrame:
     """Exceptions ranked by value at risk: `kind, subject, month, value_at_risk, detail`.
 
     * overload: hours needed beyond regular + overtime capacity, valued at the resource's revenue
@@ -307,8 +428,9 @@ def exceptions(gap: pd.DataFrame, supply_plan, products: pd.DataFrame, demand_pl
     out = pd.DataFrame(rows, columns=EXCEPTION_COLUMNS)
     out = out[out["value_at_risk"] > 0]
     out["month"] = pd.to_datetime(out["month"])
-    return out.sort_values(["value_at_risk", "kind", "subject"], ascending=[False, True, True],
-                           ignore_index=True)
+    return out.sort_values(
+        ["value_at_risk", "kind", "subject"], ascending=[False, True, True], ignore_index=True
+    )
 
 
 def _money(value: float) -> str:
@@ -318,8 +440,9 @@ def _money(value: float) -> str:
     return f"{value:,.0f}"
 
 
-def _overloads(load: pd.DataFrame, products: pd.DataFrame, demand_plan: pd.DataFrame,
-               price_changes: Sequence[Adjustment]) -> list[dict]:
+def _overloads(
+    load: pd.DataFrame, products: pd.DataFrame, demand_plan: pd.DataFrame, price_changes: Sequence[Adjustment]
+) -> list[dict]:
     if load.empty or "resource" not in products.columns:
         return []
     load = load.copy()
@@ -331,20 +454,31 @@ def _overloads(load: pd.DataFrame, products: pd.DataFrame, demand_plan: pd.DataF
     for resource, grp in load[load["over_hours"] > 0].groupby("resource"):
         peak = grp.loc[grp["utilisation"].idxmax()]
         hours = grp["over_hours"].sum()
-        rows.append({"kind": "overload", "subject": str(resource), "month": grp["month"].min(),
-                     "value_at_risk": hours * rate.get(resource, 0.0),
-                     "detail": f"{hours:,.0f} h beyond capacity incl. overtime in {len(grp)} month(s); "
-                               + (f"peak {peak['utilisation']:.0%} in {peak['month']:%Y-%m}"
-                                  if np.isfinite(peak["utilisation"]) else f"closed in {peak['month']:%Y-%m}")})
+        rows.append(
+            {
+                "kind": "overload",
+                "subject": str(resource),
+                "month": grp["month"].min(),
+                "value_at_risk": hours * rate.get(resource, 0.0),
+                "detail": f"{hours:,.0f} h beyond capacity incl. overtime in {len(grp)} month(s); "
+                + (
+                    f"peak {peak['utilisation']:.0%} in {peak['month']:%Y-%m}"
+                    if np.isfinite(peak["utilisation"])
+                    else f"closed in {peak['month']:%Y-%m}"
+                ),
+            }
+        )
     return rows
 
 
-def _revenue_per_hour(products: pd.DataFrame, demand_plan: pd.DataFrame,
-                      price_changes: Sequence[Adjustment]) -> dict:
+def _revenue_per_hour(
+    products: pd.DataFrame, demand_plan: pd.DataFrame, price_changes: Sequence[Adjustment]
+) -> dict:
     dp = demand_plan[["unique_id", "ds", "consensus"]].rename(columns={"ds": "month"})
     prices = sku_prices(products, sorted(dp["month"].unique()), price_changes)
     dp = dp.merge(prices, on=["unique_id", "month"]).merge(
-        products[["sku", "resource", "hours_per_unit"]].rename(columns={"sku": "unique_id"}), on="unique_id")
+        products[["sku", "resource", "hours_per_unit"]].rename(columns={"sku": "unique_id"}), on="unique_id"
+    )
     dp["revenue"] = dp["consensus"] * dp["unit_price"]
     dp["hours"] = dp["consensus"] * dp["hours_per_unit"].fillna(0)
     sums = dp.groupby("resource")[["revenue", "hours"]].sum()
@@ -360,10 +494,16 @@ def _shortages(proj: pd.DataFrame) -> list[dict]:
     rows = []
     for family, grp in short.groupby("family"):
         worst = grp.groupby("unique_id")["value"].sum().sort_values(ascending=False)
-        rows.append({"kind": "shortage", "subject": str(family), "month": grp["month"].min(),
-                     "value_at_risk": grp["value"].sum(),
-                     "detail": f"{grp['late_units'].sum():,.0f} units late on {grp['unique_id'].nunique()} SKU(s), "
-                               f"first in {grp['month'].min():%Y-%m}; worst {', '.join(map(str, worst.index[:3]))}"})
+        rows.append(
+            {
+                "kind": "shortage",
+                "subject": str(family),
+                "month": grp["month"].min(),
+                "value_at_risk": grp["value"].sum(),
+                "detail": f"{grp['late_units'].sum():,.0f} units late on {grp['unique_id'].nunique()} SKU(s), "
+                f"first in {grp['month'].min():%Y-%m}; worst {', '.join(map(str, worst.index[:3]))}",
+            }
+        )
     return rows
 
 
@@ -376,10 +516,16 @@ def _excess(proj: pd.DataFrame) -> list[dict]:
     for family, grp in by_month[by_month["value"] > 0].groupby("family"):
         peak = grp.loc[grp["value"].idxmax()]
         skus = proj[(proj["family"] == family) & (proj["month"] == peak["month"]) & (proj["excess"] > 0)]
-        rows.append({"kind": "excess", "subject": str(family), "month": peak["month"],
-                     "value_at_risk": peak["value"],
-                     "detail": f"{peak['excess']:,.0f} units above target stock at peak ({peak['month']:%Y-%m}) "
-                               f"on {skus['unique_id'].nunique()} SKU(s), valued at cost"})
+        rows.append(
+            {
+                "kind": "excess",
+                "subject": str(family),
+                "month": peak["month"],
+                "value_at_risk": peak["value"],
+                "detail": f"{peak['excess']:,.0f} units above target stock at peak ({peak['month']:%Y-%m}) "
+                f"on {skus['unique_id'].nunique()} SKU(s), valued at cost",
+            }
+        )
     return rows
 
 
@@ -391,15 +537,22 @@ def _budget_gaps(gap: pd.DataFrame, tolerance: float = 0.0) -> list[dict]:
         if target <= plan * (1 + 1e-12) or plan >= target * (1 - tolerance):
             continue
         behind = grp[grp["revenue_gap"] < 0]
-        rows.append({"kind": "budget_gap", "subject": str(family),
-                     "month": behind["month"].min() if len(behind) else grp["month"].min(),
-                     "value_at_risk": target - plan,
-                     "detail": f"plan {_money(plan)} vs budget {_money(target)} ({plan / target - 1:+.1%}) "
-                               f"over the next {grp['month'].nunique()} months"})
+        rows.append(
+            {
+                "kind": "budget_gap",
+                "subject": str(family),
+                "month": behind["month"].min() if len(behind) else grp["month"].min(),
+                "value_at_risk": target - plan,
+                "detail": f"plan {_money(plan)} vs budget {_money(target)} ({plan / target - 1:+.1%}) "
+                f"over the next {grp['month'].nunique()} months",
+            }
+        )
     return rows
 
 
-def _bias(error_stats: pd.DataFrame, gap: pd.DataFrame, demand_plan: pd.DataFrame, limit: float) -> list[dict]:
+def _bias(
+    error_stats: pd.DataFrame, gap: pd.DataFrame, demand_plan: pd.DataFrame, limit: float
+) -> list[dict]:
     stats = error_stats.dropna(subset=["bias"])
     weights = demand_plan.groupby(["unique_id", "family"], as_index=False)["consensus"].sum()
     stats = stats.merge(weights, on="unique_id")
@@ -408,15 +561,23 @@ def _bias(error_stats: pd.DataFrame, gap: pd.DataFrame, demand_plan: pd.DataFram
     first_month = gap["month"].min()
     for family, grp in stats.groupby("family"):
         total = grp["consensus"].sum()
-        bias = float((grp["bias"] * grp["consensus"]).sum() / total) if total > 0 else float(grp["bias"].mean())
+        bias = (
+            float((grp["bias"] * grp["consensus"]).sum() / total) if total > 0 else float(grp["bias"].mean())
+        )
         if abs(bias) <= limit:
             continue
         beyond = int((grp["bias"].abs() > limit).sum())
         direction = "high (over-forecast)" if bias > 0 else "low (under-forecast)"
-        rows.append({"kind": "bias", "subject": str(family), "month": first_month,
-                     "value_at_risk": abs(bias) * revenue.get(family, 0.0),
-                     "detail": f"forecast ran {abs(bias):.0%} {direction} in the backtest; "
-                               f"{beyond} of {len(grp)} SKU(s) beyond ±{limit:.0%}"})
+        rows.append(
+            {
+                "kind": "bias",
+                "subject": str(family),
+                "month": first_month,
+                "value_at_risk": abs(bias) * revenue.get(family, 0.0),
+                "detail": f"forecast ran {abs(bias):.0%} {direction} in the backtest; "
+                f"{beyond} of {len(grp)} SKU(s) beyond ±{limit:.0%}",
+            }
+        )
     return rows
 
 
@@ -446,9 +607,13 @@ class Recommendation:
     reasons: list[str] = field(default_factory=list)
 
 
-def apply_scenario(scenario: Scenario, demand_plan: pd.DataFrame, tables: Mapping[str, pd.DataFrame],
-                   error_stats: pd.DataFrame | None = None, default_lead_time: float = 1.0
-                   ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], pd.DataFrame | None]:
+def apply_scenario(
+    scenario: Scenario,
+    demand_plan: pd.DataFrame,
+    tables: Mapping[str, pd.DataFrame],
+    error_stats: pd.DataFrame | None = None,
+    default_lead_time: float = 1.0,
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], pd.DataFrame | None]:
     """The demand plan, tables and error stats with a scenario's demand, capacity and launch changes.
 
     Demand changes scale `consensus` (and its intervals); capacity changes scale `hours` and
@@ -480,35 +645,76 @@ def apply_scenario(scenario: Scenario, demand_plan: pd.DataFrame, tables: Mappin
     return dp, out, stats
 
 
-def _launch(launches: Sequence[Launch], dp: pd.DataFrame, tables: dict[str, pd.DataFrame],
-            stats: pd.DataFrame | None, default_lead_time: float):
+def _launch(
+    launches: Sequence[Launch],
+    dp: pd.DataFrame,
+    tables: dict[str, pd.DataFrame],
+    stats: pd.DataFrame | None,
+    default_lead_time: float,
+):
     months = sorted(dp["ds"].unique())
     new_rows, products, inventory = [], [], []
     for launch in launches:
         start = _month(launch.start)
         for month in (m for m in months if m >= start):
             units = launch.units_per_month
-            row = {"unique_id": launch.sku, "family": launch.family, "ds": month, "statistical": 0.0,
-                   "pipeline": 0.0, "consensus": units}
-            row.update({c: units for c in ("yhat_lo_80", "yhat_hi_80", "yhat_lo_95", "yhat_hi_95") if c in dp})
+            row = {
+                "unique_id": launch.sku,
+                "family": launch.family,
+                "ds": month,
+                "statistical": 0.0,
+                "pipeline": 0.0,
+                "consensus": units,
+            }
+            row.update(
+                {c: units for c in ("yhat_lo_80", "yhat_hi_80", "yhat_lo_95", "yhat_hi_95") if c in dp}
+            )
             new_rows.append(row)
-        products.append({"sku": launch.sku, "family": launch.family, "unit_price": launch.unit_price,
-                         "unit_cost": launch.unit_cost, "resource": launch.resource,
-                         "hours_per_unit": launch.hours_per_unit, "lead_time_months": default_lead_time,
-                         "status": "launch"})
+        products.append(
+            {
+                "sku": launch.sku,
+                "family": launch.family,
+                "unit_price": launch.unit_price,
+                "unit_cost": launch.unit_cost,
+                "resource": launch.resource,
+                "hours_per_unit": launch.hours_per_unit,
+                "lead_time_months": default_lead_time,
+                "status": "launch",
+            }
+        )
         inventory.append({"sku": launch.sku, "on_hand": 0.0, "safety_stock": 0.0})
     dp = pd.concat([dp, pd.DataFrame(new_rows)], ignore_index=True)
-    tables["products"] = pd.concat([tables["products"], pd.DataFrame(products)[
-        [c for c in products[0] if c in tables["products"].columns or c in ("sku", "family", "unit_price",
-                                                                            "unit_cost")]]], ignore_index=True)
+    tables["products"] = pd.concat(
+        [
+            tables["products"],
+            pd.DataFrame(products)[
+                [
+                    c
+                    for c in products[0]
+                    if c in tables["products"].columns or c in ("sku", "family", "unit_price", "unit_cost")
+                ]
+            ],
+        ],
+        ignore_index=True,
+    )
     if "inventory" in tables:
-        tables["inventory"] = pd.concat([tables["inventory"], pd.DataFrame(inventory)[
-            [c for c in inventory[0] if c in tables["inventory"].columns]]], ignore_index=True)
+        tables["inventory"] = pd.concat(
+            [
+                tables["inventory"],
+                pd.DataFrame(inventory)[[c for c in inventory[0] if c in tables["inventory"].columns]],
+            ],
+            ignore_index=True,
+        )
     if stats is not None and len(stats):
         # a new product's forecast error is unknown: take the median relative error of the others
-        rel = (stats["sigma"] / dp.groupby("unique_id")["consensus"].mean().reindex(stats["unique_id"]).to_numpy())
+        rel = (
+            stats["sigma"]
+            / dp.groupby("unique_id")["consensus"].mean().reindex(stats["unique_id"]).to_numpy()
+        )
         median_rel = float(np.nanmedian(rel.replace([np.inf, -np.inf], np.nan))) if len(rel) else 0.3
-        extra = pd.DataFrame([{"unique_id": la.sku, "sigma": median_rel * la.units_per_month} for la in launches])
+        extra = pd.DataFrame(
+            [{"unique_id": la.sku, "sigma": median_rel * la.units_per_month} for la in launches]
+        )
         stats = pd.concat([stats, extra], ignore_index=True)
     return dp, tables, stats
 
@@ -524,14 +730,20 @@ def _check_scenario(scenario: Scenario, demand_plan: pd.DataFrame, tables: Mappi
             value = getattr(adj, attr)
             if value is not None and str(value) not in known:
                 sample = ", ".join(sorted(known)[:8])
-                raise ParameterError(f"{where}: {section}[{i}].{attr} = '{value}' is not in the data "
-                                     f"(known: {sample}{', ...' if len(known) > 8 else ''}); fix the name")
+                raise ParameterError(
+                    f"{where}: {section}[{i}].{attr} = '{value}' is not in the data "
+                    f"(known: {sample}{', ...' if len(known) > 8 else ''}); fix the name"
+                )
         if adj.pct < -100:
-            raise ParameterError(f"{where}: {section}[{i}].pct = {adj.pct} would remove more than everything; "
-                                 "use a percentage of -100 (all of it) or more")
+            raise ParameterError(
+                f"{where}: {section}[{i}].pct = {adj.pct} would remove more than everything; "
+                "use a percentage of -100 (all of it) or more"
+            )
         if adj.start is not None and adj.end is not None and _month(adj.end) < _month(adj.start):
-            raise ParameterError(f"{where}: {section}[{i}] runs from {adj.start} until {adj.end}; "
-                                 "'until' must not come before 'from'")
+            raise ParameterError(
+                f"{where}: {section}[{i}] runs from {adj.start} until {adj.end}; "
+                "'until' must not come before 'from'"
+            )
         if section == "capacity" and (adj.family is not None or adj.sku is not None):
             raise ParameterError(f"{where}: capacity[{i}] selects by resource only; remove family/sku")
 
@@ -540,33 +752,52 @@ def _check_scenario(scenario: Scenario, demand_plan: pd.DataFrame, tables: Mappi
             check(section, adj, i)
     for i, launch in enumerate(scenario.launches):
         if launch.sku in skus:
-            raise ParameterError(f"{where}: launches[{i}].sku = '{launch.sku}' already exists; a launch needs a "
-                                 "new SKU code")
+            raise ParameterError(
+                f"{where}: launches[{i}].sku = '{launch.sku}' already exists; a launch needs a new SKU code"
+            )
         if launch.resource is not None and launch.resource not in resources:
-            raise ParameterError(f"{where}: launches[{i}].resource = '{launch.resource}' is not a resource in "
-                                 f"the capacity table ({', '.join(sorted(resources))})")
+            raise ParameterError(
+                f"{where}: launches[{i}].resource = '{launch.resource}' is not a resource in "
+                f"the capacity table ({', '.join(sorted(resources))})"
+            )
 
 
-def run_scenario(scenario: Scenario, demand_plan: pd.DataFrame, tables: Mapping[str, pd.DataFrame],
-                 p: Params, error_stats: pd.DataFrame | None = None) -> ScenarioResult:
+def run_scenario(
+    scenario: Scenario,
+    demand_plan: pd.DataFrame,
+    tables: Mapping[str, pd.DataFrame],
+    p: Params,
+    error_stats: pd.DataFrame | None = None,
+) -> ScenarioResult:
     """Apply a scenario, re-run supply (`salesops.supply.plan`) and finance on it."""
     from . import supply
 
-    dp, scn_tables, stats = apply_scenario(scenario, demand_plan, tables, error_stats,
-                                           p.supply.default_lead_time_months)
+    dp, scn_tables, stats = apply_scenario(
+        scenario, demand_plan, tables, error_stats, p.supply.default_lead_time_months
+    )
     plan = supply.plan(dp, scn_tables, p.supply, error_stats=stats, period=p.period)
     frames = _frames(plan)
     production = _chosen(frames["production_plan"], p.supply.strategy)
     detail = getattr(plan, "groups", None)
     detail = _chosen(detail, p.supply.strategy) if detail is not None else production
-    money = finance(frames["inventory_projection"], scn_tables["products"], detail, p.supply,
-                    scn_tables.get("capacity"), scenario.price)
+    money = finance(
+        frames["inventory_projection"],
+        scn_tables["products"],
+        detail,
+        p.supply,
+        scn_tables.get("capacity"),
+        scenario.price,
+    )
     return ScenarioResult(scenario, dp, scn_tables, plan, money, production)
 
 
-def run_scenarios(demand_plan: pd.DataFrame, tables: Mapping[str, pd.DataFrame], p: Params,
-                  error_stats: pd.DataFrame | None = None,
-                  scenarios: Sequence[Scenario] | None = None) -> dict[str, ScenarioResult]:
+def run_scenarios(
+    demand_plan: pd.DataFrame,
+    tables: Mapping[str, pd.DataFrame],
+    p: Params,
+    error_stats: pd.DataFrame | None = None,
+    scenarios: Sequence[Scenario] | None = None,
+) -> dict[str, ScenarioResult]:
     """The baseline and every scenario (default `p.scenarios`), each re-running supply and finance.
 
     Raises `ParameterError` when a scenario names a family, SKU or resource the data lacks.
@@ -580,15 +811,18 @@ def run_scenarios(demand_plan: pd.DataFrame, tables: Mapping[str, pd.DataFrame],
     names = [s.name for s in scenarios]
     clash = {BASELINE} & set(names) or {n for n in names if names.count(n) > 1}
     if clash:
-        raise ParameterError(f"params scenarios: name '{min(clash)}' is used twice or is reserved for the "
-                             "baseline; give each scenario its own name")
+        raise ParameterError(
+            f"params scenarios: name '{min(clash)}' is used twice or is reserved for the "
+            "baseline; give each scenario its own name"
+        )
     supply_tables = {k: tables[k] for k in SUPPLY_TABLES if k in tables}
     everything = [Scenario(name=BASELINE, description="the demand plan and capacity as they are")] + scenarios
     return {s.name: run_scenario(s, demand_plan, supply_tables, p, error_stats) for s in everything}
 
 
-def check_scenarios(scenarios: Sequence[Scenario], demand_plan: pd.DataFrame,
-                    tables: Mapping[str, pd.DataFrame]) -> tuple[list[Scenario], dict[str, str]]:
+def check_scenarios(
+    scenarios: Sequence[Scenario], demand_plan: pd.DataFrame, tables: Mapping[str, pd.DataFrame]
+) -> tuple[list[Scenario], dict[str, str]]:
     """Split scenarios into those the data can run and those it cannot (name -> the reason).
 
     `params/<PERIOD>.yaml` belongs to a period, not to a data set: a scenario about a family the data
@@ -616,23 +850,33 @@ def summarise(result: ScenarioResult) -> dict:
     months = max(money["month"].nunique(), 1)
     wos = proj["weeks_of_supply"].replace([np.inf, -np.inf], np.nan) if "weeks_of_supply" in proj else None
     over = (load["required_hours"] - load["available_hours"] - load["overtime_hours"].fillna(0)).clip(lower=0)
-    open_ = load[load["available_hours"] > 0]  # a closed month (0 hours) has no utilisation; its load is overload
+    open_ = load[
+        load["available_hours"] > 0
+    ]  # a closed month (0 hours) has no utilisation; its load is overload
     return {
-        "scenario": result.name, "description": result.scenario.description,
-        "revenue": money["revenue"].sum(), "cost": money["cost"].sum(), "margin": money["margin"].sum(),
+        "scenario": result.name,
+        "description": result.scenario.description,
+        "revenue": money["revenue"].sum(),
+        "cost": money["cost"].sum(),
+        "margin": money["margin"].sum(),
         "margin_pct": money["margin"].sum() / money["revenue"].sum() if money["revenue"].sum() else np.nan,
         "fill_rate": 1 - money["shortage_units"].sum() / demand if demand else np.nan,
         "inventory_value": money["inventory_value"].sum() / months,
         "weeks_of_supply": float(wos.median()) if wos is not None and wos.notna().any() else np.nan,
         "utilisation": load["required_hours"].sum() / capacity if capacity else np.nan,
-        "peak_utilisation": float(open_["required_hours"].div(open_["available_hours"]).max()) if len(open_)
+        "peak_utilisation": float(open_["required_hours"].div(open_["available_hours"]).max())
+        if len(open_)
         else np.nan,
         "overload_hours": float(over.sum()),
     }
 
 
-def compare(results: Mapping[str, ScenarioResult], service_target: float,
-            skipped: Mapping[str, str] | None = None, descriptions: Mapping[str, str] | None = None) -> pd.DataFrame:
+def compare(
+    results: Mapping[str, ScenarioResult],
+    service_target: float,
+    skipped: Mapping[str, str] | None = None,
+    descriptions: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
     """Side-by-side comparison (columns `COMPARISON_COLUMNS`), baseline first, recommended flagged.
 
     `fill_rate` is the share of demand served in its month (1 - late / demand, as
@@ -651,24 +895,41 @@ def compare(results: Mapping[str, ScenarioResult], service_target: float,
     rows["verdict"] = [_verdict(row, service_target) for row in rows.itertuples()]
     rows["ran"] = True
     if skipped:
-        extra = pd.DataFrame([{"scenario": name, "description": (descriptions or {}).get(name, ""),
-                               "meets_service": False, "recommended": False, "ran": False,
-                               "verdict": f"Not run: {reason}"} for name, reason in skipped.items()])
+        extra = pd.DataFrame(
+            [
+                {
+                    "scenario": name,
+                    "description": (descriptions or {}).get(name, ""),
+                    "meets_service": False,
+                    "recommended": False,
+                    "ran": False,
+                    "verdict": f"Not run: {reason}",
+                }
+                for name, reason in skipped.items()
+            ]
+        )
         rows = pd.concat([rows, extra], ignore_index=True)
     return rows[COMPARISON_COLUMNS]
 
 
 def _verdict(row, target: float) -> str:
-    service = (f"fill rate {row.fill_rate:.1%} meets the {target:.0%} target" if row.meets_service
-               else f"fill rate {row.fill_rate:.1%} misses the {target:.0%} target")
+    service = (
+        f"fill rate {row.fill_rate:.1%} meets the {target:.0%} target"
+        if row.meets_service
+        else f"fill rate {row.fill_rate:.1%} misses the {target:.0%} target"
+    )
     if row.scenario == BASELINE:
         return f"Baseline: margin {_money(row.margin)}; {service}."
-    return (f"Margin {row.margin_vs_baseline:+,.0f} vs baseline ({_money(row.margin)}); {service}; "
-            f"peak utilisation {row.peak_utilisation:.0%}.")
+    return (
+        f"Margin {row.margin_vs_baseline:+,.0f} vs baseline ({_money(row.margin)}); {service}; "
+        f"peak utilisation {row.peak_utilisation:.0%}."
+    )
 
 
-RULE = ("the scenario with the highest margin among those whose fill rate meets the service target; "
-        "if none meets it, the one with the highest fill rate")
+RULE = (
+    "the scenario with the highest margin among those whose fill rate meets the service target; "
+    "if none meets it, the one with the highest fill rate"
+)
 
 
 def recommend(comparison: pd.DataFrame, service_target: float) -> Recommendation:
@@ -686,22 +947,34 @@ def recommend(comparison: pd.DataFrame, service_target: float) -> Recommendation
     base = comparison.iloc[0]
     if len(meets):
         best = meets.sort_values(["margin", "fill_rate"], ascending=False, kind="stable").iloc[0]
-        reasons = [(f"{best['scenario']} has the highest margin ({_money(best['margin'])}) of the "
-                    f"{len(meets)} scenario(s) that meet the {service_target:.0%} service target "
-                    f"(fill rate {best['fill_rate']:.1%}).")]
+        reasons = [
+            (
+                f"{best['scenario']} has the highest margin ({_money(best['margin'])}) of the "
+                f"{len(meets)} scenario(s) that meet the {service_target:.0%} service target "
+                f"(fill rate {best['fill_rate']:.1%})."
+            )
+        ]
         if best["scenario"] != base["scenario"]:
-            reasons.append(f"It adds {_money(best['margin'] - base['margin'])} margin and "
-                           f"{_money(best['revenue'] - base['revenue'])} revenue to the baseline.")
+            reasons.append(
+                f"It adds {_money(best['margin'] - base['margin'])} margin and "
+                f"{_money(best['revenue'] - base['revenue'])} revenue to the baseline."
+            )
         failing = comparison[comparison["fill_rate"] < service_target - 1e-9]
         better = failing[failing["margin"] > best["margin"]]
         for row in better.itertuples():
-            reasons.append(f"{row.scenario} would earn more ({_money(row.margin)}) but its fill rate "
-                           f"{row.fill_rate:.1%} misses the target.")
+            reasons.append(
+                f"{row.scenario} would earn more ({_money(row.margin)}) but its fill rate "
+                f"{row.fill_rate:.1%} misses the target."
+            )
     else:
         best = comparison.sort_values(["fill_rate", "margin"], ascending=False, kind="stable").iloc[0]
-        reasons = [(f"No scenario meets the {service_target:.0%} service target; {best['scenario']} comes "
-                    f"closest with a fill rate of {best['fill_rate']:.1%} (margin {_money(best['margin'])})."),
-                   "Supply needs more capacity or stock to reach the target: see the exceptions."]
+        reasons = [
+            (
+                f"No scenario meets the {service_target:.0%} service target; {best['scenario']} comes "
+                f"closest with a fill rate of {best['fill_rate']:.1%} (margin {_money(best['margin'])})."
+            ),
+            "Supply needs more capacity or stock to reach the target: see the exceptions.",
+        ]
     return Recommendation(str(best["scenario"]), RULE, reasons)
 
 
@@ -713,8 +986,9 @@ def scenario_plans(results: Mapping[str, ScenarioResult]) -> pd.DataFrame:
         plan = res.production_plan.copy()
         plan["month"] = pd.to_datetime(plan["month"])
         keep = [c for c in ("family", "month", "demand", "production", "inventory", "backlog") if c in plan]
-        plan = plan[keep].merge(res.money[["family", "month", "revenue", "cost", "margin"]],
-                                on=["family", "month"], how="left")
+        plan = plan[keep].merge(
+            res.money[["family", "month", "revenue", "cost", "margin"]], on=["family", "month"], how="left"
+        )
         plan.insert(0, "scenario", name)
         parts.append(plan)
     return pd.concat(parts, ignore_index=True)
@@ -722,9 +996,13 @@ def scenario_plans(results: Mapping[str, ScenarioResult]) -> pd.DataFrame:
 
 def scenario_demand(results: Mapping[str, ScenarioResult]) -> pd.DataFrame:
     """SKU demand plan of every scenario: `scenario, unique_id, family, ds, consensus`."""
-    return pd.concat([r.demand_plan[["unique_id", "family", "ds", "consensus"]].assign(scenario=name)
-                      for name, r in results.items()], ignore_index=True)[
-        ["scenario", "unique_id", "family", "ds", "consensus"]]
+    return pd.concat(
+        [
+            r.demand_plan[["unique_id", "family", "ds", "consensus"]].assign(scenario=name)
+            for name, r in results.items()
+        ],
+        ignore_index=True,
+    )[["scenario", "unique_id", "family", "ds", "consensus"]]
 
 
 def comparison_table(comparison: pd.DataFrame, currency: str = "USD"):
@@ -732,17 +1010,20 @@ def comparison_table(comparison: pd.DataFrame, currency: str = "USD"):
     from .report import table
 
     c = comparison[comparison["ran"].astype(bool)] if "ran" in comparison.columns else comparison
-    frame = pd.DataFrame({
-        "Scenario": c["scenario"] + np.where(c["recommended"], " (recommended)", ""),
-        f"Revenue ({currency} m)": c["revenue"] / 1e6,
-        "vs base": c["revenue_vs_baseline"] / 1e6,
-        f"Margin ({currency} m)": c["margin"] / 1e6,
-        "vs base ": c["margin_vs_baseline"] / 1e6,
-        "Margin %": c["margin_pct"], "Fill rate": c["fill_rate"],
-        f"Avg stock ({currency} m)": c["inventory_value"] / 1e6,
-        "Peak load": c["peak_utilisation"],
-        "Meets target": np.where(c["meets_service"], "yes", "no"),
-    })
+    frame = pd.DataFrame(
+        {
+            "Scenario": c["scenario"] + np.where(c["recommended"], " (recommended)", ""),
+            f"Revenue ({currency} m)": c["revenue"] / 1e6,
+            "vs base": c["revenue_vs_baseline"] / 1e6,
+            f"Margin ({currency} m)": c["margin"] / 1e6,
+            "vs base ": c["margin_vs_baseline"] / 1e6,
+            "Margin %": c["margin_pct"],
+            "Fill rate": c["fill_rate"],
+            f"Avg stock ({currency} m)": c["inventory_value"] / 1e6,
+            "Peak load": c["peak_utilisation"],
+            "Meets target": np.where(c["meets_service"], "yes", "no"),
+        }
+    )
     pct = {"Margin %": ".1%", "Fill rate": ".1%", "Peak load": ".0%"}
     money = {col: ",.2f" for col in frame.columns if "m)" in col}
     return table(frame, formats={**pct, **money, "vs base": "+,.2f", "vs base ": "+,.2f"})
@@ -763,8 +1044,12 @@ def scenario_notes(comparison: pd.DataFrame) -> list[str]:
 
 # ---------------------------------------------------------------- recommendations
 OPTIONS = {
-    "overload": ["approve overtime or an extra shift", "move volume to months with spare capacity", "outsource",
-                 "accept the backlog"],
+    "overload": [
+        "approve overtime or an extra shift",
+        "move volume to months with spare capacity",
+        "outsource",
+        "accept the backlog",
+    ],
     "shortage": ["expedite supply", "allocate stock to key customers", "accept late or lost sales"],
     "excess": ["slow production or purchases", "promote to sell through", "keep as a buffer"],
     "budget_gap": ["sales push or promotion", "revise the budget to the plan", "accept and report the gap"],
@@ -797,9 +1082,14 @@ def decision_id(kind: str, subject: str) -> str:
     return f"{kind.replace('_', '-')}-{_slug(subject)}"
 
 
-def recommendations(exceptions_frame: pd.DataFrame, period_start: pd.Timestamp, top: int = 8,
-                    due_days: int = 14, owners: Mapping[str, str] | None = None,
-                    per_kind: int | None = 3) -> pd.DataFrame:
+def recommendations(
+    exceptions_frame: pd.DataFrame,
+    period_start: pd.Timestamp,
+    top: int = 8,
+    due_days: int = 14,
+    owners: Mapping[str, str] | None = None,
+    per_kind: int | None = 3,
+) -> pd.DataFrame:
     """Decisions needed: one per exception among the `top` by value at risk (at most `per_kind` of a
     kind, so one kind does not crowd out the others), with owner, due date and options.
 
@@ -821,11 +1111,19 @@ def recommendations(exceptions_frame: pd.DataFrame, period_start: pd.Timestamp, 
     for ex in head.itertuples():
         urgent = ex.kind in URGENT and pd.Timestamp(ex.month) <= period_start + pd.DateOffset(months=1)
         due = (period_start + pd.Timedelta(days=7 if urgent else due_days)).date()
-        rows.append({"id": decision_id(ex.kind, ex.subject), "kind": ex.kind, "subject": ex.subject,
-                     "month": ex.month, "value_at_risk": ex.value_at_risk,
-                     "title": _title(ex),
-                     "owner": owners.get(ex.kind, "S&OP lead"), "due": due,
-                     "options": "; ".join(OPTIONS[ex.kind])})
+        rows.append(
+            {
+                "id": decision_id(ex.kind, ex.subject),
+                "kind": ex.kind,
+                "subject": ex.subject,
+                "month": ex.month,
+                "value_at_risk": ex.value_at_risk,
+                "title": _title(ex),
+                "owner": owners.get(ex.kind, "S&OP lead"),
+                "due": due,
+                "options": "; ".join(OPTIONS[ex.kind]),
+            }
+        )
     out = pd.DataFrame(rows, columns=RECOMMENDATION_COLUMNS)
     out["due"] = pd.to_datetime(out["due"])
     return out
@@ -834,9 +1132,15 @@ def recommendations(exceptions_frame: pd.DataFrame, period_start: pd.Timestamp, 
 def exceptions_table(exceptions_frame: pd.DataFrame, currency: str = "USD", top: int = 12) -> pd.DataFrame:
     """The top exceptions with readable headings, for the reports."""
     e = exceptions_frame.head(top)
-    return pd.DataFrame({"Kind": e["kind"].str.replace("_", " "), "Subject": e["subject"],
-                         "From": e["month"].dt.strftime("%Y-%m"),
-                         f"At risk ({currency})": e["value_at_risk"].map(_money), "Detail": e["detail"]})
+    return pd.DataFrame(
+        {
+            "Kind": e["kind"].str.replace("_", " "),
+            "Subject": e["subject"],
+            "From": e["month"].dt.strftime("%Y-%m"),
+            f"At risk ({currency})": e["value_at_risk"].map(_money),
+            "Detail": e["detail"],
+        }
+    )
 
 
 # ---------------------------------------------------------------- the pre-S&OP review
@@ -865,8 +1169,12 @@ class PreSop:
         g = self.gaps
         budgeted = g["budget_revenue"].notna()
         out = g.groupby("family").agg(
-            demand_units=("demand_units", "sum"), shipped_units=("shipped_units", "sum"),
-            shortage_units=("shortage_units", "sum"), revenue=("revenue", "sum"), margin=("margin", "sum"))
+            demand_units=("demand_units", "sum"),
+            shipped_units=("shipped_units", "sum"),
+            shortage_units=("shortage_units", "sum"),
+            revenue=("revenue", "sum"),
+            margin=("margin", "sum"),
+        )
         out["budget_revenue"] = g[budgeted].groupby("family")["budget_revenue"].sum()
         out["plan_vs_budget"] = g[budgeted].groupby("family")["revenue"].sum() - out["budget_revenue"]
         out["margin_pct"] = out["margin"] / out["revenue"]
@@ -882,18 +1190,26 @@ class PreSop:
         """One paragraph: the size of the gaps and what is recommended."""
         g = self.gaps
         budgeted = g.dropna(subset=["budget_revenue"])
-        fill = 1 - g["shortage_units"].sum() / g["demand_units"].sum() if g["demand_units"].sum() else float("nan")
+        fill = (
+            1 - g["shortage_units"].sum() / g["demand_units"].sum()
+            if g["demand_units"].sum()
+            else float("nan")
+        )
         parts = [f"Over the next {g['month'].nunique()} months the plan serves {fill:.1%} of demand on time"]
         if len(budgeted):
             plan, target = budgeted["revenue"].sum(), budgeted["budget_revenue"].sum()
-            parts.append(f"and earns {_money(plan)} {self.currency} against a budget of {_money(target)} "
-                         f"({plan / target - 1:+.1%}) over the {budgeted['month'].nunique()} budgeted months")
+            parts.append(
+                f"and earns {_money(plan)} {self.currency} against a budget of {_money(target)} "
+                f"({plan / target - 1:+.1%}) over the {budgeted['month'].nunique()} budgeted months"
+            )
         text = " ".join(parts) + "."
         if len(self.exceptions):
             top = self.exceptions.iloc[0]
-            text += (f" {len(self.exceptions)} exceptions put {_money(self.exceptions['value_at_risk'].sum())} "
-                     f"{self.currency} at risk; the largest is {top['kind'].replace('_', ' ')} on {top['subject']} "
-                     f"({_money(top['value_at_risk'])}).")
+            text += (
+                f" {len(self.exceptions)} exceptions put {_money(self.exceptions['value_at_risk'].sum())} "
+                f"{self.currency} at risk; the largest is {top['kind'].replace('_', ' ')} on {top['subject']} "
+                f"({_money(top['value_at_risk'])})."
+            )
         text += f" Recommended scenario: {self.recommendation.scenario}."
         if self.skipped:
             text += f" {len(self.skipped)} scenario(s) could not run on this data: {'; '.join(self.skipped.values())}"
@@ -915,8 +1231,12 @@ def inputs(ctx) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], pd.DataFrame | N
     return demand_plan, tables, error_stats
 
 
-def review(demand_plan: pd.DataFrame, tables: Mapping[str, pd.DataFrame], p: Params,
-           error_stats: pd.DataFrame | None = None) -> PreSop:
+def review(
+    demand_plan: pd.DataFrame,
+    tables: Mapping[str, pd.DataFrame],
+    p: Params,
+    error_stats: pd.DataFrame | None = None,
+) -> PreSop:
     """The whole pre-S&OP review: scenarios (baseline first), gaps and exceptions of the baseline,
     the recommended scenario and the decisions needed.
 
@@ -935,12 +1255,22 @@ def review(demand_plan: pd.DataFrame, tables: Mapping[str, pd.DataFrame], p: Par
             skipped[scenario.name] = f"supply planning cannot plan it: {exc}"
     base = results[BASELINE]
     gap = gaps(base.money, tables.get("budget"))
-    ex = exceptions(gap, base.supply, base.tables["products"], base.demand_plan, error_stats,
-                    p.executive.bias_limit, budget_tolerance=p.executive.budget_tolerance)
-    comparison = compare(results, p.supply.service_level, skipped, {s.name: s.description for s in p.scenarios})
+    ex = exceptions(
+        gap,
+        base.supply,
+        base.tables["products"],
+        base.demand_plan,
+        error_stats,
+        p.executive.bias_limit,
+        budget_tolerance=p.executive.budget_tolerance,
+    )
+    comparison = compare(
+        results, p.supply.service_level, skipped, {s.name: s.description for s in p.scenarios}
+    )
     rec = recommend(comparison, p.supply.service_level)
-    recs = recommendations(ex, p.period_start, p.executive.top_decisions, p.executive.decision_due_days,
-                           p.executive.owners)
+    recs = recommendations(
+        ex, p.period_start, p.executive.top_decisions, p.executive.decision_due_days, p.executive.owners
+    )
     return PreSop(results, gap, ex, comparison, rec, recs, p.currency)
 
 
@@ -953,28 +1283,61 @@ def review_context(ctx) -> PreSop:
 def family_table(by_family: pd.DataFrame, currency: str = "USD") -> pd.DataFrame:
     """`PreSop.by_family()` with readable headings, for the reports."""
     f = by_family
-    return pd.DataFrame({
-        "Family": f["family"], "Demand (units)": f["demand_units"].round(0), "Late (units)": f["shortage_units"].round(0),
-        f"Revenue ({currency})": f["revenue"].map(_money), f"Budget ({currency})": f["budget_revenue"].map(
-            lambda v: "–" if pd.isna(v) else _money(v)),
-        "Plan vs budget": (f["plan_vs_budget"] / f["budget_revenue"]).map(lambda v: "–" if pd.isna(v) else f"{v:+.1%}"),
-        "Margin %": f["margin_pct"].map(lambda v: "–" if pd.isna(v) else f"{v:.1%}")})
+    return pd.DataFrame(
+        {
+            "Family": f["family"],
+            "Demand (units)": f["demand_units"].round(0),
+            "Late (units)": f["shortage_units"].round(0),
+            f"Revenue ({currency})": f["revenue"].map(_money),
+            f"Budget ({currency})": f["budget_revenue"].map(lambda v: "–" if pd.isna(v) else _money(v)),
+            "Plan vs budget": (f["plan_vs_budget"] / f["budget_revenue"]).map(
+                lambda v: "–" if pd.isna(v) else f"{v:+.1%}"
+            ),
+            "Margin %": f["margin_pct"].map(lambda v: "–" if pd.isna(v) else f"{v:.1%}"),
+        }
+    )
 
 
 def recommendations_table(recs: pd.DataFrame, currency: str = "USD") -> pd.DataFrame:
     """The decisions needed with readable headings, for the reports."""
-    return pd.DataFrame({"Id": recs["id"], "Decision needed": recs["title"], "Owner": recs["owner"],
-                         "Due": pd.to_datetime(recs["due"]).dt.strftime("%Y-%m-%d"), "Options": recs["options"]})
+    return pd.DataFrame(
+        {
+            "Id": recs["id"],
+            "Decision needed": recs["title"],
+            "Owner": recs["owner"],
+            "Due": pd.to_datetime(recs["due"]).dt.strftime("%Y-%m-%d"),
+            "Options": recs["options"],
+        }
+    )
 
 
 def monthly_table(gap: pd.DataFrame, currency: str = "USD"):
     """The monthly gaps, main columns only, as a report table (all columns stay in the product)."""
     from .report import table
 
-    frame = gap[["family", "month", "demand_units", "shipped_units", "budget_units", "revenue", "budget_revenue",
-                 "revenue_gap", "margin"]].rename(columns={
-                     "family": "Family", "month": "Month", "demand_units": "Demand", "shipped_units": "Shipped",
-                     "budget_units": "Budget units", "revenue": f"Revenue ({currency})",
-                     "budget_revenue": f"Budget ({currency})", "revenue_gap": "vs budget",
-                     "margin": f"Margin ({currency})"})
+    frame = gap[
+        [
+            "family",
+            "month",
+            "demand_units",
+            "shipped_units",
+            "budget_units",
+            "revenue",
+            "budget_revenue",
+            "revenue_gap",
+            "margin",
+        ]
+    ].rename(
+        columns={
+            "family": "Family",
+            "month": "Month",
+            "demand_units": "Demand",
+            "shipped_units": "Shipped",
+            "budget_units": "Budget units",
+            "revenue": f"Revenue ({currency})",
+            "budget_revenue": f"Budget ({currency})",
+            "revenue_gap": "vs budget",
+            "margin": f"Margin ({currency})",
+        }
+    )
     return table(frame, formats={c: ",.0f" for c in frame.columns[2:]}, max_rows=36)

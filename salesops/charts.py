@@ -14,16 +14,18 @@ WIDTH = 620
 
 
 def _theme():
-    return alt.theme.ThemeConfig({
-        "config": {
-            "font": "Helvetica, Arial, sans-serif",
-            "view": {"stroke": None, "continuousWidth": WIDTH, "continuousHeight": 240},
-            "axis": {"labelFontSize": 11, "titleFontSize": 12, "gridColor": "#e6e6e6"},
-            "legend": {"labelFontSize": 11, "titleFontSize": 12},
-            "title": {"fontSize": 14, "anchor": "start"},
-            "range": {"category": PALETTE},
+    return alt.theme.ThemeConfig(
+        {
+            "config": {
+                "font": "Helvetica, Arial, sans-serif",
+                "view": {"stroke": None, "continuousWidth": WIDTH, "continuousHeight": 240},
+                "axis": {"labelFontSize": 11, "titleFontSize": 12, "gridColor": "#e6e6e6"},
+                "legend": {"labelFontSize": 11, "titleFontSize": 12},
+                "title": {"fontSize": 14, "anchor": "start"},
+                "range": {"category": PALETTE},
+            }
         }
-    })
+    )
 
 
 alt.theme.register("salesops", enable=True)(_theme)
@@ -31,8 +33,15 @@ alt.renderers.enable("svg")
 alt.data_transformers.disable_max_rows()
 
 
-def line(frame: pd.DataFrame, x: str, y: str, color: str | None = None, title: str = "",
-         y_title: str | None = None, dash: str | None = None) -> alt.Chart:
+def line(
+    frame: pd.DataFrame,
+    x: str,
+    y: str,
+    color: str | None = None,
+    title: str = "",
+    y_title: str | None = None,
+    dash: str | None = None,
+) -> alt.Chart:
     """A line chart of `y` over `x`, one line per `color`."""
     enc = {"x": alt.X(f"{x}:T", title=None), "y": alt.Y(f"{y}:Q", title=y_title or y)}
     if color:
@@ -42,8 +51,15 @@ def line(frame: pd.DataFrame, x: str, y: str, color: str | None = None, title: s
     return alt.Chart(frame, title=title).mark_line(point=False).encode(**enc).properties(width=WIDTH)
 
 
-def bar(frame: pd.DataFrame, x: str, y: str, color: str | None = None, title: str = "",
-        horizontal: bool = False, sort: str | None = "-x") -> alt.Chart:
+def bar(
+    frame: pd.DataFrame,
+    x: str,
+    y: str,
+    color: str | None = None,
+    title: str = "",
+    horizontal: bool = False,
+    sort: str | None = "-x",
+) -> alt.Chart:
     """A bar chart; `horizontal=True` puts categories on the y axis, sorted by value."""
     if horizontal:
         enc = {"y": alt.Y(f"{y}:N", sort=sort, title=None), "x": alt.X(f"{x}:Q")}
@@ -62,9 +78,18 @@ def band(frame: pd.DataFrame, x: str, lo: str, hi: str, color: str | None = None
     return alt.Chart(frame).mark_area(opacity=0.2).encode(**enc)
 
 
-def heatmap(frame: pd.DataFrame, x: str, y: str, value: str, title: str = "", scheme: str = "blues") -> alt.Chart:
+def heatmap(
+    frame: pd.DataFrame, x: str, y: str, value: str, title: str = "", scheme: str = "blues"
+) -> alt.Chart:
     """A heat map of `value` by `x` and `y`."""
-    return alt.Chart(frame, title=title).mark_rect().encode(
-        x=alt.X(f"{x}:O", title=None), y=alt.Y(f"{y}:N", title=None),
-        color=alt.Color(f"{value}:Q", scale=alt.Scale(scheme=scheme)),
-        tooltip=[x, y, value]).properties(width=WIDTH)
+    return (
+        alt.Chart(frame, title=title)
+        .mark_rect()
+        .encode(
+            x=alt.X(f"{x}:O", title=None),
+            y=alt.Y(f"{y}:N", title=None),
+            color=alt.Color(f"{value}:Q", scale=alt.Scale(scheme=scheme)),
+            tooltip=[x, y, value],
+        )
+        .properties(width=WIDTH)
+    )

@@ -7,9 +7,9 @@ period's lock); 3 alerts fired with `--fail-on-alert`.
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 import time
-from pathlib import Path
 
 from . import __version__
 from .exceptions import AlertError, SalesOpsError
@@ -21,7 +21,9 @@ def _formats(text: str) -> list[str]:
     chosen = [f.strip() for f in text.split(",") if f.strip()]
     bad = [f for f in chosen if f not in ("html", "pdf")]
     if bad or not chosen:
-        raise argparse.ArgumentTypeError(f"unknown format {', '.join(bad) or text!r}; use html, pdf or html,pdf")
+        raise argparse.ArgumentTypeError(
+            f"unknown format {', '.join(bad) or text!r}; use html, pdf or html,pdf"
+        )
     return chosen
 
 
@@ -29,13 +31,15 @@ def _levels(text: str) -> list[int]:
     try:
         return [int(v) for v in text.split(",") if v.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--level takes whole percentages separated by commas, e.g. 80,95 "
-                                         f"(got {text!r})") from None
+        raise argparse.ArgumentTypeError(
+            f"--level takes whole percentages separated by commas, e.g. 80,95 (got {text!r})"
+        ) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="salesops", description="Monthly S&OP cycle: notebooks and reports.",
-                                     epilog=EPILOG)
+    parser = argparse.ArgumentParser(
+        prog="salesops", description="Monthly S&OP cycle: notebooks and reports.", epilog=EPILOG
+    )
     parser.add_argument("--version", action="version", version=f"salesops {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -64,8 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     run_flags(run)
     run.add_argument("--from", dest="first", metavar="STEP", help="resume from STEP using earlier outputs")
     run.add_argument("--to", dest="last", metavar="STEP", help="stop after STEP")
-    run.add_argument("--reapprove", action="store_true",
-                     help="replace an approved plan of record (the old one is kept as a version)")
+    run.add_argument(
+        "--reapprove",
+        action="store_true",
+        help="replace an approved plan of record (the old one is kept as a version)",
+    )
 
     back = sub.add_parser("backfill", help="run consecutive periods FROM..TO", epilog=EPILOG)
     back.add_argument("first", metavar="FROM")
@@ -108,10 +115,19 @@ def _validate(args) -> int:
 def _run(args) -> int:
     from .runner import Progress, run
 
-    progress = Progress(total=0, enabled=False, stream=open("/dev/null", "w")) if args.quiet else None
-    result = run(args.period, params=args.params, data=args.data, out=args.out, first=args.first,
-                 last=args.last, formats=args.format, reapprove=args.reapprove,
-                 fail_on_alert=args.fail_on_alert, progress=progress)
+    progress = Progress(total=0, enabled=False, stream=io.StringIO()) if args.quiet else None
+    result = run(
+        args.period,
+        params=args.params,
+        data=args.data,
+        out=args.out,
+        first=args.first,
+        last=args.last,
+        formats=args.format,
+        reapprove=args.reapprove,
+        fail_on_alert=args.fail_on_alert,
+        progress=progress,
+    )
     print(f"{result.period}: reports in {result.run_dir / 'index.html'}")
     return 0
 
@@ -127,8 +143,15 @@ def _backfill(args) -> int:
         print(f"{len(results)} period(s) in {time.perf_counter() - started:.1f} s")
 
     try:
-        results = backfill(args.first, args.last, params=args.params, data=args.data, out=args.out,
-                           formats=args.format, fail_on_alert=args.fail_on_alert)
+        results = backfill(
+            args.first,
+            args.last,
+            params=args.params,
+            data=args.data,
+            out=args.out,
+            formats=args.format,
+            fail_on_alert=args.fail_on_alert,
+        )
     except AlertError as exc:
         report(getattr(exc, "results", []))
         raise
@@ -139,15 +162,27 @@ def _backfill(args) -> int:
 def _forecast(args) -> int:
     from .demand import forecast_file
 
-    forecast_file(args.input, horizon=args.horizon, season_length=args.season_length, level=args.level,
-                  output=args.output, engine=args.engine, workers=args.workers)
+    forecast_file(
+        args.input,
+        horizon=args.horizon,
+        season_length=args.season_length,
+        level=args.level,
+        output=args.output,
+        engine=args.engine,
+        workers=args.workers,
+    )
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handler = {"demo": _demo, "validate": _validate, "run": _run, "backfill": _backfill,
-               "forecast": _forecast}[args.command]
+    handler = {
+        "demo": _demo,
+        "validate": _validate,
+        "run": _run,
+        "backfill": _backfill,
+        "forecast": _forecast,
+    }[args.command]
     try:
         return handler(args)
     except SalesOpsError as exc:

@@ -52,14 +52,27 @@ REFERENCE_DIR = "reference"
 # Reference sections, in reading order: (title, description, top-level modules). A module that is in
 # none of them lands in the last section, so new modules are documented without editing this list.
 AREAS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("Running a cycle", "The command line, the runner and its warm kernels, parameters, steps and their "
-     "stored products.",
-     ("runner", "kernels", "cli", "params", "steps", "store", "exceptions")),
-    ("Data collection", "Sources, the data contract, validation, the demo company and the period snapshot.",
-     ("data",)),
+    (
+        "Running a cycle",
+        "The command line, the runner and its warm kernels, parameters, steps and their stored products.",
+        ("runner", "kernels", "cli", "params", "steps", "store", "exceptions"),
+    ),
+    (
+        "Data collection",
+        "Sources, the data contract, validation, the demo company and the period snapshot.",
+        ("data",),
+    ),
     ("Sales performance", "Quota attainment, rep comparison, pipeline, compensation and eNPS.", ("sales",)),
-    ("Demand planning", "Forecasting models, the forecast engine and accuracy metrics.", ("demand", "metrics")),
-    ("Supply planning", "Capacity, production strategies, inventory projection and safety stock.", ("supply",)),
+    (
+        "Demand planning",
+        "Forecasting models, the forecast engine and accuracy metrics.",
+        ("demand", "metrics"),
+    ),
+    (
+        "Supply planning",
+        "Capacity, production strategies, inventory projection and safety stock.",
+        ("supply",),
+    ),
     ("Pre-S&OP", "Gaps, exceptions, scenarios and recommendations.", ("balance",)),
     ("Executive review", "The KPIs of the pack, decisions and the plan of record.", ("plan",)),
     ("Follow-up", "Accuracy by lag, plan adherence, the decision log and alerts.", ("followup",)),
@@ -200,8 +213,10 @@ def public_api(package: str = PACKAGE) -> list[ApiObject]:
         try:
             module = importlib.import_module(modname)
         except Exception as exc:
-            raise DocsError(f"module {modname} does not import ({type(exc).__name__}: {exc}); fix it, "
-                            f"then rebuild the docs") from exc
+            raise DocsError(
+                f"module {modname} does not import ({type(exc).__name__}: {exc}); fix it, "
+                f"then rebuild the docs"
+            ) from exc
         bound = _bound_names(module)
         for name, obj, listed in _exposed(module, package):
             defining = obj.__module__ == modname
@@ -288,9 +303,13 @@ def _reference_layout(api: list[ApiObject]) -> tuple[list[dict], dict[str, tuple
     intros: dict[str, tuple[str, str]] = {}
     for index, (title, desc, _) in enumerate(AREAS):
         order = AREAS[index][2]
-        modules = sorted((m for m in by_module if _area_of(m) == index),
-                         key=lambda m: (order.index(m.split(".")[1]) if m.count(".") and m.split(".")[1] in order
-                                        else len(order), m))
+        modules = sorted(
+            (m for m in by_module if _area_of(m) == index),
+            key=lambda m: (
+                order.index(m.split(".")[1]) if m.count(".") and m.split(".")[1] in order else len(order),
+                m,
+            ),
+        )
         if not modules:
             continue
         pages = []
@@ -298,8 +317,10 @@ def _reference_layout(api: list[ApiObject]) -> tuple[list[dict], dict[str, tuple
             page = module_page(module)
             doc = inspect.getdoc(importlib.import_module(module)) or ""
             intros[page] = (module, doc)
-            names = [o.anchor.removeprefix(PACKAGE + ".") if o.module != PACKAGE else o.name
-                     for o in by_module[module]]
+            names = [
+                o.anchor.removeprefix(PACKAGE + ".") if o.module != PACKAGE else o.name
+                for o in by_module[module]
+            ]
             pages.append({"kind": "page", "path": page, "flatten": True, "contents": names})
         sections.append({"title": title, "desc": desc, "contents": pages})
     return sections, intros
@@ -382,8 +403,10 @@ def build_reference(docs_dir: str | Path, api: list[ApiObject] | None = None) ->
         ['balance.qmd', 'charts.qmd']
     """
     if MdRenderer is None:
-        raise DocsError("quartodoc is not installed; install the docs extra: "
-                        "uv pip install --python .venv/bin/python -e '.[docs]'")
+        raise DocsError(
+            "quartodoc is not installed; install the docs extra: "
+            "uv pip install --python .venv/bin/python -e '.[docs]'"
+        )
     from quartodoc import Builder
 
     docs_dir = Path(docs_dir).resolve()
@@ -391,7 +414,9 @@ def build_reference(docs_dir: str | Path, api: list[ApiObject] | None = None) ->
     sections, intros = _reference_layout(api)
     cfg = dict(_read_config(docs_dir).get("quartodoc") or {})
     cfg.pop("style", None)
-    cfg.update(package=PACKAGE, sections=sections, renderer=_Renderer(intros, show_signature_annotations=True))
+    cfg.update(
+        package=PACKAGE, sections=sections, renderer=_Renderer(intros, show_signature_annotations=True)
+    )
     target = docs_dir / cfg.get("dir", REFERENCE_DIR)
     shutil.rmtree(target, ignore_errors=True)
     with _working_dir(docs_dir):
@@ -425,8 +450,10 @@ def _pandoc_path() -> str:
     except (ImportError, OSError):
         found = shutil.which("pandoc")
         if not found:
-            raise DocsError("pandoc not found: install the pypandoc-binary wheel (pip install pypandoc-binary) "
-                            "or put pandoc on the PATH") from None
+            raise DocsError(
+                "pandoc not found: install the pypandoc-binary wheel (pip install pypandoc-binary) "
+                "or put pandoc on the PATH"
+            ) from None
         return found
 
 
@@ -480,23 +507,31 @@ def _navigation(docs_dir: Path, rel_page: Path) -> str:
     current = rel_page.as_posix()
     sidebar = cfg.get("sidebar") or {}
     sidebars = sidebar if isinstance(sidebar, list) else [sidebar]
-    blocks = [f'<p class="site-title"><a href="{root}index.html">{html.escape(cfg.get("title", PACKAGE))}</a></p>']
+    blocks = [
+        f'<p class="site-title"><a href="{root}index.html">{html.escape(cfg.get("title", PACKAGE))}</a></p>'
+    ]
     for bar in sidebars:
         entries = _nav_entries(bar.get("contents"), docs_dir)
-        items = "".join(f'<li{_active(href == current)}><a href="{html.escape(_link(href, root))}">'
-                        f"{html.escape(text)}</a></li>" for href, text in entries)
-        title = f"<p class=\"nav-title\">{html.escape(bar['title'])}</p>" if bar.get("title") else ""
+        items = "".join(
+            f'<li{_active(href == current)}><a href="{html.escape(_link(href, root))}">'
+            f"{html.escape(text)}</a></li>"
+            for href, text in entries
+        )
+        title = f'<p class="nav-title">{html.escape(bar["title"])}</p>' if bar.get("title") else ""
         blocks.append(f"{title}<ul>{items}</ul>")
     reference = docs_dir / REFERENCE_DIR
-    api_pages = sorted((p for p in _site_pages(docs_dir) if p.parent == reference and p.name != "index.qmd"),
-                       key=lambda p: p.stem.split("."))
+    api_pages = sorted(
+        (p for p in _site_pages(docs_dir) if p.parent == reference and p.name != "index.qmd"),
+        key=lambda p: p.stem.split("."),
+    )
     if api_pages:
         items = "".join(
-            f'<li{_active(p.relative_to(docs_dir).as_posix() == current)}>'
+            f"<li{_active(p.relative_to(docs_dir).as_posix() == current)}>"
             f'<a href="{root}{REFERENCE_DIR}/{p.stem}.html"><code>{html.escape(_page_title(p))}</code></a></li>'
-            for p in api_pages)
+            for p in api_pages
+        )
         blocks.append(f'<p class="nav-title">API modules</p><ul class="api">{items}</ul>')
-    return "<nav class=\"sidebar\">" + "".join(blocks) + "</nav>"
+    return '<nav class="sidebar">' + "".join(blocks) + "</nav>"
 
 
 def render_with_pandoc(docs_dir: str | Path, site_dir: str | Path) -> list[Path]:
@@ -518,8 +553,12 @@ def render_with_pandoc(docs_dir: str | Path, site_dir: str | Path) -> list[Path]
     site_dir.mkdir(parents=True)
     for asset in docs_dir.rglob("*"):
         rel = asset.relative_to(docs_dir)
-        if (asset.is_file() and asset.suffix not in (".qmd", ".yml", ".json") and asset.name != "_template.html"
-                and not any(part.startswith((".", "_")) for part in rel.parts)):
+        if (
+            asset.is_file()
+            and asset.suffix not in (".qmd", ".yml", ".json")
+            and asset.name != "_template.html"
+            and not any(part.startswith((".", "_")) for part in rel.parts)
+        ):
             (site_dir / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(asset, site_dir / rel)
     with tempfile.TemporaryDirectory(prefix="salesops-docs-") as tmp:
@@ -534,11 +573,33 @@ def render_with_pandoc(docs_dir: str | Path, site_dir: str | Path) -> list[Path]
             nav = Path(tmp) / f"nav-{number}.html"
             nav.write_text(_navigation(docs_dir, rel), encoding="utf-8")
             root = "../" * (len(rel.parts) - 1)
-            command = [pandoc, str(page), "--from", "markdown", "--to", "html5", "--standalone", "--mathml",
-                       "--template", str(template), "--lua-filter", str(lua), "--toc", "--toc-depth", "2",
-                       "--include-before-body", str(nav), "--metadata", f"pagetitle={_page_title(page)}",
-                       "--variable", f"site-title={site_title}", "--variable", f"root={root}",
-                       "--output", str(target)]
+            command = [
+                pandoc,
+                str(page),
+                "--from",
+                "markdown",
+                "--to",
+                "html5",
+                "--standalone",
+                "--mathml",
+                "--template",
+                str(template),
+                "--lua-filter",
+                str(lua),
+                "--toc",
+                "--toc-depth",
+                "2",
+                "--include-before-body",
+                str(nav),
+                "--metadata",
+                f"pagetitle={_page_title(page)}",
+                "--variable",
+                f"site-title={site_title}",
+                "--variable",
+                f"root={root}",
+                "--output",
+                str(target),
+            ]
             done = subprocess.run(command, capture_output=True, text=True, check=False)
             if done.returncode != 0:
                 raise DocsError(f"pandoc could not render {rel}: {done.stderr.strip()}")
@@ -556,15 +617,23 @@ def render_with_quarto(docs_dir: str | Path, site_dir: str | Path, quarto: str) 
         >>> render_with_quarto("docs", "docs/_site", shutil.which("quarto"))  # doctest: +SKIP
     """
     site_dir = Path(site_dir).resolve()
-    done = subprocess.run([quarto, "render", str(docs_dir), "--output-dir", str(site_dir)],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [quarto, "render", str(docs_dir), "--output-dir", str(site_dir)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         raise DocsError(f"quarto render failed:\n{done.stderr.strip()[-3000:]}")
     return sorted(site_dir.rglob("*.html"))
 
 
-def build(docs_dir: str | Path = "docs", site_dir: str | Path | None = None, renderer: str = "auto",
-          api: list[ApiObject] | None = None) -> Path:
+def build(
+    docs_dir: str | Path = "docs",
+    site_dir: str | Path | None = None,
+    renderer: str = "auto",
+    api: list[ApiObject] | None = None,
+) -> Path:
     """Generate the API pages, then render the site; returns the site folder (default `DOCS/_site`).
 
     `renderer`: `auto` (Quarto when a `quarto` binary is on the PATH, else pandoc), `quarto` or `pandoc`.
@@ -581,8 +650,10 @@ def build(docs_dir: str | Path = "docs", site_dir: str | Path | None = None, ren
     build_reference(docs_dir, api)
     quarto = shutil.which("quarto")
     if renderer == "quarto" and not quarto:
-        raise DocsError("renderer quarto was asked for but no `quarto` binary is on the PATH; install Quarto "
-                        "or use --renderer pandoc")
+        raise DocsError(
+            "renderer quarto was asked for but no `quarto` binary is on the PATH; install Quarto "
+            "or use --renderer pandoc"
+        )
     if quarto and renderer != "pandoc":
         render_with_quarto(docs_dir, site_dir, quarto)
     else:

@@ -37,38 +37,121 @@ from pydantic import ValidationError
 
 from . import charts, metrics
 from .exceptions import DataError, ParameterError
-from .plan import plan_dir
 from .params import PERIOD_RE, AlertParams, Decision, Params, explain, read_yaml
+from .plan import plan_dir
 
 TOTAL = "Total"
 PLAN_OF_RECORD = "plan_of_record"
 PROPOSED = "proposed"
 REPORTED_LAGS = (1, 3)
 
-ACCURACY_COLUMNS = ["period", "month", "lag", "family", "source", "series", "actual", "consensus",
-                    "statistical", "naive", "wape", "mape", "bias", "wape_statistical", "wape_naive"]
-VALUE_ADD_COLUMNS = ["period", "month", "lag", "source", "wape_naive", "wape_statistical", "wape_consensus",
-                     "statistical_vs_naive", "consensus_vs_statistical", "consensus_vs_naive"]
-BIAS_COLUMNS = ["family", "months", "first_month", "last_month", "actual", "forecast", "bias", "mad",
-                "tracking_signal"]
+ACCURACY_COLUMNS = [
+    "period",
+    "month",
+    "lag",
+    "family",
+    "source",
+    "series",
+    "actual",
+    "consensus",
+    "statistical",
+    "naive",
+    "wape",
+    "mape",
+    "bias",
+    "wape_statistical",
+    "wape_naive",
+]
+VALUE_ADD_COLUMNS = [
+    "period",
+    "month",
+    "lag",
+    "source",
+    "wape_naive",
+    "wape_statistical",
+    "wape_consensus",
+    "statistical_vs_naive",
+    "consensus_vs_statistical",
+    "consensus_vs_naive",
+]
+BIAS_COLUMNS = [
+    "family",
+    "months",
+    "first_month",
+    "last_month",
+    "actual",
+    "forecast",
+    "bias",
+    "mad",
+    "tracking_signal",
+]
 TREND_COLUMNS = ["month", "lag", "period", "wape", "accuracy", "bias"]
 SOURCE_COLUMNS = ["period", "source", "path", "rows", "skus", "first_month", "last_month"]
-ADHERENCE_COLUMNS = ["month", "family", "measure", "period", "planned", "actual", "deviation",
-                     "deviation_pct"]
-SERVICE_COLUMNS = ["month", "family", "period", "demand", "available", "filled", "fill_rate", "skus",
-                   "skus_served", "service_level"]
-INVENTORY_COLUMNS = ["family", "skus", "on_hand", "target", "planned_on_hand", "vs_target", "vs_plan",
-                     "skus_below_target"]
-DECISION_COLUMNS = ["id", "title", "owner", "due", "status", "period", "overdue", "days_overdue", "state",
-                    "decision", "source"]
+ADHERENCE_COLUMNS = [
+    "month",
+    "family",
+    "measure",
+    "period",
+    "planned",
+    "actual",
+    "deviation",
+    "deviation_pct",
+]
+SERVICE_COLUMNS = [
+    "month",
+    "family",
+    "period",
+    "demand",
+    "available",
+    "filled",
+    "fill_rate",
+    "skus",
+    "skus_served",
+    "service_level",
+]
+INVENTORY_COLUMNS = [
+    "family",
+    "skus",
+    "on_hand",
+    "target",
+    "planned_on_hand",
+    "vs_target",
+    "vs_plan",
+    "skus_below_target",
+]
+DECISION_COLUMNS = [
+    "id",
+    "title",
+    "owner",
+    "due",
+    "status",
+    "period",
+    "overdue",
+    "days_overdue",
+    "state",
+    "decision",
+    "source",
+]
 ALERT_COLUMNS = ["severity", "kind", "subject", "message", "value", "threshold"]
 SEVERITY_ORDER = {"error": 0, "warning": 1}
-PERCENT_FORMATS = {"wape": ".1%", "mape": ".1%", "bias": "+.1%", "accuracy": ".1%", "wape_statistical": ".1%",
-                   "wape_naive": ".1%", "wape_consensus": ".1%", "statistical_vs_naive": "+.1%",
-                   "consensus_vs_statistical": "+.1%", "consensus_vs_naive": "+.1%", "fill_rate": ".1%",
-                   "service_level": ".1%", "deviation_pct": "+.1%", "tracking_signal": "+.2f",
-                   **{f"accuracy_lag{k}": ".1%" for k in range(1, 25)},
-                   **{f"bias_lag{k}": "+.1%" for k in range(1, 25)}}
+PERCENT_FORMATS = {
+    "wape": ".1%",
+    "mape": ".1%",
+    "bias": "+.1%",
+    "accuracy": ".1%",
+    "wape_statistical": ".1%",
+    "wape_naive": ".1%",
+    "wape_consensus": ".1%",
+    "statistical_vs_naive": "+.1%",
+    "consensus_vs_statistical": "+.1%",
+    "consensus_vs_naive": "+.1%",
+    "fill_rate": ".1%",
+    "service_level": ".1%",
+    "deviation_pct": "+.1%",
+    "tracking_signal": "+.2f",
+    **{f"accuracy_lag{k}": ".1%" for k in range(1, 25)},
+    **{f"bias_lag{k}": "+.1%" for k in range(1, 25)},
+}
 
 
 # ---------------------------------------------------------------- small helpers
@@ -104,8 +187,9 @@ def _tracking_signal(forecast: pd.Series, actual: pd.Series) -> float:
 def _period_dirs(root: Path, before: str) -> list[str]:
     if not root.is_dir():
         return []
-    return sorted(d.name for d in root.iterdir()
-                  if d.is_dir() and PERIOD_RE.match(d.name) and d.name < before)
+    return sorted(
+        d.name for d in root.iterdir() if d.is_dir() and PERIOD_RE.match(d.name) and d.name < before
+    )
 
 
 # ---------------------------------------------------------------- past plans
@@ -132,15 +216,18 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     try:
         return pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises several types for a damaged file
-        raise DataError(f"{path}: cannot read this plan file ({exc}); "
-                        "re-run that period or remove the file") from exc
+        raise DataError(
+            f"{path}: cannot read this plan file ({exc}); re-run that period or remove the file"
+        ) from exc
 
 
 def _demand_rows(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     missing = [c for c in ("unique_id", "ds", "consensus") if c not in frame.columns]
     if missing:
-        raise DataError(f"{path}: column(s) {', '.join(missing)} missing; a plan needs unique_id, ds and "
-                        "consensus (re-run that period's demand planning)")
+        raise DataError(
+            f"{path}: column(s) {', '.join(missing)} missing; a plan needs unique_id, ds and "
+            "consensus (re-run that period's demand planning)"
+        )
     rows = frame[frame["unique_id"].notna() & frame["ds"].notna() & frame["consensus"].notna()].copy()
     rows["ds"] = pd.to_datetime(rows["ds"])
     if "statistical" not in rows.columns:
@@ -156,7 +243,7 @@ def _production_rows(frame: pd.DataFrame, strategy: str | None) -> pd.DataFrame:
         return _empty(["family", "month", "production"])
     rows = frame[frame["month"].notna() & frame["production"].notna() & frame["family"].notna()].copy()
     if "strategy" in rows.columns and rows["strategy"].nunique() > 1:
-        chosen = strategy if strategy in set(rows["strategy"]) else sorted(rows["strategy"].unique())[0]
+        chosen = strategy if strategy in set(rows["strategy"]) else min(rows["strategy"].unique())
         rows = rows[rows["strategy"] == chosen]
     rows["month"] = pd.to_datetime(rows["month"])
     return rows.groupby(["family", "month"], as_index=False)["production"].sum()
@@ -190,9 +277,17 @@ def load_past_plans(out: str | Path, period: str, strategy: str | None = None) -
         rows.insert(0, "source", source)
         rows.insert(0, "period", past)
         demand.append(rows)
-        sources.append({"period": past, "source": source, "path": str(path), "rows": len(rows),
-                        "skus": rows["unique_id"].nunique(), "first_month": rows["ds"].min(),
-                        "last_month": rows["ds"].max()})
+        sources.append(
+            {
+                "period": past,
+                "source": source,
+                "path": str(path),
+                "rows": len(rows),
+                "skus": rows["unique_id"].nunique(),
+                "first_month": rows["ds"].min(),
+                "last_month": rows["ds"].max(),
+            }
+        )
         supply_dir = out / past / "data" / "supply_planning"
         planned = _production_rows(record_frame, strategy) if record_frame is not None else None
         if (planned is None or planned.empty) and (supply_dir / "production_plan.parquet").exists():
@@ -212,11 +307,26 @@ def load_past_plans(out: str | Path, period: str, strategy: str | None = None) -
     demand_columns = ["period", "source", "unique_id", "family", "ds", "statistical", "consensus"]
     return PastPlans(
         demand=pd.concat(demand, ignore_index=True) if demand else _empty(demand_columns),
-        production=(pd.concat(production, ignore_index=True)[["period", "family", "month", "production"]]
-                    if production else _empty(["period", "family", "month", "production"])),
-        projection=pd.concat(projection, ignore_index=True) if projection else _empty(
-            ["period", "unique_id", "family", "month", "demand", "supply", "on_hand", "safety_stock",
-             "shortage"]),
+        production=(
+            pd.concat(production, ignore_index=True)[["period", "family", "month", "production"]]
+            if production
+            else _empty(["period", "family", "month", "production"])
+        ),
+        projection=pd.concat(projection, ignore_index=True)
+        if projection
+        else _empty(
+            [
+                "period",
+                "unique_id",
+                "family",
+                "month",
+                "demand",
+                "supply",
+                "on_hand",
+                "safety_stock",
+                "shortage",
+            ]
+        ),
         sources=pd.DataFrame(sources, columns=SOURCE_COLUMNS) if sources else _empty(SOURCE_COLUMNS),
     )
 
@@ -237,25 +347,53 @@ def seasonal_naive(history: pd.DataFrame, plans: pd.DataFrame, season_length: in
     target = _month_number(plans["ds"])
     step = target - made  # 0 for lag 1
     source = target - season_length * (step // season_length + 1)
-    rows = pd.DataFrame({"unique_id": plans["unique_id"].astype(str).to_numpy(), "made": made, "m": source,
-                         "row": np.arange(len(plans))})
-    hist = pd.DataFrame({"unique_id": history["unique_id"].astype(str).to_numpy(),
-                         "m": _month_number(history["ds"]), "y": history["y"].to_numpy(dtype="float64")})
+    rows = pd.DataFrame(
+        {
+            "unique_id": plans["unique_id"].astype(str).to_numpy(),
+            "made": made,
+            "m": source,
+            "row": np.arange(len(plans)),
+        }
+    )
+    hist = pd.DataFrame(
+        {
+            "unique_id": history["unique_id"].astype(str).to_numpy(),
+            "m": _month_number(history["ds"]),
+            "y": history["y"].to_numpy(dtype="float64"),
+        }
+    )
     seasonal = rows.merge(hist, on=["unique_id", "m"], how="left").sort_values("row")["y"].to_numpy()
     # the last observation strictly before the cycle
-    last = pd.merge_asof(rows.sort_values("made"), hist.sort_values("m").rename(columns={"m": "made"}),
-                         on="made", by="unique_id", allow_exact_matches=False, direction="backward")
+    last = pd.merge_asof(
+        rows.sort_values("made"),
+        hist.sort_values("m").rename(columns={"m": "made"}),
+        on="made",
+        by="unique_id",
+        allow_exact_matches=False,
+        direction="backward",
+    )
     last = last.sort_values("row")["y"].to_numpy()
     values = np.where(np.isnan(seasonal), np.nan_to_num(last, nan=0.0), seasonal)
     return pd.Series(values, index=plans.index, dtype="float64")
 
 
-def scored_forecasts(plans: PastPlans, history: pd.DataFrame, period: str,
-                     season_length: int = 12) -> pd.DataFrame:
+def scored_forecasts(
+    plans: PastPlans, history: pd.DataFrame, period: str, season_length: int = 12
+) -> pd.DataFrame:
     """Every past forecast whose month has an actual: `period, month, lag, unique_id, family, source,
     actual, consensus, statistical, naive` (`period` = the cycle that made it, `month` = its target)."""
-    columns = ["period", "month", "lag", "unique_id", "family", "source", "actual", "consensus",
-               "statistical", "naive"]
+    columns = [
+        "period",
+        "month",
+        "lag",
+        "unique_id",
+        "family",
+        "source",
+        "actual",
+        "consensus",
+        "statistical",
+        "naive",
+    ]
     start = _period_start(period)
     demand = plans.demand[(plans.demand["ds"] < start)] if len(plans.demand) else plans.demand
     if demand.empty or history.empty:
@@ -298,13 +436,20 @@ def _scores(sums: pd.DataFrame, series: pd.Series) -> pd.DataFrame:
     def ratio(num: str, den: str) -> pd.Series:
         return sums[num] / sums[den].where(sums[den] > 0)
 
-    return pd.DataFrame({
-        "series": series, "actual": sums["actual"], "consensus": sums["consensus"],
-        "statistical": sums["statistical"], "naive": sums["naive"],
-        "wape": ratio("abs_err_consensus", "scale_consensus"), "mape": ratio("ape", "ape_n"),
-        "bias": ratio("err", "scale_consensus"),
-        "wape_statistical": ratio("abs_err_statistical", "scale_statistical"),
-        "wape_naive": ratio("abs_err_naive", "scale_naive")})
+    return pd.DataFrame(
+        {
+            "series": series,
+            "actual": sums["actual"],
+            "consensus": sums["consensus"],
+            "statistical": sums["statistical"],
+            "naive": sums["naive"],
+            "wape": ratio("abs_err_consensus", "scale_consensus"),
+            "mape": ratio("ape", "ape_n"),
+            "bias": ratio("err", "scale_consensus"),
+            "wape_statistical": ratio("abs_err_statistical", "scale_statistical"),
+            "wape_naive": ratio("abs_err_naive", "scale_naive"),
+        }
+    )
 
 
 def accuracy_by_lag(scored: pd.DataFrame) -> pd.DataFrame:
@@ -326,8 +471,13 @@ def accuracy_by_lag(scored: pd.DataFrame) -> pd.DataFrame:
     by_total = terms.groupby([keys["period"], keys["lag"]]).sum(min_count=1)
     family_series = scored.groupby(["period", "lag", "family"])["unique_id"].nunique()
     total_series = scored.groupby(["period", "lag"])["unique_id"].nunique()
-    frame = pd.concat([_scores(by_family, family_series).reset_index(),
-                       _scores(by_total, total_series).reset_index().assign(family=TOTAL)], ignore_index=True)
+    frame = pd.concat(
+        [
+            _scores(by_family, family_series).reset_index(),
+            _scores(by_total, total_series).reset_index().assign(family=TOTAL),
+        ],
+        ignore_index=True,
+    )
     source = scored.groupby("period")["source"].first()
     frame["source"] = frame["period"].map(source)
     frame["month"] = _from_month_number(_month_number(frame["period"] + "-01") + frame["lag"].to_numpy() - 1)
@@ -360,8 +510,15 @@ def value_add_table(value_add_frame: pd.DataFrame, lags=REPORTED_LAGS) -> pd.Dat
     statistical one.
     """
     rows = value_add_frame[value_add_frame["lag"].isin(list(lags))]
-    columns = ["period", "lag", "wape_naive", "wape_statistical", "wape_consensus", "statistical_vs_naive",
-               "consensus_vs_statistical"]
+    columns = [
+        "period",
+        "lag",
+        "wape_naive",
+        "wape_statistical",
+        "wape_consensus",
+        "statistical_vs_naive",
+        "consensus_vs_statistical",
+    ]
     return rows[columns].sort_values(["lag", "period"]).reset_index(drop=True)
 
 
@@ -408,11 +565,19 @@ def bias_by_family(scored: pd.DataFrame, window: int = 12, lag: int = 1) -> pd.D
     by_total = rows.groupby("month", as_index=False)[["actual", "consensus"]].sum().assign(family=TOTAL)
     out = []
     for family, g in pd.concat([by_family, by_total]).groupby("family", sort=True):
-        out.append({"family": family, "months": len(g), "first_month": g["month"].min(),
-                    "last_month": g["month"].max(), "actual": g["actual"].sum(),
-                    "forecast": g["consensus"].sum(), "bias": _bias(g["consensus"], g["actual"]),
-                    "mad": metrics.mae(g["actual"], g["consensus"]),
-                    "tracking_signal": _tracking_signal(g["consensus"], g["actual"])})
+        out.append(
+            {
+                "family": family,
+                "months": len(g),
+                "first_month": g["month"].min(),
+                "last_month": g["month"].max(),
+                "actual": g["actual"].sum(),
+                "forecast": g["consensus"].sum(),
+                "bias": _bias(g["consensus"], g["actual"]),
+                "mad": metrics.mae(g["actual"], g["consensus"]),
+                "tracking_signal": _tracking_signal(g["consensus"], g["actual"]),
+            }
+        )
     frame = pd.DataFrame(out, columns=BIAS_COLUMNS)
     frame["_total"] = frame["family"] == TOTAL
     return frame.sort_values(["_total", "family"]).drop(columns="_total").reset_index(drop=True)
@@ -444,8 +609,13 @@ def _actual_supply(supply: pd.DataFrame | None, families: pd.Series, start: pd.T
     return rows[columns]
 
 
-def plan_adherence(plans: PastPlans, history: pd.DataFrame, supply: pd.DataFrame | None,
-                   products: pd.DataFrame | None, period: str) -> pd.DataFrame:
+def plan_adherence(
+    plans: PastPlans,
+    history: pd.DataFrame,
+    supply: pd.DataFrame | None,
+    products: pd.DataFrame | None,
+    period: str,
+) -> pd.DataFrame:
     """Planned (lag 1: each cycle's plan for its own first month) vs actual per month, family and measure.
 
     Measures: `demand` (consensus vs demand history), `supply` (the projection's receipts vs the supply
@@ -466,31 +636,49 @@ def plan_adherence(plans: PastPlans, history: pd.DataFrame, supply: pd.DataFrame
         hist = history.assign(unique_id=history["unique_id"].astype(str), ds=pd.to_datetime(history["ds"]))
         joined = demand.merge(hist[["unique_id", "ds", "y"]], on=["unique_id", "ds"], how="inner")
         joined["family"] = joined["family"].fillna("(none)").astype(str)
-        parts.append(joined.groupby(["period", "ds", "family"], as_index=False)
-                     .agg(planned=("consensus", "sum"), actual=("y", "sum"))
-                     .rename(columns={"ds": "month"}).assign(measure="demand"))
+        parts.append(
+            joined.groupby(["period", "ds", "family"], as_index=False)
+            .agg(planned=("consensus", "sum"), actual=("y", "sum"))
+            .rename(columns={"ds": "month"})
+            .assign(measure="demand")
+        )
     actual = _actual_supply(supply, families, start)
     projection = _lag1(plans.projection, "month")
     projection = projection[projection["month"] < start] if len(projection) else projection
     if len(projection) and "supply" in projection.columns and len(actual):
-        planned = (projection.assign(family=projection["family"].fillna("(none)").astype(str))
-                   .groupby(["period", "month", "family"], as_index=False)["supply"].sum()
-                   .rename(columns={"supply": "planned"}))
-        arrived = actual.groupby(["month", "family"], as_index=False)["quantity"].sum().rename(
-            columns={"quantity": "actual"})
+        planned = (
+            projection.assign(family=projection["family"].fillna("(none)").astype(str))
+            .groupby(["period", "month", "family"], as_index=False)["supply"]
+            .sum()
+            .rename(columns={"supply": "planned"})
+        )
+        arrived = (
+            actual.groupby(["month", "family"], as_index=False)["quantity"]
+            .sum()
+            .rename(columns={"quantity": "actual"})
+        )
         planned = planned[planned["month"] >= actual["month"].min()]  # months the supply table records
-        parts.append(planned.merge(arrived, on=["month", "family"], how="left").fillna({"actual": 0.0})
-                     .assign(measure="supply"))
+        parts.append(
+            planned.merge(arrived, on=["month", "family"], how="left")
+            .fillna({"actual": 0.0})
+            .assign(measure="supply")
+        )
     production = _lag1(plans.production, "month")
     production = production[production["month"] < start] if len(production) else production
     if len(production) and len(actual) and (actual["kind"] == "production").any():
-        made = (actual[actual["kind"] == "production"]
-                .groupby(["month", "family"], as_index=False)["quantity"].sum()
-                .rename(columns={"quantity": "actual"}))
+        made = (
+            actual[actual["kind"] == "production"]
+            .groupby(["month", "family"], as_index=False)["quantity"]
+            .sum()
+            .rename(columns={"quantity": "actual"})
+        )
         production = production[production["month"] >= actual["month"].min()]
-        parts.append(production.merge(made, on=["month", "family"], how="left")
-                     .rename(columns={"production": "planned"}).fillna({"actual": 0.0})
-                     .assign(measure="production"))
+        parts.append(
+            production.merge(made, on=["month", "family"], how="left")
+            .rename(columns={"production": "planned"})
+            .fillna({"actual": 0.0})
+            .assign(measure="production")
+        )
     if not parts:
         return _empty(ADHERENCE_COLUMNS)
     out = pd.concat(parts, ignore_index=True)
@@ -501,8 +689,9 @@ def plan_adherence(plans: PastPlans, history: pd.DataFrame, supply: pd.DataFrame
     return out[ADHERENCE_COLUMNS].sort_values(["measure", "month", "family"]).reset_index(drop=True)
 
 
-def service_levels(plans: PastPlans, history: pd.DataFrame, supply: pd.DataFrame | None,
-                   period: str) -> pd.DataFrame:
+def service_levels(
+    plans: PastPlans, history: pd.DataFrame, supply: pd.DataFrame | None, period: str
+) -> pd.DataFrame:
     """Estimated fill rate and service level per past month and family (plus `Total`).
 
     For month M the stock available to serve demand is taken from the cycle-M inventory projection
@@ -527,8 +716,11 @@ def service_levels(plans: PastPlans, history: pd.DataFrame, supply: pd.DataFrame
     proj["available"] = (proj["on_hand"] - shortage + proj["demand"]).astype("float64")
     has_supply = supply is not None and {"sku", "month", "quantity"} <= set(supply.columns)
     if has_supply and len(supply) and "supply" in proj.columns:
-        arrived = (supply.assign(unique_id=supply["sku"].astype(str), month=pd.to_datetime(supply["month"]))
-                   .groupby(["unique_id", "month"], as_index=False)["quantity"].sum())
+        arrived = (
+            supply.assign(unique_id=supply["sku"].astype(str), month=pd.to_datetime(supply["month"]))
+            .groupby(["unique_id", "month"], as_index=False)["quantity"]
+            .sum()
+        )
         proj = proj.merge(arrived, on=["unique_id", "month"], how="left")
         has_actual = proj["quantity"].notna()
         proj.loc[has_actual, "available"] += proj.loc[has_actual, "quantity"] - proj.loc[has_actual, "supply"]
@@ -541,8 +733,14 @@ def service_levels(plans: PastPlans, history: pd.DataFrame, supply: pd.DataFrame
     rows["filled"] = np.minimum(rows["y"], rows["available"])
     rows["with_demand"] = rows["y"] > 0
     rows["served"] = rows["with_demand"] & (rows["y"] <= rows["available"])
-    sums = {"period": ("period", "first"), "demand": ("y", "sum"), "available": ("available", "sum"),
-            "filled": ("filled", "sum"), "skus": ("with_demand", "sum"), "skus_served": ("served", "sum")}
+    sums = {
+        "period": ("period", "first"),
+        "demand": ("y", "sum"),
+        "available": ("available", "sum"),
+        "filled": ("filled", "sum"),
+        "skus": ("with_demand", "sum"),
+        "skus_served": ("served", "sum"),
+    }
     by_family = rows.groupby(["month", "family"], as_index=False).agg(**sums)
     by_total = rows.groupby("month", as_index=False).agg(**sums).assign(family=TOTAL)
     frame = pd.concat([by_family, by_total], ignore_index=True)
@@ -553,8 +751,9 @@ def service_levels(plans: PastPlans, history: pd.DataFrame, supply: pd.DataFrame
     return frame.sort_values(["month", "_total", "family"]).drop(columns="_total").reset_index(drop=True)
 
 
-def inventory_vs_target(inventory: pd.DataFrame | None, products: pd.DataFrame | None, plans: PastPlans,
-                        period: str) -> pd.DataFrame:
+def inventory_vs_target(
+    inventory: pd.DataFrame | None, products: pd.DataFrame | None, plans: PastPlans, period: str
+) -> pd.DataFrame:
     """On-hand stock now (the snapshot's inventory) per family vs its target and vs the last plan.
 
     Target = the inventory table's `safety_stock` when present, else the safety stock the previous
@@ -570,16 +769,21 @@ def inventory_vs_target(inventory: pd.DataFrame | None, products: pd.DataFrame |
     sums = {"on_hand": ("on_hand", "sum")}
     if "safety_stock" in inventory.columns:
         sums["target"] = ("safety_stock", "sum")
-    stock = (inventory.assign(unique_id=inventory["sku"].astype(str))
-             .groupby("unique_id", as_index=False).agg(**sums))
+    stock = (
+        inventory.assign(unique_id=inventory["sku"].astype(str))
+        .groupby("unique_id", as_index=False)
+        .agg(**sums)
+    )
     last_month = _period_start(period) - pd.DateOffset(months=1)
     proj = plans.projection
     planned = proj[(proj["month"] == last_month)] if len(proj) else proj
     if len(planned):
         planned = planned[planned["period"] == planned["period"].max()]
-        planned = (planned.assign(unique_id=planned["unique_id"].astype(str))
-                   .groupby("unique_id", as_index=False)
-                   .agg(planned_on_hand=("on_hand", "sum"), planned_target=("safety_stock", "sum")))
+        planned = (
+            planned.assign(unique_id=planned["unique_id"].astype(str))
+            .groupby("unique_id", as_index=False)
+            .agg(planned_on_hand=("on_hand", "sum"), planned_target=("safety_stock", "sum"))
+        )
         stock = stock.merge(planned, on="unique_id", how="left")
     else:
         stock["planned_on_hand"] = np.nan
@@ -589,13 +793,24 @@ def inventory_vs_target(inventory: pd.DataFrame | None, products: pd.DataFrame |
     stock["family"] = stock["unique_id"].map(families).fillna("(none)").astype(str)
     stock["below"] = stock["on_hand"] < stock["target"]
     out = stock.groupby("family", as_index=False).agg(
-        skus=("unique_id", "nunique"), on_hand=("on_hand", "sum"),
+        skus=("unique_id", "nunique"),
+        on_hand=("on_hand", "sum"),
         target=("target", lambda s: s.sum(min_count=1)),
-        planned_on_hand=("planned_on_hand", lambda s: s.sum(min_count=1)), skus_below_target=("below", "sum"))
-    total = pd.DataFrame([{"family": TOTAL, "skus": out["skus"].sum(), "on_hand": out["on_hand"].sum(),
-                           "target": out["target"].sum(min_count=1),
-                           "planned_on_hand": out["planned_on_hand"].sum(min_count=1),
-                           "skus_below_target": out["skus_below_target"].sum()}])
+        planned_on_hand=("planned_on_hand", lambda s: s.sum(min_count=1)),
+        skus_below_target=("below", "sum"),
+    )
+    total = pd.DataFrame(
+        [
+            {
+                "family": TOTAL,
+                "skus": out["skus"].sum(),
+                "on_hand": out["on_hand"].sum(),
+                "target": out["target"].sum(min_count=1),
+                "planned_on_hand": out["planned_on_hand"].sum(min_count=1),
+                "skus_below_target": out["skus_below_target"].sum(),
+            }
+        ]
+    )
     out = pd.concat([out, total], ignore_index=True)
     out["vs_target"] = out["on_hand"] - out["target"]
     out["vs_plan"] = out["on_hand"] - out["planned_on_hand"]
@@ -627,8 +842,9 @@ def collect_decisions(p: Params) -> list[tuple[Decision, str]]:
             try:
                 content = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, json.JSONDecodeError) as exc:
-                raise DataError(f"{path}: not readable JSON ({exc}); "
-                                "restore it from the plan's history (plan.vN.json)") from exc
+                raise DataError(
+                    f"{path}: not readable JSON ({exc}); restore it from the plan's history (plan.vN.json)"
+                ) from exc
             for entry in content.get("decisions") or []:
                 found.append((past, 0, _decision(entry, str(path)), str(path)))
     params_dir = Path(p.params_files[0]).parent if p.params_files else Path("params")
@@ -664,20 +880,36 @@ def decision_log(decisions: list[Decision] | list[tuple[Decision, str]], period:
         decision, source = item if isinstance(item, tuple) else (item, "params")
         due = pd.Timestamp(decision.due)
         overdue = decision.status == "open" and due < start
-        rows.append({"id": decision.id, "title": decision.title, "owner": decision.owner, "due": due,
-                     "status": decision.status, "period": decision.period, "overdue": overdue,
-                     "days_overdue": int((start - due).days) if overdue else 0,
-                     "state": "overdue" if overdue else decision.status, "decision": decision.decision,
-                     "source": source})
+        rows.append(
+            {
+                "id": decision.id,
+                "title": decision.title,
+                "owner": decision.owner,
+                "due": due,
+                "status": decision.status,
+                "period": decision.period,
+                "overdue": overdue,
+                "days_overdue": int((start - due).days) if overdue else 0,
+                "state": "overdue" if overdue else decision.status,
+                "decision": decision.decision,
+                "source": source,
+            }
+        )
     frame = pd.DataFrame(rows, columns=DECISION_COLUMNS)
     order = {"overdue": 0, "open": 1, "done": 2, "dropped": 3}
-    return frame.sort_values(["state", "due", "id"], key=lambda s: s.map(order) if s.name == "state" else s) \
-        .reset_index(drop=True)
+    return frame.sort_values(
+        ["state", "due", "id"], key=lambda s: s.map(order) if s.name == "state" else s
+    ).reset_index(drop=True)
 
 
 # ---------------------------------------------------------------- alerts
-def alerts(accuracy: pd.DataFrame, bias: pd.DataFrame, service: pd.DataFrame, decisions: pd.DataFrame,
-           limits: AlertParams) -> pd.DataFrame:
+def alerts(
+    accuracy: pd.DataFrame,
+    bias: pd.DataFrame,
+    service: pd.DataFrame,
+    decisions: pd.DataFrame,
+    limits: AlertParams,
+) -> pd.DataFrame:
     """Alerts for the report and `run.json`, most severe first.
 
     * `tracking_signal` (warning): |tracking signal| of a family > `tracking_signal_limit`.
@@ -694,44 +926,82 @@ def alerts(accuracy: pd.DataFrame, bias: pd.DataFrame, service: pd.DataFrame, de
     for row in bias.itertuples(index=False):
         if pd.notna(row.tracking_signal) and abs(row.tracking_signal) > limits.tracking_signal_limit:
             direction = "over" if row.tracking_signal > 0 else "under"
-            found.append(("warning", "tracking_signal", row.family,
-                          f"{row.family}: tracking signal {row.tracking_signal:+.1f} over {row.months} "
-                          f"months is beyond ±{limits.tracking_signal_limit:g}; the plan is consistently "
-                          f"{direction}-forecasting (bias {row.bias:+.0%})", float(row.tracking_signal),
-                          float(limits.tracking_signal_limit)))
+            found.append(
+                (
+                    "warning",
+                    "tracking_signal",
+                    row.family,
+                    (
+                        f"{row.family}: tracking signal {row.tracking_signal:+.1f} over {row.months} "
+                        f"months is beyond ±{limits.tracking_signal_limit:g}; the plan is consistently "
+                        f"{direction}-forecasting (bias {row.bias:+.0%})"
+                    ),
+                    float(row.tracking_signal),
+                    float(limits.tracking_signal_limit),
+                )
+            )
     lag1 = accuracy[accuracy["lag"] == 1] if len(accuracy) else accuracy
-    for family, g in (lag1.groupby("family", sort=True) if len(lag1) else []):
+    for family, g in lag1.groupby("family", sort=True) if len(lag1) else []:
         g = g.sort_values("month")
         if len(g) < 2 or pd.isna(g["wape"].iloc[-1]):
             continue
-        baseline = g["wape"].iloc[-1 - limits.baseline_cycles:-1].mean()
+        baseline = g["wape"].iloc[-1 - limits.baseline_cycles : -1].mean()
         drop = (g["wape"].iloc[-1] - baseline) * 100
         if pd.notna(drop) and drop > limits.accuracy_drop_pct:
             month = pd.Timestamp(g["month"].iloc[-1]).strftime("%Y-%m")
-            found.append(("warning", "accuracy_drop", family,
-                          f"{family}: lag-1 WAPE for {month} is {g['wape'].iloc[-1]:.0%}, {drop:.1f} points "
-                          f"worse than the {min(len(g) - 1, limits.baseline_cycles)} previous month(s)' "
-                          f"{baseline:.0%}",
-                          float(drop), float(limits.accuracy_drop_pct)))
+            found.append(
+                (
+                    "warning",
+                    "accuracy_drop",
+                    family,
+                    (
+                        f"{family}: lag-1 WAPE for {month} is {g['wape'].iloc[-1]:.0%}, {drop:.1f} points "
+                        f"worse than the {min(len(g) - 1, limits.baseline_cycles)} previous month(s)' "
+                        f"{baseline:.0%}"
+                    ),
+                    float(drop),
+                    float(limits.accuracy_drop_pct),
+                )
+            )
     if len(service):
         latest = service[service["month"] == service["month"].max()]
         for row in latest.itertuples(index=False):
             if pd.notna(row.fill_rate) and row.fill_rate < limits.service_target:
-                found.append(("error", "service", row.family,
-                              f"{row.family}: estimated fill rate {row.fill_rate:.1%} in "
-                              f"{pd.Timestamp(row.month):%Y-%m} is below the "
-                              f"{limits.service_target:.0%} target",
-                              float(row.fill_rate), float(limits.service_target)))
+                found.append(
+                    (
+                        "error",
+                        "service",
+                        row.family,
+                        (
+                            f"{row.family}: estimated fill rate {row.fill_rate:.1%} in "
+                            f"{pd.Timestamp(row.month):%Y-%m} is below the "
+                            f"{limits.service_target:.0%} target"
+                        ),
+                        float(row.fill_rate),
+                        float(limits.service_target),
+                    )
+                )
     if limits.overdue_decisions and len(decisions):
         for row in decisions[decisions["overdue"].astype(bool)].itertuples(index=False):
-            found.append(("warning", "overdue_decision", row.id,
-                          f"decision {row.id} '{row.title}' ({row.owner}) was due {row.due:%Y-%m-%d} and is "
-                          f"still open ({row.days_overdue} days overdue)", float(row.days_overdue), 0.0))
+            found.append(
+                (
+                    "warning",
+                    "overdue_decision",
+                    row.id,
+                    (
+                        f"decision {row.id} '{row.title}' ({row.owner}) was due {row.due:%Y-%m-%d} and is "
+                        f"still open ({row.days_overdue} days overdue)"
+                    ),
+                    float(row.days_overdue),
+                    0.0,
+                )
+            )
     if not found:
         return _empty(ALERT_COLUMNS).astype({"value": "float64", "threshold": "float64"})
     frame = pd.DataFrame(found, columns=ALERT_COLUMNS)
-    return frame.sort_values(["severity", "kind", "subject"], key=lambda s: s.map(SEVERITY_ORDER)
-                             if s.name == "severity" else s).reset_index(drop=True)
+    return frame.sort_values(
+        ["severity", "kind", "subject"], key=lambda s: s.map(SEVERITY_ORDER) if s.name == "severity" else s
+    ).reset_index(drop=True)
 
 
 # ---------------------------------------------------------------- the whole step
@@ -760,10 +1030,17 @@ class FollowUp:
 
     @property
     def products(self) -> dict[str, pd.DataFrame]:
-        return {"alerts": self.alerts, "accuracy_by_lag": self.accuracy_by_lag,
-                "decision_log": self.decision_log,
-                "value_add": self.value_add, "bias": self.bias, "plan_adherence": self.adherence,
-                "service": self.service, "inventory_vs_target": self.inventory, "plan_sources": self.sources}
+        return {
+            "alerts": self.alerts,
+            "accuracy_by_lag": self.accuracy_by_lag,
+            "decision_log": self.decision_log,
+            "value_add": self.value_add,
+            "bias": self.bias,
+            "plan_adherence": self.adherence,
+            "service": self.service,
+            "inventory_vs_target": self.inventory,
+            "plan_sources": self.sources,
+        }
 
 
 def _table_or_none(ctx, name: str) -> pd.DataFrame | None:
@@ -791,22 +1068,36 @@ def review(ctx) -> FollowUp:
     log = decision_log(collect_decisions(p), period)
     notes = []
     if plans.sources.empty:
-        notes.append(f"No earlier cycle was found under {p.out}: follow-up starts after the first cycle. "
-                     "Run earlier periods (salesops backfill FROM TO) to see accuracy and adherence now.")
+        notes.append(
+            f"No earlier cycle was found under {p.out}: follow-up starts after the first cycle. "
+            "Run earlier periods (salesops backfill FROM TO) to see accuracy and adherence now."
+        )
     elif scored.empty:
-        notes.append("Earlier plans exist but none of their months has an actual yet: accuracy starts when "
-                     "the first planned month is in the history.")
+        notes.append(
+            "Earlier plans exist but none of their months has an actual yet: accuracy starts when "
+            "the first planned month is in the history."
+        )
     proposed = plans.sources.loc[plans.sources["source"] == PROPOSED, "period"].tolist()
     if proposed:
-        notes.append(f"No approved plan of record for {', '.join(proposed)}: "
-                     "the proposed plan is scored instead.")
-    return FollowUp(period=period, sources=plans.sources, scored=scored, accuracy_by_lag=accuracy,
-                    value_add=value_add(accuracy), trend=accuracy_trend(accuracy, p.alerts.tracking_window),
-                    bias=bias, adherence=plan_adherence(plans, history, supply, products, period),
-                    service=service,
-                    inventory=inventory_vs_target(inventory, products, plans, period), decision_log=log,
-                    alerts=alerts(accuracy, bias, service, log, p.alerts), notes=notes,
-                    service_target=p.alerts.service_target)
+        notes.append(
+            f"No approved plan of record for {', '.join(proposed)}: the proposed plan is scored instead."
+        )
+    return FollowUp(
+        period=period,
+        sources=plans.sources,
+        scored=scored,
+        accuracy_by_lag=accuracy,
+        value_add=value_add(accuracy),
+        trend=accuracy_trend(accuracy, p.alerts.tracking_window),
+        bias=bias,
+        adherence=plan_adherence(plans, history, supply, products, period),
+        service=service,
+        inventory=inventory_vs_target(inventory, products, plans, period),
+        decision_log=log,
+        alerts=alerts(accuracy, bias, service, log, p.alerts),
+        notes=notes,
+        service_target=p.alerts.service_target,
+    )
 
 
 # ---------------------------------------------------------------- report pieces
@@ -818,10 +1109,16 @@ def status_callout(fu: FollowUp):
         return callout(" ".join(fu.notes), "info")
     if len(fu.alerts):
         errors = int((fu.alerts["severity"] == "error").sum())
-        return callout(f"{len(fu.alerts)} alert(s) fired ({errors} error(s)); they are listed first below. "
-                       + " ".join(fu.notes), "bad" if errors else "warn")
-    return callout("No alert fired: accuracy, bias, service and decisions are within the thresholds. "
-                   + " ".join(fu.notes), "good")
+        return callout(
+            f"{len(fu.alerts)} alert(s) fired ({errors} error(s)); they are listed first below. "
+            + " ".join(fu.notes),
+            "bad" if errors else "warn",
+        )
+    return callout(
+        "No alert fired: accuracy, bias, service and decisions are within the thresholds. "
+        + " ".join(fu.notes),
+        "good",
+    )
 
 
 def summary_tiles(fu: FollowUp):
@@ -845,14 +1142,20 @@ def summary_tiles(fu: FollowUp):
     fill, mf = latest(fu.service, "fill_rate", family=TOTAL)
     open_ = int((fu.decision_log["state"].isin(["open", "overdue"])).sum()) if len(fu.decision_log) else 0
     overdue = int(fu.decision_log["overdue"].astype(bool).sum()) if len(fu.decision_log) else 0
-    return tiles([
-        ("Alerts", str(len(fu.alerts)), "fired this cycle", "bad" if len(fu.alerts) else "good"),
-        ("Accuracy, lag 1", pct(1 - lag1), m1, "info"),
-        ("Accuracy, lag 3", pct(1 - lag3), m3, "info"),
-        ("Fill rate (est.)", pct(fill), mf,
-         "info" if math.isnan(fill) else "good" if fill >= fu.service_target else "warn"),
-        ("Decisions open", str(open_), f"{overdue} overdue", "bad" if overdue else "good"),
-    ])
+    return tiles(
+        [
+            ("Alerts", str(len(fu.alerts)), "fired this cycle", "bad" if len(fu.alerts) else "good"),
+            ("Accuracy, lag 1", pct(1 - lag1), m1, "info"),
+            ("Accuracy, lag 3", pct(1 - lag3), m3, "info"),
+            (
+                "Fill rate (est.)",
+                pct(fill),
+                mf,
+                "info" if math.isnan(fill) else "good" if fill >= fu.service_target else "warn",
+            ),
+            ("Decisions open", str(open_), f"{overdue} overdue", "bad" if overdue else "good"),
+        ]
+    )
 
 
 _MONTH_AXIS = alt.X("yearmonth(month):T", title=None, axis=alt.Axis(format="%b %Y", tickCount="month"))
@@ -869,24 +1172,43 @@ def accuracy_chart(trend: pd.DataFrame):
     if trend.empty:
         return _nothing("No forecast has been scored yet: the accuracy chart appears after the first cycle.")
     data = trend.assign(lag=trend["lag"].map(lambda k: f"lag {k}"))
-    return alt.Chart(data, title="Forecast accuracy (1 - WAPE), all families").mark_line(point=True).encode(
-        x=_MONTH_AXIS, y=alt.Y("accuracy:Q", axis=alt.Axis(format="%"), title="accuracy"),
-        color=alt.Color("lag:N", title=None),
-        tooltip=["month:T", "lag:N", alt.Tooltip("accuracy:Q", format=".1%")],
-    ).properties(width=charts.WIDTH)
+    return (
+        alt.Chart(data, title="Forecast accuracy (1 - WAPE), all families")
+        .mark_line(point=True)
+        .encode(
+            x=_MONTH_AXIS,
+            y=alt.Y("accuracy:Q", axis=alt.Axis(format="%"), title="accuracy"),
+            color=alt.Color("lag:N", title=None),
+            tooltip=["month:T", "lag:N", alt.Tooltip("accuracy:Q", format=".1%")],
+        )
+        .properties(width=charts.WIDTH)
+    )
 
 
 def bias_chart(bias: pd.DataFrame, limit: float):
     """Tracking signal per family with the alert limits drawn as dashed rules."""
     if bias.empty:
-        return _nothing("No lag-1 forecast has been scored yet: "
-                        "bias per family appears after the first cycle.")
-    bars = alt.Chart(bias, title="Tracking signal per family (lag 1)").mark_bar().encode(
-        y=alt.Y("family:N", sort=None, title=None), x=alt.X("tracking_signal:Q", title="tracking signal"),
-        color=alt.condition(f"abs(datum.tracking_signal) > {limit}", alt.value(charts.PALETTE[3]),
-                            alt.value(charts.PALETTE[0])),
-        tooltip=["family:N", alt.Tooltip("tracking_signal:Q", format="+.2f"),
-                 alt.Tooltip("bias:Q", format="+.1%")])
+        return _nothing(
+            "No lag-1 forecast has been scored yet: bias per family appears after the first cycle."
+        )
+    bars = (
+        alt.Chart(bias, title="Tracking signal per family (lag 1)")
+        .mark_bar()
+        .encode(
+            y=alt.Y("family:N", sort=None, title=None),
+            x=alt.X("tracking_signal:Q", title="tracking signal"),
+            color=alt.condition(
+                f"abs(datum.tracking_signal) > {limit}",
+                alt.value(charts.PALETTE[3]),
+                alt.value(charts.PALETTE[0]),
+            ),
+            tooltip=[
+                "family:N",
+                alt.Tooltip("tracking_signal:Q", format="+.2f"),
+                alt.Tooltip("bias:Q", format="+.1%"),
+            ],
+        )
+    )
     limits = pd.DataFrame({"x": [-limit, limit]})
     rules = alt.Chart(limits).mark_rule(strokeDash=[4, 4], color="#555").encode(x="x:Q")
     return (bars + rules).properties(width=charts.WIDTH)
@@ -896,19 +1218,30 @@ def value_add_chart(value_add_frame: pd.DataFrame, lag: int = 1):
     """WAPE of the naive, statistical and consensus forecasts per cycle (lower is better)."""
     rows = value_add_frame[value_add_frame["lag"] == lag] if len(value_add_frame) else value_add_frame
     if rows.empty:
-        return _nothing(f"No lag-{lag} forecast has been scored yet: "
-                        "value add appears after the first cycle.")
-    long = rows.melt(id_vars=["period"], value_vars=["wape_naive", "wape_statistical", "wape_consensus"],
-                     var_name="forecast", value_name="wape")
+        return _nothing(
+            f"No lag-{lag} forecast has been scored yet: value add appears after the first cycle."
+        )
+    long = rows.melt(
+        id_vars=["period"],
+        value_vars=["wape_naive", "wape_statistical", "wape_consensus"],
+        var_name="forecast",
+        value_name="wape",
+    )
     long["forecast"] = long["forecast"].str.removeprefix("wape_")
     order = ["naive", "statistical", "consensus"]
     title = f"Forecast value add, lag {lag}: WAPE by cycle (lower is better)"
-    return alt.Chart(long, title=title).mark_bar().encode(
-        x=alt.X("period:N", title=None), xOffset=alt.XOffset("forecast:N", sort=order),
-        y=alt.Y("wape:Q", axis=alt.Axis(format="%"), title="WAPE"),
-        color=alt.Color("forecast:N", title=None, sort=order),
-        tooltip=["period:N", "forecast:N", alt.Tooltip("wape:Q", format=".1%")],
-    ).properties(width=charts.WIDTH)
+    return (
+        alt.Chart(long, title=title)
+        .mark_bar()
+        .encode(
+            x=alt.X("period:N", title=None),
+            xOffset=alt.XOffset("forecast:N", sort=order),
+            y=alt.Y("wape:Q", axis=alt.Axis(format="%"), title="WAPE"),
+            color=alt.Color("forecast:N", title=None, sort=order),
+            tooltip=["period:N", "forecast:N", alt.Tooltip("wape:Q", format=".1%")],
+        )
+        .properties(width=charts.WIDTH)
+    )
 
 
 def adherence_chart(adherence: pd.DataFrame):
@@ -916,29 +1249,53 @@ def adherence_chart(adherence: pd.DataFrame):
     if adherence.empty:
         return _nothing("No planned month has actuals yet: plan adherence appears after the first cycle.")
     total = adherence.groupby(["measure", "month"], as_index=False)[["planned", "actual"]].sum()
-    long = total.melt(id_vars=["measure", "month"], value_vars=["planned", "actual"], var_name="series",
-                      value_name="units")
-    return alt.Chart(long).mark_line(point=True).encode(
-        x=_MONTH_AXIS, y=alt.Y("units:Q", title="units"),
-        color=alt.Color("series:N", title=None), strokeDash=alt.StrokeDash("series:N", title=None),
-        tooltip=["measure:N", "month:T", "series:N", alt.Tooltip("units:Q", format=",.0f")],
-    ).properties(width=charts.WIDTH, height=160).facet(
-        row=alt.Row("measure:N", title=None)).resolve_scale(y="independent")
+    long = total.melt(
+        id_vars=["measure", "month"], value_vars=["planned", "actual"], var_name="series", value_name="units"
+    )
+    return (
+        alt.Chart(long)
+        .mark_line(point=True)
+        .encode(
+            x=_MONTH_AXIS,
+            y=alt.Y("units:Q", title="units"),
+            color=alt.Color("series:N", title=None),
+            strokeDash=alt.StrokeDash("series:N", title=None),
+            tooltip=["measure:N", "month:T", "series:N", alt.Tooltip("units:Q", format=",.0f")],
+        )
+        .properties(width=charts.WIDTH, height=160)
+        .facet(row=alt.Row("measure:N", title=None))
+        .resolve_scale(y="independent")
+    )
 
 
 def family_accuracy_chart(accuracy: pd.DataFrame, lag: int = 1, months: int = 12):
     """Heat map of the lag-`lag` accuracy (1 - WAPE) per family and target month."""
     rows = accuracy[(accuracy["lag"] == lag) & (accuracy["family"] != TOTAL)] if len(accuracy) else accuracy
     if rows.empty:
-        return _nothing(f"No lag-{lag} forecast has been scored yet: "
-                        "accuracy per family appears after the first cycle.")
+        return _nothing(
+            f"No lag-{lag} forecast has been scored yet: accuracy per family appears after the first cycle."
+        )
     rows = rows[rows["month"].isin(sorted(rows["month"].unique())[-months:])]
-    data = rows.assign(month=pd.to_datetime(rows["month"]).dt.strftime("%Y-%m"),
-                       accuracy=(1 - rows["wape"]).clip(lower=0))[["month", "family", "accuracy", "bias"]]
-    return alt.Chart(data, title=f"Accuracy per family, lag {lag}").mark_rect().encode(
-        x=alt.X("month:O", title=None, axis=alt.Axis(labelAngle=0)), y=alt.Y("family:N", title=None),
-        color=alt.Color("accuracy:Q", scale=alt.Scale(scheme="redyellowgreen", domain=[0, 1]),
-                        legend=alt.Legend(format="%")),
-        tooltip=["month:O", "family:N", alt.Tooltip("accuracy:Q", format=".1%"),
-                 alt.Tooltip("bias:Q", format="+.1%")],
-    ).properties(width=charts.WIDTH)
+    data = rows.assign(
+        month=pd.to_datetime(rows["month"]).dt.strftime("%Y-%m"), accuracy=(1 - rows["wape"]).clip(lower=0)
+    )[["month", "family", "accuracy", "bias"]]
+    return (
+        alt.Chart(data, title=f"Accuracy per family, lag {lag}")
+        .mark_rect()
+        .encode(
+            x=alt.X("month:O", title=None, axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("family:N", title=None),
+            color=alt.Color(
+                "accuracy:Q",
+                scale=alt.Scale(scheme="redyellowgreen", domain=[0, 1]),
+                legend=alt.Legend(format="%"),
+            ),
+            tooltip=[
+                "month:O",
+                "family:N",
+                alt.Tooltip("accuracy:Q", format=".1%"),
+                alt.Tooltip("bias:Q", format="+.1%"),
+            ],
+        )
+        .properties(width=charts.WIDTH)
+    )

@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import os
@@ -22,10 +23,19 @@ import uuid
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from typing_extensions import Self
+
 log = logging.getLogger("salesops")
 
 #: imported in every warm kernel: what every step notebook uses
-COMMON_IMPORTS = ("pandas", "altair", "salesops.report", "salesops.charts", "salesops.params", "salesops.steps")
+COMMON_IMPORTS = (
+    "pandas",
+    "altair",
+    "salesops.report",
+    "salesops.charts",
+    "salesops.params",
+    "salesops.steps",
+)
 
 # the first Vega-Lite conversion in a process starts its JavaScript runtime (about 1 s)
 _WARM_CODE = """\
@@ -110,7 +120,9 @@ class KernelPool:
         self._warm_next()
 
     def _warm_next(self) -> None:
-        self._next = self._executor.submit(start_warm_kernel, self._queue.pop(0), self._cwd) if self._queue else None
+        self._next = (
+            self._executor.submit(start_warm_kernel, self._queue.pop(0), self._cwd) if self._queue else None
+        )
 
     def take(self):
         """The warm kernel manager for the next notebook (None if it could not be started)."""
@@ -120,7 +132,9 @@ class KernelPool:
         try:
             km = future.result()
         except Exception as exc:  # noqa: BLE001 - a cold start still works
-            log.warning("could not warm a kernel (%s: %s); starting one the usual way", type(exc).__name__, exc)
+            log.warning(
+                "could not warm a kernel (%s: %s); starting one the usual way", type(exc).__name__, exc
+            )
             km = None
         self._warm_next()
         return km
@@ -129,13 +143,11 @@ class KernelPool:
         """Shut down the kernel warmed for a notebook that will not run."""
         future, self._next, self._queue = self._next, None, []
         if future is not None:
-            try:
+            with contextlib.suppress(Exception):  # it failed to start: nothing to shut down
                 shutdown(future.result())
-            except Exception:  # noqa: BLE001 - it failed to start: nothing to shut down
-                pass
         self._executor.shutdown(wait=True)
 
-    def __enter__(self) -> KernelPool:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -165,12 +177,29 @@ def _warm_engine():
 
     class WarmKernelEngine(NBClientEngine):
         @classmethod
-        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
-                                     stderr_file=None, start_timeout=60, execution_timeout=None, **kwargs):
-            client = PapermillNotebookClient(nb_man, km=kwargs.get("km"), kernel_name=kernel_name, log=log,
-                                             log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file,
-                                             startup_timeout=start_timeout, timeout=execution_timeout,
-                                             shutdown_kernel="immediate")  # the notebook is done and saved
+        def execute_managed_notebook(
+            cls,
+            nb_man,
+            kernel_name,
+            log_output=False,
+            stdout_file=None,
+            stderr_file=None,
+            start_timeout=60,
+            execution_timeout=None,
+            **kwargs,
+        ):
+            client = PapermillNotebookClient(
+                nb_man,
+                km=kwargs.get("km"),
+                kernel_name=kernel_name,
+                log=log,
+                log_output=log_output,
+                stdout_file=stdout_file,
+                stderr_file=stderr_file,
+                startup_timeout=start_timeout,
+                timeout=execution_timeout,
+                shutdown_kernel="immediate",
+            )  # the notebook is done and saved
             return client.execute(cleanup_kc=True)
 
     return WarmKernelEngine

@@ -157,8 +157,9 @@ def coverage(actual, lo, hi) -> float:
     return float(np.mean((a[keep] >= lo[keep]) & (a[keep] <= hi[keep])) * 100)
 
 
-def forecast_value_add(actual, forecasts: dict[str, np.ndarray], metric=wape, baseline: str | None = None
-                       ) -> pd.DataFrame:
+def forecast_value_add(
+    actual, forecasts: dict[str, np.ndarray], metric=wape, baseline: str | None = None
+) -> pd.DataFrame:
     """Forecast value add: each forecast's error and its improvement over the previous one.
 
     `forecasts` maps names to forecasts in process order (e.g. naive, statistical, consensus); the
@@ -178,8 +179,13 @@ def forecast_value_add(actual, forecasts: dict[str, np.ndarray], metric=wape, ba
     return out
 
 
-def evaluate(frame: pd.DataFrame, models: list[str], train: pd.DataFrame | None = None, season_length: int = 12,
-             by: str | list[str] = "unique_id") -> pd.DataFrame:
+def evaluate(
+    frame: pd.DataFrame,
+    models: list[str],
+    train: pd.DataFrame | None = None,
+    season_length: int = 12,
+    by: str | list[str] = "unique_id",
+) -> pd.DataFrame:
     """Scores every model column of a long frame of actuals (`y`) and forecasts, per group `by`.
 
     Returns `by, model, mape, wape, smape, mase, bias` (mase needs `train`: `unique_id, ds, y`).
@@ -187,14 +193,21 @@ def evaluate(frame: pd.DataFrame, models: list[str], train: pd.DataFrame | None 
     by = [by] if isinstance(by, str) else list(by)
     histories = {}
     if train is not None:
-        histories = {uid: g["y"].to_numpy() for uid, g in train.sort_values("ds").groupby("unique_id", sort=False)}
+        histories = {
+            uid: g["y"].to_numpy() for uid, g in train.sort_values("ds").groupby("unique_id", sort=False)
+        }
     rows = []
     for key, g in frame.groupby(by, sort=True):
         key = key if isinstance(key, tuple) else (key,)
         for model in models:
             row = dict(zip(by, key))
-            row.update(model=model, mape=mape(g["y"], g[model]), wape=wape(g["y"], g[model]),
-                       smape=smape(g["y"], g[model]), bias=bias(g["y"], g[model]))
+            row.update(
+                model=model,
+                mape=mape(g["y"], g[model]),
+                wape=wape(g["y"], g[model]),
+                smape=smape(g["y"], g[model]),
+                bias=bias(g["y"], g[model]),
+            )
             if histories and "unique_id" in by:
                 row["mase"] = mase(g["y"], g[model], histories.get(row["unique_id"], []), season_length)
             rows.append(row)

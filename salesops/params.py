@@ -30,16 +30,24 @@ class Strict(BaseModel):
 class TableMapping(Strict):
     """How one source table maps onto the contract: renamed columns and recoded values."""
 
-    source: str | None = Field(None, description="name of the table or file in the source, if not the contract's")
+    source: str | None = Field(
+        None, description="name of the table or file in the source, if not the contract's"
+    )
     columns: dict[str, str] = Field(default_factory=dict, description="source column -> contract column")
-    values: dict[str, dict[str, str]] = Field(default_factory=dict, description="column -> {source value: value}")
+    values: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="column -> {source value: value}"
+    )
 
 
 class DataParams(Strict):
     source: str | None = Field(
-        None, description="a folder of CSV/Parquet/Excel files, a DuckDB file or an SQLAlchemy URL; "
-        "None = the embedded demo company")
-    password_env: str = Field("SALESOPS_DB_PASSWORD", description="environment variable holding the database password")
+        None,
+        description="a folder of CSV/Parquet/Excel files, a DuckDB file or an SQLAlchemy URL; "
+        "None = the embedded demo company",
+    )
+    password_env: str = Field(
+        "SALESOPS_DB_PASSWORD", description="environment variable holding the database password"
+    )
     tables: dict[str, TableMapping] = Field(default_factory=dict)
     max_problems: int = Field(50, ge=1, description="problems listed per check before the rest are counted")
 
@@ -98,23 +106,36 @@ class DemandParams(Strict):
 
 # ---------------------------------------------------------------- supply
 class SupplyParams(Strict):
-    service_level: float = Field(0.95, gt=0, lt=1, description="cycle service level the safety stock protects")
+    service_level: float = Field(
+        0.95, gt=0, lt=1, description="cycle service level the safety stock protects"
+    )
     holding_cost_rate: float = Field(0.02, ge=0, description="holding cost per month, fraction of unit cost")
-    backlog_cost_rate: float = Field(0.25, ge=0, description="backlog cost per unit-month, fraction of unit price")
+    backlog_cost_rate: float = Field(
+        0.25, ge=0, description="backlog cost per unit-month, fraction of unit price"
+    )
     overtime_premium: float = Field(
-        0.5, ge=0, description="an overtime hour costs (1 + premium) x the regular hourly cost; the regular part "
-        "is already in unit_cost, so overtime adds premium x cost_per_hour per hour")
+        0.5,
+        ge=0,
+        description="an overtime hour costs (1 + premium) x the regular hourly cost; the regular part "
+        "is already in unit_cost, so overtime adds premium x cost_per_hour per hour",
+    )
     cost_per_hour: float = Field(40.0, ge=0, description="regular hourly cost where capacity has none")
     default_lead_time_months: float = Field(1.0, gt=0, description="lead time where products have none")
     safety_stock_shortfall_rate: float = Field(
-        0.05, ge=0, description="cost per unit-month of stock below safety stock, fraction of unit price")
+        0.05, ge=0, description="cost per unit-month of stock below safety stock, fraction of unit price"
+    )
     fallback_error_cv: float = Field(
-        0.3, ge=0, description="sigma of forecast error as a fraction of mean monthly demand, when neither "
-        "error_stats nor an 80% interval gives one")
+        0.3,
+        ge=0,
+        description="sigma of forecast error as a fraction of mean monthly demand, when neither "
+        "error_stats nor an 80% interval gives one",
+    )
     excess_cover_months: float = Field(
-        3.0, ge=0, description="stock above safety stock + this many months of coming demand is excess")
+        3.0, ge=0, description="stock above safety stock + this many months of coming demand is excess"
+    )
     strategy: Literal["chase", "level", "optimal"] = Field(
-        "optimal", description="the strategy whose plan drives the SKU inventory projection")
+        "optimal", description="the strategy whose plan drives the SKU inventory projection"
+    )
 
 
 # ---------------------------------------------------------------- pre-S&OP and executive
@@ -123,7 +144,9 @@ class Adjustment(Strict):
     sku: str | None = None
     resource: str | None = None
     start: str | None = Field(None, alias="from", description="first month the change applies (YYYY-MM)")
-    end: str | None = Field(None, alias="until", description="last month the change applies; None = to the end")
+    end: str | None = Field(
+        None, alias="until", description="last month the change applies; None = to the end"
+    )
     pct: float = Field(description="change in percent: 15 = +15 %, -20 = -20 %")
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -172,17 +195,28 @@ class Decision(Strict):
 
 
 class ExecutiveParams(Strict):
-    approved_by: str | None = Field(None, description="who approved the plan; set to freeze the plan of record")
+    approved_by: str | None = Field(
+        None, description="who approved the plan; set to freeze the plan of record"
+    )
     approved_on: dt.date | None = None
     scenario: str | None = Field(None, description="the scenario approved; None = the recommended one")
-    bias_limit: float = Field(0.1, gt=0, description="flag families whose backtest bias exceeds this fraction")
+    bias_limit: float = Field(
+        0.1, gt=0, description="flag families whose backtest bias exceeds this fraction"
+    )
     budget_tolerance: float = Field(
-        0.02, ge=0, description="a family's plan below budget by more than this fraction is an exception")
-    top_decisions: int = Field(6, ge=1, description="decisions proposed from the top exceptions by value at risk")
-    decision_due_days: int = Field(14, ge=1, description="decisions are due this many days after the period starts")
+        0.02, ge=0, description="a family's plan below budget by more than this fraction is an exception"
+    )
+    top_decisions: int = Field(
+        6, ge=1, description="decisions proposed from the top exceptions by value at risk"
+    )
+    decision_due_days: int = Field(
+        14, ge=1, description="decisions are due this many days after the period starts"
+    )
     owners: dict[str, str] = Field(
-        default_factory=dict, description="owner per exception kind (overload, shortage, excess, budget_gap, "
-        "bias), overriding the built-in roles")
+        default_factory=dict,
+        description="owner per exception kind (overload, shortage, excess, budget_gap, "
+        "bias), overriding the built-in roles",
+    )
 
 
 # ---------------------------------------------------------------- sales
@@ -198,10 +232,13 @@ class CompensationPlan(Strict):
     team_weight: float = Field(0.25, ge=0, le=1, validate_default=True)
     threshold: float = Field(0.5, ge=0, description="attainment below this pays nothing")
     accelerator: float = Field(1.5, ge=1, description="rate multiplier on attainment above 100%")
-    cap: float = Field(2.0, gt=0, validate_default=True, description="attainment above this pays nothing more")
+    cap: float = Field(
+        2.0, gt=0, validate_default=True, description="attainment above this pays nothing more"
+    )
     target_incentive: dict[str, float] = Field(
         default_factory=lambda: {"default": 2000.0},
-        description="monthly on-target incentive by rep name, role (reps.role) or team; 'default' for the rest")
+        description="monthly on-target incentive by rep name, role (reps.role) or team; 'default' for the rest",
+    )
 
     @field_validator("target_incentive")
     @classmethod
@@ -216,8 +253,10 @@ class CompensationPlan(Strict):
     def _weights(cls, v: float, info) -> float:
         individual = info.data.get("individual_weight")
         if individual is not None and abs(individual + v - 1) > 1e-9:
-            raise ValueError(f"individual_weight {individual:g} + team_weight {v:g} = {individual + v:g}; "
-                             "they must add up to 1 (e.g. 0.75 and 0.25)")
+            raise ValueError(
+                f"individual_weight {individual:g} + team_weight {v:g} = {individual + v:g}; "
+                "they must add up to 1 (e.g. 0.75 and 0.25)"
+            )
         return v
 
     @field_validator("cap")
@@ -225,26 +264,43 @@ class CompensationPlan(Strict):
     def _cap(cls, v: float, info) -> float:
         threshold = info.data.get("threshold")
         if threshold is not None and threshold >= v:
-            raise ValueError(f"cap {v:g} is not above threshold {threshold:g}; lower the threshold or raise the cap")
+            raise ValueError(
+                f"cap {v:g} is not above threshold {threshold:g}; lower the threshold or raise the cap"
+            )
         return v
 
 
 class SalesParams(Strict):
     compensation: CompensationPlan = Field(default_factory=CompensationPlan)
     enps_min_responses: int = Field(5, ge=1, description="teams with fewer answers in a month are suppressed")
-    enps_question: str | None = Field(None, description="count only answers to this survey question; None = all")
-    outlier_z: float = Field(2.0, gt=0, description="robust z-score (median/MAD) beyond which a rep is flagged")
-    lookback_months: int = Field(12, ge=1, description="months of closed deals used for win rates and rep comparison")
-    at_risk_attainment: float = Field(0.85, ge=0, le=1, description="forecast attainment from this up to 100% is 'at risk'")
+    enps_question: str | None = Field(
+        None, description="count only answers to this survey question; None = all"
+    )
+    outlier_z: float = Field(
+        2.0, gt=0, description="robust z-score (median/MAD) beyond which a rep is flagged"
+    )
+    lookback_months: int = Field(
+        12, ge=1, description="months of closed deals used for win rates and rep comparison"
+    )
+    at_risk_attainment: float = Field(
+        0.85, ge=0, le=1, description="forecast attainment from this up to 100% is 'at risk'"
+    )
 
 
 # ---------------------------------------------------------------- follow-up
 class AlertParams(Strict):
-    tracking_signal_limit: float = Field(4.0, gt=0, description="alert when a family's |tracking signal| exceeds this")
+    tracking_signal_limit: float = Field(
+        4.0, gt=0, description="alert when a family's |tracking signal| exceeds this"
+    )
     accuracy_drop_pct: float = Field(
-        10.0, ge=0, description="alert when the latest lag-1 accuracy (1 - WAPE) is more than this many points "
-        "below the mean of the previous `baseline_cycles` months")
-    service_target: float = Field(0.95, gt=0, le=1, description="alert when the latest estimated fill rate is below")
+        10.0,
+        ge=0,
+        description="alert when the latest lag-1 accuracy (1 - WAPE) is more than this many points "
+        "below the mean of the previous `baseline_cycles` months",
+    )
+    service_target: float = Field(
+        0.95, gt=0, le=1, description="alert when the latest estimated fill rate is below"
+    )
     overdue_decisions: bool = Field(True, description="alert on open decisions due before the period")
     baseline_cycles: int = Field(3, ge=1, description="earlier months the latest accuracy is compared with")
     tracking_window: int = Field(12, ge=1, description="months in the tracking signal and the accuracy trend")
@@ -310,9 +366,13 @@ def read_yaml(path: Path) -> dict:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ParameterError(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)}); fix the syntax") from exc
+        raise ParameterError(
+            f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)}); fix the syntax"
+        ) from exc
     if not isinstance(content, dict):
-        raise ParameterError(f"{path}: the file must hold a mapping of keys (key: value), not {type(content).__name__}")
+        raise ParameterError(
+            f"{path}: the file must hold a mapping of keys (key: value), not {type(content).__name__}"
+        )
     return content
 
 
@@ -438,8 +498,11 @@ def load(
         values = merge(values, content)
     if problems:
         raise ParameterError("\n".join(problems))
-    explicit = {"period": period, "out": None if out is None else str(out),
-                "run_dir": None if run_dir is None else str(run_dir)}
+    explicit = {
+        "period": period,
+        "out": None if out is None else str(out),
+        "run_dir": None if run_dir is None else str(run_dir),
+    }
     values.update({k: v for k, v in explicit.items() if v is not None})
     if not Path(values.get("out", "reports")).is_absolute():
         values["out"] = str(project_root() / values.get("out", "reports"))

@@ -31,10 +31,31 @@ from .report import Tile, tiles
 
 KPI_COLUMNS = ["kpi", "label", "value", "target", "status", "display", "detail"]
 DECISION_COLUMNS = ["id", "title", "owner", "due", "status", "decision", "options", "source"]
-PLAN_COLUMNS = ["scenario", "kind", "unique_id", "family", "ds", "statistical", "consensus", "month", "demand",
-                "production", "inventory", "backlog"]
-STATUS_COLUMNS = ["period", "status", "approved_by", "approved_on", "hash", "scenario", "version", "current_hash",
-                  "path"]
+PLAN_COLUMNS = [
+    "scenario",
+    "kind",
+    "unique_id",
+    "family",
+    "ds",
+    "statistical",
+    "consensus",
+    "month",
+    "demand",
+    "production",
+    "inventory",
+    "backlog",
+]
+STATUS_COLUMNS = [
+    "period",
+    "status",
+    "approved_by",
+    "approved_on",
+    "hash",
+    "scenario",
+    "version",
+    "current_hash",
+    "path",
+]
 WEEKS_PER_MONTH = 52 / 12
 
 
@@ -47,8 +68,15 @@ def _money(value: float) -> str:
 
 # ---------------------------------------------------------------- KPIs
 def _kpi(kpi, label, value, target, status, display, detail) -> dict:
-    return {"kpi": kpi, "label": label, "value": value, "target": target, "status": status, "display": display,
-            "detail": detail}
+    return {
+        "kpi": kpi,
+        "label": label,
+        "value": value,
+        "target": target,
+        "status": status,
+        "display": display,
+        "detail": detail,
+    }
 
 
 def revenue_vs_budget(gaps: pd.DataFrame, months: int = 12, currency: str = "USD") -> dict:
@@ -65,14 +93,28 @@ def revenue_vs_budget(gaps: pd.DataFrame, months: int = 12, currency: str = "USD
     window = sorted(budgeted["month"].unique())[:months]
     if not window:
         plan = gaps["revenue"].sum()
-        return _kpi("revenue_vs_budget", "Revenue vs budget", np.nan, 0.0, "info", _money(plan),
-                    f"{currency}, no budget for the horizon")
+        return _kpi(
+            "revenue_vs_budget",
+            "Revenue vs budget",
+            np.nan,
+            0.0,
+            "info",
+            _money(plan),
+            f"{currency}, no budget for the horizon",
+        )
     rows = budgeted[budgeted["month"].isin(window)]
     plan, target = rows["revenue"].sum(), rows["budget_revenue"].sum()
     ratio = round(plan / target - 1, 12) if target else np.nan
     status = "good" if ratio >= -0.01 else "warn" if ratio >= -0.05 else "bad"
-    return _kpi("revenue_vs_budget", "Revenue vs budget", ratio, 0.0, status, f"{ratio:+.1%}",
-                f"plan {_money(plan)} vs {_money(target)} {currency}, next {len(window)} months")
+    return _kpi(
+        "revenue_vs_budget",
+        "Revenue vs budget",
+        ratio,
+        0.0,
+        status,
+        f"{ratio:+.1%}",
+        f"plan {_money(plan)} vs {_money(target)} {currency}, next {len(window)} months",
+    )
 
 
 def forecast_accuracy(error_stats: pd.DataFrame | None, demand_plan: pd.DataFrame) -> dict:
@@ -89,7 +131,9 @@ def forecast_accuracy(error_stats: pd.DataFrame | None, demand_plan: pd.DataFram
     if error_stats is None or "wape" not in error_stats.columns or error_stats["wape"].notna().sum() == 0:
         return _kpi("forecast_accuracy", "Forecast accuracy", np.nan, 0.8, "info", "–", "no backtest")
     volume = demand_plan.groupby("unique_id")["consensus"].sum()
-    stats = error_stats.dropna(subset=["wape"]).assign(weight=lambda s: s["unique_id"].map(volume).fillna(0.0))
+    stats = error_stats.dropna(subset=["wape"]).assign(
+        weight=lambda s: s["unique_id"].map(volume).fillna(0.0)
+    )
     weight = stats["weight"] if stats["weight"].sum() > 0 else pd.Series(1.0, index=stats.index)
     wape = float((stats["wape"] * weight).sum() / weight.sum())
     accuracy = 1 - wape
@@ -104,8 +148,15 @@ def forecast_accuracy(error_stats: pd.DataFrame | None, demand_plan: pd.DataFram
 def service_level(fill_rate: float, target: float) -> dict:
     """Projected fill rate of the plan against the service target (warn within 3 points below)."""
     status = "good" if fill_rate >= target - 1e-9 else "warn" if fill_rate >= target - 0.03 else "bad"
-    return _kpi("service_level", "Service level", fill_rate, target, status, f"{fill_rate:.1%}",
-                f"projected fill rate, target {target:.0%}")
+    return _kpi(
+        "service_level",
+        "Service level",
+        fill_rate,
+        target,
+        status,
+        f"{fill_rate:.1%}",
+        f"projected fill rate, target {target:.0%}",
+    )
 
 
 def weeks_of_supply(projection: pd.DataFrame, month: pd.Timestamp | None = None) -> dict:
@@ -132,8 +183,15 @@ def weeks_of_supply(projection: pd.DataFrame, month: pd.Timestamp | None = None)
     wos = now["on_hand"].sum() / weekly
     cover = now["safety_stock"].sum() / weekly if "safety_stock" in now else 0.0
     status = "bad" if wos < cover else "warn" if wos > 4 * WEEKS_PER_MONTH else "good"
-    return _kpi("weeks_of_supply", "Weeks of supply", wos, cover, status, f"{wos:.1f} wk",
-                f"end of {month:%Y-%m}; safety stock covers {cover:.1f} wk")
+    return _kpi(
+        "weeks_of_supply",
+        "Weeks of supply",
+        wos,
+        cover,
+        status,
+        f"{wos:.1f} wk",
+        f"end of {month:%Y-%m}; safety stock covers {cover:.1f} wk",
+    )
 
 
 def capacity_utilisation(capacity_load: pd.DataFrame, months: int = 6) -> dict:
@@ -159,8 +217,15 @@ def capacity_utilisation(capacity_load: pd.DataFrame, months: int = 6) -> dict:
     average = load["required_hours"].sum() / load["available_hours"].sum()
     over = (load["required_hours"] > load["available_hours"] + load["overtime_hours"].fillna(0)).any()
     status = "bad" if over else "warn" if peak_util > 0.9 else "good"
-    return _kpi("capacity_utilisation", "Capacity utilisation", peak_util, 0.9, status, f"{peak_util:.0%}",
-                f"peak: {peak['resource']} {peak['month']:%Y-%m}; average {average:.0%}, next {len(window)} mo")
+    return _kpi(
+        "capacity_utilisation",
+        "Capacity utilisation",
+        peak_util,
+        0.9,
+        status,
+        f"{peak_util:.0%}",
+        f"peak: {peak['resource']} {peak['month']:%Y-%m}; average {average:.0%}, next {len(window)} mo",
+    )
 
 
 def enps(enps_frame: pd.DataFrame | None) -> dict:
@@ -181,9 +246,16 @@ def enps(enps_frame: pd.DataFrame | None) -> dict:
     return _kpi("enps", "Employee NPS", score, 10.0, status, f"{score:+.0f}", detail)
 
 
-def kpis(gaps: pd.DataFrame, scenarios: pd.DataFrame, error_stats: pd.DataFrame | None,
-         demand_plan: pd.DataFrame, inventory_projection: pd.DataFrame, capacity_load: pd.DataFrame,
-         enps_frame: pd.DataFrame | None, p: Params) -> pd.DataFrame:
+def kpis(
+    gaps: pd.DataFrame,
+    scenarios: pd.DataFrame,
+    error_stats: pd.DataFrame | None,
+    demand_plan: pd.DataFrame,
+    inventory_projection: pd.DataFrame,
+    capacity_load: pd.DataFrame,
+    enps_frame: pd.DataFrame | None,
+    p: Params,
+) -> pd.DataFrame:
     """The six KPIs of the executive pack for the baseline plan (columns `KPI_COLUMNS`).
 
     Example:
@@ -191,9 +263,14 @@ def kpis(gaps: pd.DataFrame, scenarios: pd.DataFrame, error_stats: pd.DataFrame 
         ['revenue_vs_budget', 'forecast_accuracy', 'service_level', 'weeks_of_supply', 'capacity_utilisation', 'enps']
     """
     base = scenarios.iloc[0]
-    rows = [revenue_vs_budget(gaps, 12, p.currency), forecast_accuracy(error_stats, demand_plan),
-            service_level(float(base["fill_rate"]), p.supply.service_level), weeks_of_supply(inventory_projection),
-            capacity_utilisation(capacity_load), enps(enps_frame)]
+    rows = [
+        revenue_vs_budget(gaps, 12, p.currency),
+        forecast_accuracy(error_stats, demand_plan),
+        service_level(float(base["fill_rate"]), p.supply.service_level),
+        weeks_of_supply(inventory_projection),
+        capacity_utilisation(capacity_load),
+        enps(enps_frame),
+    ]
     return pd.DataFrame(rows, columns=KPI_COLUMNS)
 
 
@@ -206,9 +283,15 @@ def kpi_tiles(kpi_frame: pd.DataFrame):
 APPROVAL_ID = "plan-approval"
 
 
-def decisions(recommendations: pd.DataFrame, taken: Sequence[Decision], period_start: pd.Timestamp,
-              scenario: str, approved_by: str | None = None, approved_on: dt.date | None = None,
-              due_days: int = 14) -> pd.DataFrame:
+def decisions(
+    recommendations: pd.DataFrame,
+    taken: Sequence[Decision],
+    period_start: pd.Timestamp,
+    scenario: str,
+    approved_by: str | None = None,
+    approved_on: dt.date | None = None,
+    due_days: int = 14,
+) -> pd.DataFrame:
     """Decisions of the meeting: the plan approval, those the pre-S&OP proposed and those in params.
 
     A decision entered in params (`decisions:`) with the id of a proposal replaces its status and
@@ -225,14 +308,29 @@ def decisions(recommendations: pd.DataFrame, taken: Sequence[Decision], period_s
     """
     by_id = {d.id: d for d in taken}
     approval_due = (period_start + pd.Timedelta(days=due_days)).date()
-    rows = [{"id": APPROVAL_ID, "title": f"Approve the plan of record (scenario: {scenario})",
-             "owner": approved_by or "Executive team", "due": approval_due,
-             "status": "done" if approved_by else "open",
-             "decision": f"approved by {approved_by} on {approved_on}" if approved_by else "",
-             "options": "approve; approve another scenario; send back to pre-S&OP", "source": "plan"}]
+    rows = [
+        {
+            "id": APPROVAL_ID,
+            "title": f"Approve the plan of record (scenario: {scenario})",
+            "owner": approved_by or "Executive team",
+            "due": approval_due,
+            "status": "done" if approved_by else "open",
+            "decision": f"approved by {approved_by} on {approved_on}" if approved_by else "",
+            "options": "approve; approve another scenario; send back to pre-S&OP",
+            "source": "plan",
+        }
+    ]
     for rec in recommendations.itertuples():
-        row = {"id": rec.id, "title": rec.title, "owner": rec.owner, "due": pd.Timestamp(rec.due).date(),
-               "status": "open", "decision": "", "options": rec.options, "source": "pre-S&OP"}
+        row = {
+            "id": rec.id,
+            "title": rec.title,
+            "owner": rec.owner,
+            "due": pd.Timestamp(rec.due).date(),
+            "status": "open",
+            "decision": "",
+            "options": rec.options,
+            "source": "pre-S&OP",
+        }
         if rec.id in by_id:
             d = by_id[rec.id]
             row.update(owner=d.owner, due=d.due, status=d.status, decision=d.decision)
@@ -240,8 +338,18 @@ def decisions(recommendations: pd.DataFrame, taken: Sequence[Decision], period_s
     proposed = {r["id"] for r in rows}
     for d in taken:
         if d.id not in proposed:
-            rows.append({"id": d.id, "title": d.title, "owner": d.owner, "due": d.due, "status": d.status,
-                         "decision": d.decision, "options": "", "source": "params"})
+            rows.append(
+                {
+                    "id": d.id,
+                    "title": d.title,
+                    "owner": d.owner,
+                    "due": d.due,
+                    "status": d.status,
+                    "decision": d.decision,
+                    "options": "",
+                    "source": "params",
+                }
+            )
     out = pd.DataFrame(rows, columns=DECISION_COLUMNS)
     out["due"] = pd.to_datetime(out["due"])
     return out
@@ -253,10 +361,18 @@ def decisions_table(decision_frame: pd.DataFrame):
 
     d = decision_frame
     decided = d["decision"].astype(str).str.len() > 0
-    outcome = np.where(decided, d["status"].astype(str) + ": " + d["decision"].astype(str),
-                       d["status"].astype(str) + "; options: " + d["options"].astype(str))
-    frame = pd.DataFrame({"Decision": d["title"], "Owner, due": d["owner"] + ", " + d["due"].dt.strftime("%d %b"),
-                          "Status / decision": outcome})
+    outcome = np.where(
+        decided,
+        d["status"].astype(str) + ": " + d["decision"].astype(str),
+        d["status"].astype(str) + "; options: " + d["options"].astype(str),
+    )
+    frame = pd.DataFrame(
+        {
+            "Decision": d["title"],
+            "Owner, due": d["owner"] + ", " + d["due"].dt.strftime("%d %b"),
+            "Status / decision": outcome,
+        }
+    )
     return table(frame)
 
 
@@ -283,19 +399,27 @@ class PlanStatus:
 
     def frame(self) -> pd.DataFrame:
         """One row `plan_status` (`STATUS_COLUMNS`), what the runner copies into run.json."""
-        return pd.DataFrame([{k: v for k, v in asdict(self).items() if k in STATUS_COLUMNS}], columns=STATUS_COLUMNS)
+        return pd.DataFrame(
+            [{k: v for k, v in asdict(self).items() if k in STATUS_COLUMNS}], columns=STATUS_COLUMNS
+        )
 
 
-def plan_frame(scenario_demand: pd.DataFrame, scenario_plans: pd.DataFrame, scenario: str,
-               demand_plan: pd.DataFrame | None = None) -> pd.DataFrame:
+def plan_frame(
+    scenario_demand: pd.DataFrame,
+    scenario_plans: pd.DataFrame,
+    scenario: str,
+    demand_plan: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """The plan of one scenario as a plan of record (`PLAN_COLUMNS`): SKU demand + family production.
 
     `statistical` comes from `demand_plan` (the statistical forecast is the same in every scenario).
     """
     known = sorted(scenario_plans["scenario"].unique())
     if scenario not in known:
-        raise ParameterError(f"executive.scenario = '{scenario}' is not a scenario of this run "
-                             f"(scenarios: {', '.join(known)}); set it to one of them or leave it empty")
+        raise ParameterError(
+            f"executive.scenario = '{scenario}' is not a scenario of this run "
+            f"(scenarios: {', '.join(known)}); set it to one of them or leave it empty"
+        )
     dem = scenario_demand[scenario_demand["scenario"] == scenario].copy()
     dem["ds"] = pd.to_datetime(dem["ds"])
     if demand_plan is not None and "statistical" in demand_plan.columns:
@@ -309,8 +433,9 @@ def plan_frame(scenario_demand: pd.DataFrame, scenario_plans: pd.DataFrame, scen
     for col in PLAN_COLUMNS:
         if col not in out.columns:
             out[col] = np.nan
-    out = out[PLAN_COLUMNS].sort_values(["kind", "family", "unique_id", "ds", "month"], ignore_index=True,
-                                        na_position="first")
+    out = out[PLAN_COLUMNS].sort_values(
+        ["kind", "family", "unique_id", "ds", "month"], ignore_index=True, na_position="first"
+    )
     return out
 
 
@@ -345,8 +470,10 @@ def read_record(out: str | Path, period: str) -> dict | None:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise PlanError(f"{path}: the plan of record cannot be read ({exc}); restore it from a plan.vN.json "
-                        "or remove the folder to approve again") from exc
+        raise PlanError(
+            f"{path}: the plan of record cannot be read ({exc}); restore it from a plan.vN.json "
+            "or remove the folder to approve again"
+        ) from exc
 
 
 def _atomic_write_bytes(path: Path, data: bytes):
@@ -382,25 +509,55 @@ def freeze(plan: pd.DataFrame, p: Params, scenario: str, taken: Sequence[Decisio
     record = read_record(p.out, period)
     if not p.executive.approved_by:
         if record is None:
-            return PlanStatus(period, "proposed", None, None, None, scenario, None, current, None,
-                              f"Not approved yet: set executive.approved_by (and approved_on) in params/{period}.yaml "
-                              "and run again to freeze this plan as the plan of record.")
+            return PlanStatus(
+                period,
+                "proposed",
+                None,
+                None,
+                None,
+                scenario,
+                None,
+                current,
+                None,
+                f"Not approved yet: set executive.approved_by (and approved_on) in params/{period}.yaml "
+                "and run again to freeze this plan as the plan of record.",
+            )
         same = record.get("hash") == current
-        return PlanStatus(period, "approved", record.get("approved_by"), record.get("approved_on"),
-                          record.get("hash"), record.get("scenario", scenario), record.get("version"), current,
-                          str(folder / "plan.parquet"),
-                          f"The plan of record was approved by {record.get('approved_by')} on "
-                          f"{record.get('approved_on')}; " + ("this run's plan is the same." if same else
-                                                              "this run's plan differs from it and is only a proposal."))
+        return PlanStatus(
+            period,
+            "approved",
+            record.get("approved_by"),
+            record.get("approved_on"),
+            record.get("hash"),
+            record.get("scenario", scenario),
+            record.get("version"),
+            current,
+            str(folder / "plan.parquet"),
+            f"The plan of record was approved by {record.get('approved_by')} on "
+            f"{record.get('approved_on')}; "
+            + (
+                "this run's plan is the same."
+                if same
+                else "this run's plan differs from it and is only a proposal."
+            ),
+        )
     approved_on = (p.executive.approved_on or dt.date.today()).isoformat()
     if record is not None:
         if record.get("hash") == current:
-            return PlanStatus(period, "approved", record.get("approved_by"), record.get("approved_on"), current,
-                              record.get("scenario", scenario), record.get("version"), current,
-                              str(folder / "plan.parquet"),
-                              f"Plan of record: scenario {record.get('scenario', scenario)}, approved by "
-                              f"{record.get('approved_by')} on {record.get('approved_on')} (version "
-                              f"{record.get('version')}, sha256 {current[:12]}); this run reproduces it exactly.")
+            return PlanStatus(
+                period,
+                "approved",
+                record.get("approved_by"),
+                record.get("approved_on"),
+                current,
+                record.get("scenario", scenario),
+                record.get("version"),
+                current,
+                str(folder / "plan.parquet"),
+                f"Plan of record: scenario {record.get('scenario', scenario)}, approved by "
+                f"{record.get('approved_by')} on {record.get('approved_on')} (version "
+                f"{record.get('version')}, sha256 {current[:12]}); this run reproduces it exactly.",
+            )
         if not p.reapprove:
             raise PlanError(
                 f"the plan of record of {period} was approved by {record.get('approved_by')} on "
@@ -408,7 +565,8 @@ def freeze(plan: pd.DataFrame, p: Params, scenario: str, taken: Sequence[Decisio
                 f"and this run's plan differs (hash {current[:12]}). An approved plan is never replaced silently: "
                 f"to approve the new plan run `salesops run {period} --reapprove` (the old plan is kept as "
                 f"plan.v{_next_version(folder)}.parquet/.json in {folder}), or restore the inputs and params "
-                "that produced the approved plan.")
+                "that produced the approved plan."
+            )
         old = _next_version(folder)
         for suffix in ("parquet", "json"):
             os.replace(folder / f"plan.{suffix}", folder / f"plan.v{old}.{suffix}")
@@ -416,10 +574,16 @@ def freeze(plan: pd.DataFrame, p: Params, scenario: str, taken: Sequence[Decisio
     else:
         version = 1
     folder.mkdir(parents=True, exist_ok=True)
-    meta = {"period": period, "approved_by": p.executive.approved_by, "approved_on": approved_on,
-            "scenario": scenario, "hash": current, "version": version,
-            "decisions": [d.model_dump(mode="json") for d in taken],
-            "frozen_at": dt.datetime.now().isoformat(timespec="seconds")}
+    meta = {
+        "period": period,
+        "approved_by": p.executive.approved_by,
+        "approved_on": approved_on,
+        "scenario": scenario,
+        "hash": current,
+        "version": version,
+        "decisions": [d.model_dump(mode="json") for d in taken],
+        "frozen_at": dt.datetime.now().isoformat(timespec="seconds"),
+    }
     if version > 1:
         meta["supersedes"] = f"plan.v{version - 1}.json"
     tmp = folder / ".plan.parquet.tmp"
@@ -427,11 +591,20 @@ def freeze(plan: pd.DataFrame, p: Params, scenario: str, taken: Sequence[Decisio
     os.replace(tmp, folder / "plan.parquet")
     _atomic_write_bytes(folder / "plan.json", json.dumps(meta, indent=2).encode())
     verb = "Re-approved" if version > 1 else "Approved"
-    return PlanStatus(period, "approved", p.executive.approved_by, approved_on, current, scenario, version, current,
-                      str(folder / "plan.parquet"),
-                      f"{verb}: the plan of record of {period} (scenario {scenario}, version {version}, sha256 "
-                      f"{current[:12]}) was frozen by {p.executive.approved_by} on {approved_on}; changing it later "
-                      f"needs an explicit re-approval (salesops run {period} --reapprove).")
+    return PlanStatus(
+        period,
+        "approved",
+        p.executive.approved_by,
+        approved_on,
+        current,
+        scenario,
+        version,
+        current,
+        str(folder / "plan.parquet"),
+        f"{verb}: the plan of record of {period} (scenario {scenario}, version {version}, sha256 "
+        f"{current[:12]}) was frozen by {p.executive.approved_by} on {approved_on}; changing it later "
+        f"needs an explicit re-approval (salesops run {period} --reapprove).",
+    )
 
 
 # ---------------------------------------------------------------- the executive review
@@ -456,12 +629,17 @@ class ExecutiveReview:
     def summary(self) -> str:
         """The pack's opening paragraph: KPIs off target and the recommendation."""
         off = self.kpis[self.kpis["status"].isin(["warn", "bad"])]
-        text = (f"{len(off)} of {len(self.kpis)} KPIs of the current plan need attention"
-                + (f" ({', '.join(off['label'])})" if len(off) else "") + ". ")
+        text = (
+            f"{len(off)} of {len(self.kpis)} KPIs of the current plan need attention"
+            + (f" ({', '.join(off['label'])})" if len(off) else "")
+            + ". "
+        )
         open_ = self.decisions[self.decisions["status"] == "open"]
         if self.status.status == "approved" and self.status.hash == self.status.current_hash:
-            text += (f"Plan of record: {self.scenario}, approved by {self.status.approved_by} on "
-                     f"{self.status.approved_on}. ")
+            text += (
+                f"Plan of record: {self.scenario}, approved by {self.status.approved_by} on "
+                f"{self.status.approved_on}. "
+            )
         else:
             text += f"Scenario recommended for approval: {self.scenario}. "
         text += f"{len(open_)} decision(s) open, {int((self.decisions['status'] == 'done').sum())} taken."
@@ -496,14 +674,30 @@ def review(ctx) -> ExecutiveReview:
         reasons.append(f"The executive team chose {p.executive.scenario} instead (executive.scenario).")
     reasons.append(f"Rule: {RULE}.")
     kpi_frame = kpis(gaps, scenarios, error_stats, demand_plan, projection, load, enps_frame, p)
-    plan = plan_frame(ctx.read("pre_sop", "scenario_demand"), ctx.read("pre_sop", "scenario_plans"), scenario,
-                      demand_plan)
+    plan = plan_frame(
+        ctx.read("pre_sop", "scenario_demand"), ctx.read("pre_sop", "scenario_plans"), scenario, demand_plan
+    )
     status = freeze(plan, p, scenario, p.decisions)
-    decision_frame = decisions(recs, p.decisions, p.period_start, scenario,
-                               status.approved_by if status.status == "approved" else None,
-                               status.approved_on, p.executive.decision_due_days)
-    return ExecutiveReview(kpi_frame, scenarios, gaps, decision_frame, plan.assign(hash=status.current_hash),
-                           status, scenario, reasons, p.currency)
+    decision_frame = decisions(
+        recs,
+        p.decisions,
+        p.period_start,
+        scenario,
+        status.approved_by if status.status == "approved" else None,
+        status.approved_on,
+        p.executive.decision_due_days,
+    )
+    return ExecutiveReview(
+        kpi_frame,
+        scenarios,
+        gaps,
+        decision_frame,
+        plan.assign(hash=status.current_hash),
+        status,
+        scenario,
+        reasons,
+        p.currency,
+    )
 
 
 def _optional(ctx, step: str, name: str) -> pd.DataFrame | None:

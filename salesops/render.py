@@ -49,8 +49,10 @@ def use_quarto(renderer: str = "auto") -> bool:
         return False
     found = quarto_binary() is not None
     if renderer == "quarto" and not found:
-        raise RenderError("report.renderer is 'quarto' but no quarto binary is on the PATH; install Quarto "
-                          "or set report.renderer: auto")
+        raise RenderError(
+            "report.renderer is 'quarto' but no quarto binary is on the PATH; install Quarto "
+            "or set report.renderer: auto"
+        )
     return found
 
 
@@ -73,8 +75,13 @@ def to_html(notebook: str | Path, target: str | Path, info: ReportInfo, renderer
     from nbconvert import HTMLExporter
 
     nb = _drop_cells(nbformat.read(notebook, as_version=4), HTML_SKIP_TAGS)
-    exporter = HTMLExporter(template_name="salesops", extra_template_basedirs=[str(TEMPLATES / "html")],
-                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    exporter = HTMLExporter(
+        template_name="salesops",
+        extra_template_basedirs=[str(TEMPLATES / "html")],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
     resources = {"salesops": vars(info), "metadata": {"name": f"{info.title} · {info.period}"}}
     try:
         body, _ = exporter.from_notebook_node(nb, resources=resources)
@@ -144,12 +151,32 @@ def to_pdf(notebook: str | Path, target: str | Path, info: ReportInfo, renderer:
         meta = work / "meta.yaml"
         import yaml
 
-        meta.write_text(yaml.safe_dump({"title": info.title, "company": info.company, "period": info.period,
-                                        "run_date": info.run_date}), encoding="utf-8")
-        cmd = [_pandoc(), "-f", "markdown-smart-raw_html-raw_tex", "-t", "typst", "--template",
-               str(TEMPLATES / "report.typ"), "--metadata-file", str(meta), "-o", str(work / "report.typ"),
-               str(work / "report.md")]
-        done = subprocess.run(cmd, capture_output=True, text=True)
+        meta.write_text(
+            yaml.safe_dump(
+                {
+                    "title": info.title,
+                    "company": info.company,
+                    "period": info.period,
+                    "run_date": info.run_date,
+                }
+            ),
+            encoding="utf-8",
+        )
+        cmd = [
+            _pandoc(),
+            "-f",
+            "markdown-smart-raw_html-raw_tex",
+            "-t",
+            "typst",
+            "--template",
+            str(TEMPLATES / "report.typ"),
+            "--metadata-file",
+            str(meta),
+            "-o",
+            str(work / "report.typ"),
+            str(work / "report.md"),
+        ]
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise RenderError(f"pandoc could not turn {notebook} into Typst: {done.stderr.strip()}")
         try:
@@ -162,12 +189,26 @@ def to_pdf(notebook: str | Path, target: str | Path, info: ReportInfo, renderer:
 
 def _quarto(notebook: Path, target: Path, fmt: str) -> Path:
     """Render with Quarto (no execution: the notebook already ran)."""
-    cmd = [quarto_binary() or "quarto", "render", str(notebook), "--to", fmt, "--no-execute",
-           "-M", "echo:false", "-M", "embed-resources:true", "--output", target.name]
-    done = subprocess.run(cmd, capture_output=True, text=True, cwd=notebook.parent)
+    cmd = [
+        quarto_binary() or "quarto",
+        "render",
+        str(notebook),
+        "--to",
+        fmt,
+        "--no-execute",
+        "-M",
+        "echo:false",
+        "-M",
+        "embed-resources:true",
+        "--output",
+        target.name,
+    ]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=notebook.parent, check=False)
     if done.returncode != 0:
         raise RenderError(f"quarto render of {notebook} failed: {done.stderr.strip()[-800:]}")
-    produced = notebook.parent / (target.name if fmt == "html" else Path(target.name).with_suffix(".pdf").name)
+    produced = notebook.parent / (
+        target.name if fmt == "html" else Path(target.name).with_suffix(".pdf").name
+    )
     if produced != target:
         shutil.move(produced, target)
     return target

@@ -55,8 +55,10 @@ class Table:
         shown = frame.head(self.max_rows)
         fmts = self.formats or {}
         header = [str(c) for c in shown.columns]
-        rows = [[_fmt(v, fmts.get(str(c))) for c, v in zip(shown.columns, row)]
-                for row in shown.itertuples(index=False, name=None)]
+        rows = [
+            [_fmt(v, fmts.get(str(c))) for c, v in zip(shown.columns, row)]
+            for row in shown.itertuples(index=False, name=None)
+        ]
         return header, rows, hidden
 
     def _repr_html_(self) -> str:
@@ -65,10 +67,17 @@ class Table:
         out = ['<table class="so-table">']
         if self.caption:
             out.append(f"<caption>{html.escape(self.caption)}</caption>")
-        out.append("<thead><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr></thead><tbody>")
+        out.append(
+            "<thead><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr></thead><tbody>"
+        )
         for row in rows:
-            out.append("<tr>" + "".join(
-                f'<td class="{"num" if n else "txt"}">{html.escape(v)}</td>' for v, n in zip(row, numeric)) + "</tr>")
+            out.append(
+                "<tr>"
+                + "".join(
+                    f'<td class="{"num" if n else "txt"}">{html.escape(v)}</td>' for v, n in zip(row, numeric)
+                )
+                + "</tr>"
+            )
         out.append("</tbody></table>")
         if hidden:
             out.append(f'<p class="so-note">… and {hidden:,} more rows (full table in data/).</p>')
@@ -83,8 +92,14 @@ class Table:
         lines.append("| " + " | ".join(_md_escape(h) for h in header) + " |")
         # Dashes in proportion to each column's widest cell: pandoc sizes wrapped columns by them.
         widths = [max([len(h)] + [len(row[i]) for row in rows]) for i, h in enumerate(header)]
-        lines.append("|" + "|".join(("-" * max(3, min(w, 40))) + (":" if n else "") if n
-                                    else ":" + "-" * max(3, min(w, 40)) for w, n in zip(widths, numeric)) + "|")
+        lines.append(
+            "|"
+            + "|".join(
+                ("-" * max(3, min(w, 40))) + (":" if n else "") if n else ":" + "-" * max(3, min(w, 40))
+                for w, n in zip(widths, numeric)
+            )
+            + "|"
+        )
         lines += ["| " + " | ".join(_md_escape(v) for v in row) + " |" for row in rows]
         if self.caption:
             lines += ["", f": {_md_escape(self.caption)}"]
@@ -96,8 +111,9 @@ class Table:
         return self.frame.head(self.max_rows).to_string()
 
 
-def table(frame: pd.DataFrame, caption: str | None = None, formats: dict[str, str] | None = None,
-          max_rows: int = 30) -> Table:
+def table(
+    frame: pd.DataFrame, caption: str | None = None, formats: dict[str, str] | None = None, max_rows: int = 30
+) -> Table:
     """A table for a report: strings escaped, numbers formatted, long tables cut at `max_rows`.
 
     Example:
@@ -128,14 +144,17 @@ class Tiles:
                 f'background:#f6f7f9;min-width:150px">'
                 f'<div style="font-size:12px;color:#555">{html.escape(t.label)}</div>'
                 f'<div style="font-size:22px;font-weight:600;color:{colour}">{html.escape(t.value)}</div>'
-                f'<div style="font-size:12px;color:#555">{html.escape(t.detail)}</div></div>')
+                f'<div style="font-size:12px;color:#555">{html.escape(t.detail)}</div></div>'
+            )
         parts.append("</div>")
         return "".join(parts)
 
     def _repr_markdown_(self) -> str:
         items = ", ".join(
             f"({_typst_string(t.label)}, {_typst_string(t.value)}, {_typst_string(t.detail)}, "
-            f"rgb({_typst_string(_STATUS_COLOURS.get(t.status, _STATUS_COLOURS['info']))}))" for t in self.tiles)
+            f"rgb({_typst_string(_STATUS_COLOURS.get(t.status, _STATUS_COLOURS['info']))}))"
+            for t in self.tiles
+        )
         return f"```{{=typst}}\n#kpi-tiles(({items},))\n```\n"
 
     def __repr__(self) -> str:
@@ -154,8 +173,10 @@ class Callout:
 
     def _repr_html_(self) -> str:
         colour = _STATUS_COLOURS.get(self.kind, _STATUS_COLOURS["info"])
-        return (f'<div class="so-callout" style="border-left:4px solid {colour};background:#f6f7f9;'
-                f'padding:8px 12px;margin:8px 0">{html.escape(self.text)}</div>')
+        return (
+            f'<div class="so-callout" style="border-left:4px solid {colour};background:#f6f7f9;'
+            f'padding:8px 12px;margin:8px 0">{html.escape(self.text)}</div>'
+        )
 
     def _repr_markdown_(self) -> str:
         return f"> {_md_escape(self.text)}\n"

@@ -35,8 +35,21 @@ log = logging.getLogger("salesops")
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 PDF_STEP = "executive_review"
 PDF_NAME = "executive_review.pdf"
-VERSIONED = ("salesops", "pandas", "numpy", "statsmodels", "scipy", "papermill", "altair", "vl-convert-python",
-             "duckdb", "pydantic", "nbconvert", "pypandoc-binary", "typst")
+VERSIONED = (
+    "salesops",
+    "pandas",
+    "numpy",
+    "statsmodels",
+    "scipy",
+    "papermill",
+    "altair",
+    "vl-convert-python",
+    "duckdb",
+    "pydantic",
+    "nbconvert",
+    "pypandoc-binary",
+    "typst",
+)
 
 
 @dataclass
@@ -66,12 +79,24 @@ class Progress:
         self._progress = None
         if self.live:
             from rich.console import Console
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress as RichProgress, SpinnerColumn,
-                                       TextColumn, TimeElapsedColumn)
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+            from rich.progress import Progress as RichProgress
 
-            self._progress = RichProgress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                                          MofNCompleteColumn(), TimeElapsedColumn(),
-                                          console=Console(file=self.stream), transient=False)
+            self._progress = RichProgress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=Console(file=self.stream),
+                transient=False,
+            )
             self._progress.start()
             self._task = self._progress.add_task("starting", total=total)
 
@@ -105,8 +130,9 @@ def period_lock(out: Path, period: str):
         lock.acquire(timeout=0)
     except Timeout:
         who = holder.read_text(encoding="utf-8").strip() if holder.exists() else "another process"
-        raise LockError(f"period {period} is already being run ({who}); wait for that run to finish. "
-                        f"Nothing was changed.") from None
+        raise LockError(
+            f"period {period} is already being run ({who}); wait for that run to finish. Nothing was changed."
+        ) from None
     try:
         holder.write_text(f"pid {os.getpid()} since {dt.datetime.now():%Y-%m-%d %H:%M:%S}", encoding="utf-8")
         yield
@@ -154,14 +180,25 @@ def execute_step(step: steps_mod.Step, nb_dir: Path, run_dir: Path, parameters: 
     source = nb_dir / step.notebook
     target = run_dir / "notebooks" / step.notebook
     target.parent.mkdir(parents=True, exist_ok=True)
-    kernel = {"engine_name": kernels.register_engine(), "km": km} if km is not None \
+    kernel = (
+        {"engine_name": kernels.register_engine(), "km": km}
+        if km is not None
         else {"kernel_manager_class": kernels.kernel_manager_class()}
+    )
     try:
-        pm.execute_notebook(str(source), str(target), parameters=parameters, kernel_name="python3",
-                            progress_bar=False, log_output=False, cwd=os.getcwd(), **kernel)
+        pm.execute_notebook(
+            str(source),
+            str(target),
+            parameters=parameters,
+            kernel_name="python3",
+            progress_bar=False,
+            log_output=False,
+            cwd=os.getcwd(),
+            **kernel,
+        )
     except pm.PapermillExecutionError as exc:
         raise StepError(step.name, str(target), exc.exec_count, f"{exc.ename}: {exc.evalue}") from None
-    except Exception as exc:  # kernel died, notebook missing: still name the step
+    except Exception as exc:  # noqa: BLE001 - kernel died, notebook missing: still name the step
         raise StepError(step.name, str(target), None, f"{type(exc).__name__}: {exc}") from None
     finally:
         kernels.shutdown(km)
@@ -174,8 +211,10 @@ def _write_period_index(run_dir: Path, p, run: dict):
         if report.exists():
             took = run["steps"].get(step.name, {}).get("execute_s")
             note = f" · {took:.1f} s" if took is not None else ""
-            items.append(f'<li><a href="{html.escape(step.report)}">{html.escape(step.title)}</a>'
-                         f'<span class="meta">{note}</span></li>')
+            items.append(
+                f'<li><a href="{html.escape(step.report)}">{html.escape(step.title)}</a>'
+                f'<span class="meta">{note}</span></li>'
+            )
     if (run_dir / PDF_NAME).exists():
         items.append(f'<li><a href="{PDF_NAME}">Executive pack (PDF)</a></li>')
     alerts = "".join(f"<li>{html.escape(str(a.get('message', a)))}</li>" for a in run.get("alerts", []))
@@ -186,9 +225,9 @@ def _write_period_index(run_dir: Path, p, run: dict):
 h1{{color:#1f4e79}} li{{margin:6px 0}} .meta{{color:#777;font-size:12px;margin-left:6px}}
 .alerts li{{color:#b3261e}}</style></head><body>
 <h1>{html.escape(p.company)} · S&amp;OP cycle {html.escape(str(p.period))}</h1>
-<p>Status: <b>{html.escape(run['status'])}</b> · run {html.escape(run['finished'])} ·
+<p>Status: <b>{html.escape(run["status"])}</b> · run {html.escape(run["finished"])} ·
 <a href="../index.html">all periods</a></p>
-{alert_block}<h2>Reports</h2><ul>{''.join(items)}</ul>
+{alert_block}<h2>Reports</h2><ul>{"".join(items)}</ul>
 <p class="meta">Run details: <a href="run.json">run.json</a> · executed notebooks in notebooks/ ·
 step outputs in data/</p></body></html>"""
     (run_dir / "index.html").write_text(page, encoding="utf-8")
@@ -203,22 +242,33 @@ def write_global_index(out: Path, company: str = "salesops"):
         except (OSError, json.JSONDecodeError):
             continue
         period = run_json.parent.name
-        rows.append(f'<tr><td><a href="{html.escape(period)}/index.html">{html.escape(period)}</a></td>'
-                    f'<td>{html.escape(str(run.get("status")))}</td><td>{html.escape(str(run.get("finished")))}</td>'
-                    f'<td>{len(run.get("alerts", []))}</td></tr>')
+        rows.append(
+            f'<tr><td><a href="{html.escape(period)}/index.html">{html.escape(period)}</a></td>'
+            f"<td>{html.escape(str(run.get('status')))}</td><td>{html.escape(str(run.get('finished')))}</td>"
+            f"<td>{len(run.get('alerts', []))}</td></tr>"
+        )
     page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>S&amp;OP reports</title>
 <style>body{{font-family:Helvetica,Arial,sans-serif;max-width:760px;margin:32px auto}} h1{{color:#1f4e79}}
 td,th{{padding:4px 12px;text-align:left}}</style></head><body>
 <h1>{html.escape(company)} · S&amp;OP reports</h1>
-<table><tr><th>Period</th><th>Status</th><th>Finished</th><th>Alerts</th></tr>{''.join(rows)}</table>
+<table><tr><th>Period</th><th>Status</th><th>Finished</th><th>Alerts</th></tr>{"".join(rows)}</table>
 </body></html>"""
     (out / "index.html").write_text(page, encoding="utf-8")
 
 
-def run(period: str, params: str | Path | None = None, data: str | None = None, out: str | Path = "reports",
-        first: str | None = None, last: str | None = None, formats: list[str] | None = None,
-        reapprove: bool = False, fail_on_alert: bool = False, progress: Progress | None = None,
-        pool: kernels.KernelPool | None = None) -> RunResult:
+def run(
+    period: str,
+    params: str | Path | None = None,
+    data: str | None = None,
+    out: str | Path = "reports",
+    first: str | None = None,
+    last: str | None = None,
+    formats: list[str] | None = None,
+    reapprove: bool = False,
+    fail_on_alert: bool = False,
+    progress: Progress | None = None,
+    pool: kernels.KernelPool | None = None,
+) -> RunResult:
     """Run the cycle of `period` and publish its reports under `OUT/PERIOD/`.
 
     Each notebook runs in a fresh kernel, warmed in the background while the previous step runs
@@ -244,14 +294,19 @@ def run(period: str, params: str | Path | None = None, data: str | None = None, 
     errors = [f for f in findings if f.is_error]
     if errors:
         count = sum(f.more or 1 for f in errors)
-        raise DataError(f"{count} problem(s) in the input data; nothing was run or written:\n"
-                        + "\n".join(str(f) for f in errors), errors)
+        raise DataError(
+            f"{count} problem(s) in the input data; nothing was run or written:\n"
+            + "\n".join(str(f) for f in errors),
+            errors,
+        )
     if selected[0].name != steps_mod.STEPS[0].name:
-        needed = steps_mod.STEP_NAMES[:steps_mod.STEP_NAMES.index(selected[0].name)]
+        needed = steps_mod.STEP_NAMES[: steps_mod.STEP_NAMES.index(selected[0].name)]
         missing = [s for s in needed if not (final_dir / "data" / s).is_dir()]
         if missing:
-            raise ParameterError(f"--from {selected[0].name} needs the outputs of {', '.join(missing)} in "
-                                 f"{final_dir / 'data'}; run the whole cycle first (salesops run {period})")
+            raise ParameterError(
+                f"--from {selected[0].name} needs the outputs of {', '.join(missing)} in "
+                f"{final_dir / 'data'}; run the whole cycle first (salesops run {period})"
+            )
 
     progress = progress or Progress(total=len(selected))
     with period_lock(out, period):
@@ -260,17 +315,32 @@ def run(period: str, params: str | Path | None = None, data: str | None = None, 
         if final_dir.exists():
             shutil.copytree(final_dir, run_dir, ignore=shutil.ignore_patterns("run.json"))
         run_dir.mkdir(parents=True, exist_ok=True)
-        previous = json.loads((final_dir / "run.json").read_text()) if (final_dir / "run.json").exists() else {}
+        previous = (
+            json.loads((final_dir / "run.json").read_text()) if (final_dir / "run.json").exists() else {}
+        )
         started = dt.datetime.now()
-        record = {"period": period, "status": "running", "started": started.isoformat(timespec="seconds"),
-                  "steps": dict(previous.get("steps", {})), "params_files": p.params_files,
-                  "params_hash": hashlib.sha256(p.model_dump_json(exclude={"out", "run_dir", "params_files"})
-                                                .encode()).hexdigest(),
-                  "data_source": "demo company (embedded DuckDB)" if p.data.source is None
-                  else _redact(p.data.source),
-                  "warnings": sum(f.more or 1 for f in findings if not f.is_error), "versions": _versions()}
-        parameters = {"period": period, "params": None if params is None else str(Path(params).resolve()),
-                      "data": data, "out": str(out), "run_dir": str(run_dir)}
+        record = {
+            "period": period,
+            "status": "running",
+            "started": started.isoformat(timespec="seconds"),
+            "steps": dict(previous.get("steps", {})),
+            "params_files": p.params_files,
+            "params_hash": hashlib.sha256(
+                p.model_dump_json(exclude={"out", "run_dir", "params_files"}).encode()
+            ).hexdigest(),
+            "data_source": "demo company (embedded DuckDB)"
+            if p.data.source is None
+            else _redact(p.data.source),
+            "warnings": sum(f.more or 1 for f in findings if not f.is_error),
+            "versions": _versions(),
+        }
+        parameters = {
+            "period": period,
+            "params": None if params is None else str(Path(params).resolve()),
+            "data": data,
+            "out": str(out),
+            "run_dir": str(run_dir),
+        }
         nb_dir = notebook_dir()
         info = {s.name: ReportInfo(p.company, s.title, period) for s in steps_mod.STEPS}
         result = RunResult(period, "running", final_dir)
@@ -280,8 +350,9 @@ def run(period: str, params: str | Path | None = None, data: str | None = None, 
             for step in selected:
                 progress.step(f"{step.name}: running")
                 t0 = time.perf_counter()
-                step_parameters = dict(parameters, reapprove=True) if reapprove and step.name == PDF_STEP \
-                    else parameters
+                step_parameters = (
+                    dict(parameters, reapprove=True) if reapprove and step.name == PDF_STEP else parameters
+                )
                 execute_step(step, nb_dir, run_dir, step_parameters, km=pool.take())
                 t1 = time.perf_counter()
                 executed = run_dir / "notebooks" / step.notebook
@@ -290,16 +361,23 @@ def run(period: str, params: str | Path | None = None, data: str | None = None, 
                 if step.name == PDF_STEP and "pdf" in formats:
                     to_pdf(executed, run_dir / PDF_NAME, info[step.name], p.report.renderer)
                 t2 = time.perf_counter()
-                record["steps"][step.name] = {"execute_s": round(t1 - t0, 2), "render_s": round(t2 - t1, 2),
-                                              "ran": dt.datetime.now().isoformat(timespec="seconds")}
+                record["steps"][step.name] = {
+                    "execute_s": round(t1 - t0, 2),
+                    "render_s": round(t2 - t1, 2),
+                    "ran": dt.datetime.now().isoformat(timespec="seconds"),
+                }
                 progress.advance(f"{step.name}: done in {t2 - t0:.1f} s")
         except BaseException as exc:
             failed = out / ".failed" / f"{period}-{started:%Y%m%d-%H%M%S}"
             failed.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(str(run_dir), failed)
             if isinstance(exc, StepError):
-                exc.args = (f"{exc.args[0]}\nThe executed notebook is kept in {failed / 'notebooks'}; "
-                            f"{final_dir} was left as it was.",)
+                exc.args = (
+                    (
+                        f"{exc.args[0]}\nThe executed notebook is kept in {failed / 'notebooks'}; "
+                        f"{final_dir} was left as it was."
+                    ),
+                )
                 exc.notebook = str(failed / "notebooks" / Path(exc.notebook).name)
             progress.close()
             raise
@@ -309,13 +387,20 @@ def run(period: str, params: str | Path | None = None, data: str | None = None, 
         progress.close()
 
         snapshot = run_dir / "data" / "data_collection" / "snapshot.json"
-        record["input_hash"] = json.loads(snapshot.read_text())["input_hash"] if snapshot.exists() \
+        record["input_hash"] = (
+            json.loads(snapshot.read_text())["input_hash"]
+            if snapshot.exists()
             else _hash_files((run_dir / "data" / "data_collection").glob("*.parquet"))
+        )
         alerts = _records(_read_optional(run_dir / "data" / "follow_up" / "alerts.parquet"))
         plan_status = _records(_read_optional(run_dir / "data" / "executive_review" / "plan_status.parquet"))
-        record.update(status="success", finished=dt.datetime.now().isoformat(timespec="seconds"),
-                      duration_s=round((dt.datetime.now() - started).total_seconds(), 2),
-                      alerts=alerts, plan=plan_status[0] if plan_status else None)
+        record.update(
+            status="success",
+            finished=dt.datetime.now().isoformat(timespec="seconds"),
+            duration_s=round((dt.datetime.now() - started).total_seconds(), 2),
+            alerts=alerts,
+            plan=plan_status[0] if plan_status else None,
+        )
         (run_dir / "run.json").write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
         _write_period_index(run_dir, p, record)
         _publish(run_dir, final_dir, out)
@@ -323,8 +408,10 @@ def run(period: str, params: str | Path | None = None, data: str | None = None, 
         result.status, result.durations, result.alerts = "success", record["steps"], alerts
         result.duration_s = record["duration_s"]
     if fail_on_alert and alerts:
-        raise AlertError(f"{len(alerts)} alert(s) fired in {period}: "
-                         + "; ".join(str(a.get("message")) for a in alerts[:5]))
+        raise AlertError(
+            f"{len(alerts)} alert(s) fired in {period}: "
+            + "; ".join(str(a.get("message")) for a in alerts[:5])
+        )
     return result
 
 
@@ -342,10 +429,11 @@ def _redact(source: str) -> str:
     """A source for the record, with any password in a URL removed."""
     if "://" in source and "@" in source:
         from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
 
         try:
             return make_url(source).render_as_string(hide_password=True)
-        except Exception:
+        except (ArgumentError, ValueError):
             return source.split("://")[0] + "://***"
     return source
 
@@ -364,8 +452,10 @@ def backfill(first: str, last: str, **kwargs) -> list[RunResult]:
         results = [run(str(m), pool=pool, **kwargs) for m in months]
     fired = [(r.period, a) for r in results for a in r.alerts]
     if fail_on_alert and fired:
-        error = AlertError(f"{len(fired)} alert(s) fired in {len({p for p, _ in fired})} period(s); the reports "
-                           f"were published. First: {fired[0][0]}: {fired[0][1].get('message')}")
+        error = AlertError(
+            f"{len(fired)} alert(s) fired in {len({p for p, _ in fired})} period(s); the reports "
+            f"were published. First: {fired[0][0]}: {fired[0][1].get('message')}"
+        )
         error.results = results  # every period ran: the caller can still report them
         raise error
     return results

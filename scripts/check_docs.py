@@ -32,7 +32,14 @@ if str(ROOT) not in sys.path:  # run from a checkout without installing
 from salesops.docs_build import REFERENCE_DIR, ApiObject, build, has_example, public_api
 from salesops.exceptions import SalesOpsError
 
-LINK_ATTRIBUTES = {"a": "href", "link": "href", "img": "src", "script": "src", "iframe": "src", "source": "src"}
+LINK_ATTRIBUTES = {
+    "a": "href",
+    "link": "href",
+    "img": "src",
+    "script": "src",
+    "iframe": "src",
+    "source": "src",
+}
 
 
 @dataclass(frozen=True)
@@ -101,13 +108,19 @@ def broken_links(site: str | Path, pages: dict[Path, _PageParser] | None = None)
             elif parts.fragment and target.suffix == ".html":
                 ids = pages[target].ids if target in pages else set()
                 if unquote(parts.fragment) not in ids:
-                    problems.append(Problem(where, f"link '{link}': {target.relative_to(site).as_posix()} has "
-                                                   f"no anchor '#{unquote(parts.fragment)}'"))
+                    problems.append(
+                        Problem(
+                            where,
+                            f"link '{link}': {target.relative_to(site).as_posix()} has "
+                            f"no anchor '#{unquote(parts.fragment)}'",
+                        )
+                    )
     return problems
 
 
-def missing_api_pages(site: str | Path, api: list[ApiObject],
-                      pages: dict[Path, _PageParser] | None = None) -> list[Problem]:
+def missing_api_pages(
+    site: str | Path, api: list[ApiObject], pages: dict[Path, _PageParser] | None = None
+) -> list[Problem]:
     """Public objects without their entry on their reference page, or not linked from the reference index."""
     site = Path(site).resolve()
     pages = parse_site(site) if pages is None else pages
@@ -123,12 +136,17 @@ def missing_api_pages(site: str | Path, api: list[ApiObject],
         page = (reference / f"{obj.page}.html").resolve()
         where = f"{REFERENCE_DIR}/{obj.page}.html"
         if page not in pages:
-            problems.append(Problem(where, f"{obj.anchor} ({obj.kind}) has no API page: the page does not exist"))
+            problems.append(
+                Problem(where, f"{obj.anchor} ({obj.kind}) has no API page: the page does not exist")
+            )
         elif obj.anchor not in pages[page].ids:
-            problems.append(Problem(where, f"{obj.anchor} ({obj.kind}) has no entry (no element with id "
-                                           f"'{obj.anchor}')"))
+            problems.append(
+                Problem(where, f"{obj.anchor} ({obj.kind}) has no entry (no element with id '{obj.anchor}')")
+            )
         elif index is not None and (page, obj.anchor) not in indexed:
-            problems.append(Problem(f"{REFERENCE_DIR}/index.html", f"{obj.anchor} is not listed in the API index"))
+            problems.append(
+                Problem(f"{REFERENCE_DIR}/index.html", f"{obj.anchor} is not listed in the API index")
+            )
     if index is None:
         problems.append(Problem(f"{REFERENCE_DIR}/index.html", "the API index page does not exist"))
     return problems
@@ -141,13 +159,16 @@ def docstring_problems(api: list[ApiObject]) -> list[Problem]:
         if not obj.docstring.strip():
             problems.append(Problem(obj.anchor, f"{obj.kind} has no docstring"))
         elif not has_example(obj.docstring):
-            problems.append(Problem(obj.anchor, f"{obj.kind} docstring has no example (add an `Example:` "
-                                                f"section with a >>> line)"))
+            problems.append(
+                Problem(
+                    obj.anchor,
+                    f"{obj.kind} docstring has no example (add an `Example:` section with a >>> line)",
+                )
+            )
     return problems
 
 
-def check(site: str | Path, strict: bool = False, api: list[ApiObject] | None = None,
-          out=sys.stdout) -> int:
+def check(site: str | Path, strict: bool = False, api: list[ApiObject] | None = None, out=sys.stdout) -> int:
     """Run every check on SITE, print the problems, return the exit code (0 good, 1 problems)."""
     site = Path(site)
     if not (site / "index.html").is_file():
@@ -166,9 +187,12 @@ def check(site: str | Path, strict: bool = False, api: list[ApiObject] | None = 
     for problem in docstrings:
         print(f"{label}: {problem}", file=out)
     failed = len(links) + len(missing) + (len(docstrings) if strict else 0)
-    print(f"{len(pages)} pages, {len(api)} public functions and classes: {len(links)} broken link(s), "
-          f"{len(missing)} missing API page(s), {len(docstrings)} docstring(s) without an example"
-          f"{'' if strict else ' (warnings)'}", file=out)
+    print(
+        f"{len(pages)} pages, {len(api)} public functions and classes: {len(links)} broken link(s), "
+        f"{len(missing)} missing API page(s), {len(docstrings)} docstring(s) without an example"
+        f"{'' if strict else ' (warnings)'}",
+        file=out,
+    )
     return 1 if failed else 0
 
 

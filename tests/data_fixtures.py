@@ -13,7 +13,11 @@ SMALL = {"seed": 11, "skus": 30, "months": 24, "reps": 8}
 
 def make_params(source=None, out="reports", period="2026-11", tables=None, **data):
     """Parameters for a test, independent of any params/*.yaml in the working folder."""
-    values = {"period": period, "out": str(out), "data": {"source": None if source is None else str(source), **data}}
+    values = {
+        "period": period,
+        "out": str(out),
+        "data": {"source": None if source is None else str(source), **data},
+    }
     if tables:
         values["data"]["tables"] = tables
     return so.params.validate(values)
@@ -21,8 +25,11 @@ def make_params(source=None, out="reports", period="2026-11", tables=None, **dat
 
 def tree_digest(folder: Path) -> dict[str, str]:
     """sha256 of every file under `folder` (to prove files were not touched)."""
-    return {str(f.relative_to(folder)): hashlib.sha256(f.read_bytes()).hexdigest()
-            for f in sorted(Path(folder).rglob("*")) if f.is_file()}
+    return {
+        str(f.relative_to(folder)): hashlib.sha256(f.read_bytes()).hexdigest()
+        for f in sorted(Path(folder).rglob("*"))
+        if f.is_file()
+    }
 
 
 def write_small_demo(tmp_path_factory) -> Path:

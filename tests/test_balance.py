@@ -20,29 +20,76 @@ FAMILY = {"A1": "Alpha", "A2": "Alpha", "B1": "Beta"}
 
 def small_case(line_hours: float = 10_000.0, on_hand: float | None = None):
     """Three SKUs, two families, one resource; ample capacity unless `line_hours` is small."""
-    demand_plan = pd.DataFrame([
-        {"unique_id": sku, "family": FAMILY[sku], "ds": m, "statistical": float(q), "pipeline": 0.0,
-         "consensus": float(q), "yhat_lo_80": float(q), "yhat_hi_80": float(q)}
-        for sku, qs in DEMAND.items() for m, q in zip(MONTHS, qs)])
-    products = pd.DataFrame({"sku": list(PRICE), "family": [FAMILY[s] for s in PRICE],
-                             "unit_price": list(PRICE.values()), "unit_cost": list(COST.values()),
-                             "resource": "Line", "hours_per_unit": [HOURS[s] for s in PRICE],
-                             "lead_time_months": 1.0})
+    demand_plan = pd.DataFrame(
+        [
+            {
+                "unique_id": sku,
+                "family": FAMILY[sku],
+                "ds": m,
+                "statistical": float(q),
+                "pipeline": 0.0,
+                "consensus": float(q),
+                "yhat_lo_80": float(q),
+                "yhat_hi_80": float(q),
+            }
+            for sku, qs in DEMAND.items()
+            for m, q in zip(MONTHS, qs)
+        ]
+    )
+    products = pd.DataFrame(
+        {
+            "sku": list(PRICE),
+            "family": [FAMILY[s] for s in PRICE],
+            "unit_price": list(PRICE.values()),
+            "unit_cost": list(COST.values()),
+            "resource": "Line",
+            "hours_per_unit": [HOURS[s] for s in PRICE],
+            "lead_time_months": 1.0,
+        }
+    )
     inventory = pd.DataFrame({"sku": list(PRICE), "on_hand": [on_hand or 0.0] * 3})
-    capacity = pd.DataFrame({"resource": "Line", "month": MONTHS, "hours": line_hours, "overtime_hours": 0.0,
-                             "cost_per_hour": 40.0})
-    supply = pd.DataFrame({"sku": pd.Series([], dtype=str), "month": pd.Series([], dtype="datetime64[ns]"),
-                           "quantity": pd.Series([], dtype=float)})
-    budget = pd.DataFrame({"family": ["Alpha"] * 4 + ["Beta"] * 4, "month": list(MONTHS) * 2,
-                           "revenue": [2500.0] * 4 + [1000.0] * 4, "units": [150.0] * 4 + [20.0] * 4})
-    tables = {"products": products, "inventory": inventory, "capacity": capacity, "supply": supply,
-              "budget": budget}
+    capacity = pd.DataFrame(
+        {
+            "resource": "Line",
+            "month": MONTHS,
+            "hours": line_hours,
+            "overtime_hours": 0.0,
+            "cost_per_hour": 40.0,
+        }
+    )
+    supply = pd.DataFrame(
+        {
+            "sku": pd.Series([], dtype=str),
+            "month": pd.Series([], dtype="datetime64[ns]"),
+            "quantity": pd.Series([], dtype=float),
+        }
+    )
+    budget = pd.DataFrame(
+        {
+            "family": ["Alpha"] * 4 + ["Beta"] * 4,
+            "month": list(MONTHS) * 2,
+            "revenue": [2500.0] * 4 + [1000.0] * 4,
+            "units": [150.0] * 4 + [20.0] * 4,
+        }
+    )
+    tables = {
+        "products": products,
+        "inventory": inventory,
+        "capacity": capacity,
+        "supply": supply,
+        "budget": budget,
+    }
     return demand_plan, tables
 
 
 def params(scenarios=(), holding: float = 0.02, **supply):
-    return validate({"period": "2026-11", "scenarios": list(scenarios),
-                     "supply": {"holding_cost_rate": holding, "fallback_error_cv": 0.0, **supply}})
+    return validate(
+        {
+            "period": "2026-11",
+            "scenarios": list(scenarios),
+            "supply": {"holding_cost_rate": holding, "fallback_error_cv": 0.0, **supply},
+        }
+    )
 
 
 def hand_revenue(extra=lambda sku, i: 1.0, price=lambda sku, i: 1.0):
@@ -55,8 +102,9 @@ def hand_cogs(extra=lambda sku, i: 1.0):
 
 # ---------------------------------------------------------------- finance
 def test_shipments_serve_backlog_first():
-    proj = pd.DataFrame({"unique_id": "A", "month": MONTHS[:3], "demand": [10.0, 10.0, 10.0],
-                         "shortage": [4.0, 7.0, 0.0]})
+    proj = pd.DataFrame(
+        {"unique_id": "A", "month": MONTHS[:3], "demand": [10.0, 10.0, 10.0], "shortage": [4.0, 7.0, 0.0]}
+    )
     out = balance.shipments(proj)
     # month 1 ships 6 (4 late); month 2: 3 new late on top -> ships 7; month 3 clears 7 + 10 -> ships 17
     assert out["shipped_units"].tolist() == [6.0, 7.0, 17.0]
@@ -64,17 +112,40 @@ def test_shipments_serve_backlog_first():
 
 
 def test_finance_by_hand():
-    proj = pd.DataFrame({"unique_id": ["A1", "A1", "B1"], "family": ["Alpha", "Alpha", "Beta"],
-                         "month": [MONTHS[0], MONTHS[1], MONTHS[0]], "demand": [10.0, 10.0, 4.0],
-                         "shortage": [2.0, 0.0, 0.0], "on_hand": [0.0, 5.0, 1.0]})
-    production = pd.DataFrame({"family": ["Alpha", "Alpha", "Beta"], "month": [MONTHS[0], MONTHS[1], MONTHS[0]],
-                               "production": [8.0, 17.0, 5.0], "overtime_hours": [0.0, 3.0, 0.0]})
-    products = pd.DataFrame({"sku": ["A1", "B1"], "family": ["Alpha", "Beta"], "unit_price": [10.0, 50.0],
-                             "unit_cost": [6.0, 30.0], "resource": ["Line", "Line"]})
-    capacity = pd.DataFrame({"resource": ["Line"], "month": [MONTHS[0]], "hours": [100.0], "cost_per_hour": [40.0]})
+    proj = pd.DataFrame(
+        {
+            "unique_id": ["A1", "A1", "B1"],
+            "family": ["Alpha", "Alpha", "Beta"],
+            "month": [MONTHS[0], MONTHS[1], MONTHS[0]],
+            "demand": [10.0, 10.0, 4.0],
+            "shortage": [2.0, 0.0, 0.0],
+            "on_hand": [0.0, 5.0, 1.0],
+        }
+    )
+    production = pd.DataFrame(
+        {
+            "family": ["Alpha", "Alpha", "Beta"],
+            "month": [MONTHS[0], MONTHS[1], MONTHS[0]],
+            "production": [8.0, 17.0, 5.0],
+            "overtime_hours": [0.0, 3.0, 0.0],
+        }
+    )
+    products = pd.DataFrame(
+        {
+            "sku": ["A1", "B1"],
+            "family": ["Alpha", "Beta"],
+            "unit_price": [10.0, 50.0],
+            "unit_cost": [6.0, 30.0],
+            "resource": ["Line", "Line"],
+        }
+    )
+    capacity = pd.DataFrame(
+        {"resource": ["Line"], "month": [MONTHS[0]], "hours": [100.0], "cost_per_hour": [40.0]}
+    )
     settings = SupplyParams(holding_cost_rate=0.1, overtime_premium=0.5)
-    money = balance.finance(proj, products, production, settings, capacity,
-                            [Adjustment(sku="A1", start="2026-12", pct=10)]).set_index(["family", "month"])
+    money = balance.finance(
+        proj, products, production, settings, capacity, [Adjustment(sku="A1", start="2026-12", pct=10)]
+    ).set_index(["family", "month"])
     alpha_dec = money.loc[("Alpha", MONTHS[1])]
     # December: 12 shipped (10 + 2 backlog) at 11.00 = 132; cogs 72; holding 5 x 6 x 0.1 = 3; overtime 3 x 40 x 0.5 = 60
     assert alpha_dec["revenue"] == pytest.approx(132.0)
@@ -92,9 +163,21 @@ def scenario_results():
     scenarios = [
         {"name": "push", "demand": [{"family": "Alpha", "from": "2027-01", "pct": 15}]},
         {"name": "price", "price": [{"sku": "B1", "from": "2027-02", "pct": 10}]},
-        {"name": "launch", "launches": [{"sku": "N1", "family": "Beta", "from": "2027-01", "units_per_month": 10,
-                                         "unit_price": 80, "unit_cost": 50, "resource": "Line",
-                                         "hours_per_unit": 1.0}]},
+        {
+            "name": "launch",
+            "launches": [
+                {
+                    "sku": "N1",
+                    "family": "Beta",
+                    "from": "2027-01",
+                    "units_per_month": 10,
+                    "unit_price": 80,
+                    "unit_cost": 50,
+                    "resource": "Line",
+                    "hours_per_unit": 1.0,
+                }
+            ],
+        },
         {"name": "cut", "capacity": [{"resource": "Line", "from": "2026-12", "pct": -50}]},
     ]
     demand_plan, tables = small_case()
@@ -117,7 +200,8 @@ def test_demand_push_by_hand(scenario_results):
     assert money["revenue"].sum() == pytest.approx(hand_revenue(extra=lift))
     assert money["margin"].sum() == pytest.approx(hand_revenue(extra=lift) - hand_cogs(extra=lift))
     assert results["push"].demand_plan["consensus"].sum() == pytest.approx(
-        sum(DEMAND[s][i] * lift(s, i) for s in DEMAND for i in range(4)))
+        sum(DEMAND[s][i] * lift(s, i) for s in DEMAND for i in range(4))
+    )
 
 
 def test_price_change_by_hand(scenario_results):
@@ -142,7 +226,9 @@ def test_capacity_cut_utilisation_by_hand(scenario_results):
     comparison = balance.compare(results, p.supply.service_level).set_index("scenario")
     required = [sum(DEMAND[s][i] * HOURS[s] for s in DEMAND) for i in range(4)]
     hours = [10_000.0] + [5_000.0] * 3
-    assert comparison.loc["cut", "peak_utilisation"] == pytest.approx(max(r / h for r, h in zip(required, hours)))
+    assert comparison.loc["cut", "peak_utilisation"] == pytest.approx(
+        max(r / h for r, h in zip(required, hours))
+    )
     assert comparison.loc["cut", "utilisation"] == pytest.approx(sum(required) / sum(hours))
     assert comparison.loc["baseline", "utilisation"] == pytest.approx(sum(required) / 40_000.0)
 
@@ -157,8 +243,10 @@ def test_comparison_against_baseline(scenario_results):
     # ample capacity: everyone served in time, so the best margin wins (push adds the most margin here)
     margins = {n: hand_revenue() - hand_cogs() for n in results}
     assert comparison.set_index("scenario")["fill_rate"].eq(1.0).all()
-    assert comparison.loc[comparison["recommended"], "scenario"].item() == \
-        comparison.sort_values("margin").iloc[-1]["scenario"]
+    assert (
+        comparison.loc[comparison["recommended"], "scenario"].item()
+        == comparison.sort_values("margin").iloc[-1]["scenario"]
+    )
     assert margins  # the table has every scenario
 
 
@@ -185,8 +273,15 @@ def test_unknown_family_in_scenario_is_named():
 
 def test_review_reports_scenarios_the_data_cannot_run():
     demand_plan, tables = small_case()
-    p = params([{"name": "other data", "description": "a family of another company",
-                 "demand": [{"family": "Gamma", "pct": 10}]}])
+    p = params(
+        [
+            {
+                "name": "other data",
+                "description": "a family of another company",
+                "demand": [{"family": "Gamma", "pct": 10}],
+            }
+        ]
+    )
     pre = balance.review(demand_plan, tables, p)
     rows = pre.scenarios.set_index("scenario")
     assert rows["ran"].tolist() == [True, False]
@@ -199,8 +294,9 @@ def test_review_reports_scenarios_the_data_cannot_run():
 
 def test_changes_apply_from_until():
     demand_plan, tables = small_case()
-    s = Scenario.model_validate({"name": "promo", "demand": [{"family": "Alpha", "from": "2026-12", "until": "2027-01",
-                                                             "pct": 50}]})
+    s = Scenario.model_validate(
+        {"name": "promo", "demand": [{"family": "Alpha", "from": "2026-12", "until": "2027-01", "pct": 50}]}
+    )
     dp, _, _ = balance.apply_scenario(s, demand_plan, tables)
     a1 = dp.loc[dp["unique_id"] == "A1", "consensus"].tolist()
     assert a1 == [100.0, 180.0, 135.0, 110.0]
@@ -208,9 +304,18 @@ def test_changes_apply_from_until():
 
 def test_scenario_supply_cannot_plan_is_reported_not_fatal():
     demand_plan, tables = small_case()
-    tables["supply"] = pd.DataFrame({"sku": ["A1"], "month": [MONTHS[1]], "quantity": [50.0], "kind": ["production"]})
-    p = params([{"name": "closure", "description": "line closed in December",
-                 "capacity": [{"resource": "Line", "from": "2026-12", "until": "2026-12", "pct": -100}]}])
+    tables["supply"] = pd.DataFrame(
+        {"sku": ["A1"], "month": [MONTHS[1]], "quantity": [50.0], "kind": ["production"]}
+    )
+    p = params(
+        [
+            {
+                "name": "closure",
+                "description": "line closed in December",
+                "capacity": [{"resource": "Line", "from": "2026-12", "until": "2026-12", "pct": -100}],
+            }
+        ]
+    )
     pre = balance.review(demand_plan, tables, p)
     verdict = pre.scenarios.set_index("scenario").loc["closure", "verdict"]
     assert verdict.startswith("Not run: supply planning cannot plan it") and "Line" in verdict
@@ -236,9 +341,14 @@ def test_scenario_named_baseline_is_refused():
 def test_apply_scenario_leaves_inputs_alone():
     demand_plan, tables = small_case()
     before = demand_plan.copy(), tables["capacity"].copy()
-    s = Scenario(name="x", demand=[Adjustment(pct=20)], capacity=[Adjustment(resource="Line", pct=-10)],
-                 launches=[Launch(sku="N", family="Beta", start="2026-12", units_per_month=1, unit_price=1,
-                                  unit_cost=1)])
+    s = Scenario(
+        name="x",
+        demand=[Adjustment(pct=20)],
+        capacity=[Adjustment(resource="Line", pct=-10)],
+        launches=[
+            Launch(sku="N", family="Beta", start="2026-12", units_per_month=1, unit_price=1, unit_cost=1)
+        ],
+    )
     dp, changed, _ = balance.apply_scenario(s, demand_plan, tables)
     pd.testing.assert_frame_equal(demand_plan, before[0])
     pd.testing.assert_frame_equal(tables["capacity"], before[1])
@@ -248,8 +358,14 @@ def test_apply_scenario_leaves_inputs_alone():
 
 # ---------------------------------------------------------------- recommendation rule
 def test_recommend_best_margin_that_meets_target():
-    frame = pd.DataFrame({"scenario": ["baseline", "rich", "safe", "meh"], "margin": [10.0, 30.0, 20.0, 15.0],
-                          "fill_rate": [0.96, 0.90, 0.97, 0.99], "revenue": [100.0, 140.0, 120.0, 110.0]})
+    frame = pd.DataFrame(
+        {
+            "scenario": ["baseline", "rich", "safe", "meh"],
+            "margin": [10.0, 30.0, 20.0, 15.0],
+            "fill_rate": [0.96, 0.90, 0.97, 0.99],
+            "revenue": [100.0, 140.0, 120.0, 110.0],
+        }
+    )
     rec = balance.recommend(frame, 0.95)
     assert rec.scenario == "safe"
     assert any("rich" in r and "misses" in r for r in rec.reasons)
@@ -257,30 +373,62 @@ def test_recommend_best_margin_that_meets_target():
 
 
 def test_recommend_falls_back_to_best_service():
-    frame = pd.DataFrame({"scenario": ["baseline", "a", "b"], "margin": [10.0, 30.0, 5.0],
-                          "fill_rate": [0.80, 0.85, 0.90], "revenue": [1.0, 1.0, 1.0]})
+    frame = pd.DataFrame(
+        {
+            "scenario": ["baseline", "a", "b"],
+            "margin": [10.0, 30.0, 5.0],
+            "fill_rate": [0.80, 0.85, 0.90],
+            "revenue": [1.0, 1.0, 1.0],
+        }
+    )
     rec = balance.recommend(frame, 0.95)
     assert rec.scenario == "b" and rec.reasons[0].startswith("No scenario meets")
 
 
 # ---------------------------------------------------------------- gaps and exceptions
 def fake_supply():
-    load = pd.DataFrame({"resource": ["Line", "Line"], "month": MONTHS[:2], "required_hours": [120.0, 90.0],
-                         "available_hours": [100.0, 100.0], "overtime_hours": [10.0, 10.0],
-                         "utilisation": [1.2, 0.9]})
-    proj = pd.DataFrame({"unique_id": ["A1", "A1", "B1", "B1"], "family": ["Alpha", "Alpha", "Beta", "Beta"],
-                         "month": list(MONTHS[:2]) * 2, "demand": [10.0, 10.0, 5.0, 5.0],
-                         "shortage": [3.0, 0.0, 0.0, 0.0], "on_hand": [0.0, 0.0, 50.0, 60.0],
-                         "excess": [0.0, 0.0, 40.0, 55.0], "weeks_of_supply": [0.0, 0.0, 40.0, 50.0]})
-    return {"capacity_load": load, "production_plan": pd.DataFrame(), "inventory_projection": proj,
-            "strategy_summary": pd.DataFrame()}
+    load = pd.DataFrame(
+        {
+            "resource": ["Line", "Line"],
+            "month": MONTHS[:2],
+            "required_hours": [120.0, 90.0],
+            "available_hours": [100.0, 100.0],
+            "overtime_hours": [10.0, 10.0],
+            "utilisation": [1.2, 0.9],
+        }
+    )
+    proj = pd.DataFrame(
+        {
+            "unique_id": ["A1", "A1", "B1", "B1"],
+            "family": ["Alpha", "Alpha", "Beta", "Beta"],
+            "month": list(MONTHS[:2]) * 2,
+            "demand": [10.0, 10.0, 5.0, 5.0],
+            "shortage": [3.0, 0.0, 0.0, 0.0],
+            "on_hand": [0.0, 0.0, 50.0, 60.0],
+            "excess": [0.0, 0.0, 40.0, 55.0],
+            "weeks_of_supply": [0.0, 0.0, 40.0, 50.0],
+        }
+    )
+    return {
+        "capacity_load": load,
+        "production_plan": pd.DataFrame(),
+        "inventory_projection": proj,
+        "strategy_summary": pd.DataFrame(),
+    }
 
 
 def test_exceptions_ranked_by_value_at_risk():
     demand_plan, tables = small_case()
     products = tables["products"]
-    gap = pd.DataFrame({"family": ["Alpha", "Beta"], "month": [MONTHS[0]] * 2, "revenue": [900.0, 1000.0],
-                        "budget_revenue": [2000.0, 1000.0], "demand_revenue": [1000.0, 1000.0]})
+    gap = pd.DataFrame(
+        {
+            "family": ["Alpha", "Beta"],
+            "month": [MONTHS[0]] * 2,
+            "revenue": [900.0, 1000.0],
+            "budget_revenue": [2000.0, 1000.0],
+            "demand_revenue": [1000.0, 1000.0],
+        }
+    )
     gap["revenue_gap"] = gap["revenue"] - gap["budget_revenue"]
     stats = pd.DataFrame({"unique_id": ["A1", "A2", "B1"], "bias": [0.3, 0.1, 0.05]})
     ex = balance.exceptions(gap, fake_supply(), products, demand_plan, stats, bias_limit=0.1)
@@ -302,8 +450,14 @@ def test_exceptions_ranked_by_value_at_risk():
 
 
 def test_budget_tolerance_drops_small_gaps():
-    gap = pd.DataFrame({"family": ["Alpha", "Beta"], "month": [MONTHS[0]] * 2, "revenue": [97.0, 90.0],
-                        "budget_revenue": [100.0, 100.0]})
+    gap = pd.DataFrame(
+        {
+            "family": ["Alpha", "Beta"],
+            "month": [MONTHS[0]] * 2,
+            "revenue": [97.0, 90.0],
+            "budget_revenue": [100.0, 100.0],
+        }
+    )
     gap["revenue_gap"] = gap["revenue"] - gap["budget_revenue"]
     rows = balance._budget_gaps(gap, tolerance=0.05)
     assert [r["subject"] for r in rows] == ["Beta"]
@@ -311,8 +465,14 @@ def test_budget_tolerance_drops_small_gaps():
 
 def test_gaps_join_budget_by_family_and_month():
     money = pd.DataFrame({"family": ["Alpha", "Alpha"], "month": MONTHS[:2], "revenue": [1500.0, 2500.0]})
-    budget = pd.DataFrame({"family": ["Alpha", "Alpha"], "month": ["2026-11-01", "2026-11-15"],
-                           "revenue": [1000.0, 1000.0], "units": [10.0, 10.0]})
+    budget = pd.DataFrame(
+        {
+            "family": ["Alpha", "Alpha"],
+            "month": ["2026-11-01", "2026-11-15"],
+            "revenue": [1000.0, 1000.0],
+            "units": [10.0, 10.0],
+        }
+    )
     g = balance.gaps(money, budget)
     assert g["budget_revenue"].tolist()[0] == 2000.0 and np.isnan(g["budget_revenue"].tolist()[1])
     assert g["revenue_gap"].tolist()[0] == -500.0
@@ -320,9 +480,15 @@ def test_gaps_join_budget_by_family_and_month():
 
 
 def test_recommendations_from_exceptions():
-    ex = pd.DataFrame({"kind": ["budget_gap"] * 4 + ["overload"], "subject": ["F1", "F2", "F3", "F4", "Line A"],
-                       "month": [MONTHS[0]] * 4 + [MONTHS[1]], "value_at_risk": [900.0, 800.0, 700.0, 600.0, 100.0],
-                       "detail": ""})
+    ex = pd.DataFrame(
+        {
+            "kind": ["budget_gap"] * 4 + ["overload"],
+            "subject": ["F1", "F2", "F3", "F4", "Line A"],
+            "month": [MONTHS[0]] * 4 + [MONTHS[1]],
+            "value_at_risk": [900.0, 800.0, 700.0, 600.0, 100.0],
+            "detail": "",
+        }
+    )
     recs = balance.recommendations(ex, MONTHS[0], top=5, due_days=14, per_kind=3)
     assert recs["id"].tolist() == ["budget-gap-f1", "budget-gap-f2", "budget-gap-f3", "overload-line-a"]
     overload = recs.set_index("id").loc["overload-line-a"]

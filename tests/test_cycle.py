@@ -27,23 +27,42 @@ SALESOPS = str(Path(sys.executable).parent / "salesops")
 PERIOD = "2026-11"
 SCRIPT_NAME = "<script>alert(1)</script>"
 IMG_NAME = "<img src=x onerror=alert(2)>"
-REPORTS = ["01_data_collection.html", "02_demand_planning.html", "03_supply_planning.html", "04_pre_sop.html",
-           "05_executive_review.html", "06_follow_up.html", "07_sales_performance.html"]
+REPORTS = [
+    "01_data_collection.html",
+    "02_demand_planning.html",
+    "03_supply_planning.html",
+    "04_pre_sop.html",
+    "05_executive_review.html",
+    "06_follow_up.html",
+    "07_sales_performance.html",
+]
 
 pytestmark = pytest.mark.slow
 
 
 def salesops(*args, cwd=ROOT, env=None, check=False):
-    done = subprocess.run([SALESOPS, *map(str, args)], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=900)
+    done = subprocess.run(
+        [SALESOPS, *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, **(env or {})},
+        timeout=900,
+    )
     if check and done.returncode != 0:
-        raise AssertionError(f"salesops {' '.join(map(str, args))} exited {done.returncode}:\n{done.stderr[-3000:]}")
+        raise AssertionError(
+            f"salesops {' '.join(map(str, args))} exited {done.returncode}:\n{done.stderr[-3000:]}"
+        )
     return done
 
 
 def tree_digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def make_demo(folder: Path) -> Path:
@@ -80,14 +99,23 @@ def cycle(tmp_path_factory):
         source = load_into_postgres(data, url, password)
         env["SALESOPS_DB_PASSWORD"] = password
     elif os.environ.get("CI"):
-        pytest.fail("CI must run the cycle against PostgreSQL: run the tests through scripts/with-postgres.sh")
+        pytest.fail(
+            "CI must run the cycle against PostgreSQL: run the tests through scripts/with-postgres.sh"
+        )
     else:
         source = data
     out = base / "reports"
     done = salesops("run", PERIOD, "--data", source, "--out", out, env=env)
     assert done.returncode == 0, done.stderr[-4000:]
-    return {"out": out, "run": out / PERIOD, "source": source, "data": data, "env": env, "log": done.stderr,
-            "password": password if url else None}
+    return {
+        "out": out,
+        "run": out / PERIOD,
+        "source": source,
+        "data": data,
+        "env": env,
+        "log": done.stderr,
+        "password": password if url else None,
+    }
 
 
 def test_every_report_is_written_and_not_trivial(cycle):
@@ -106,10 +134,19 @@ def test_every_report_is_written_and_not_trivial(cycle):
 def test_run_json_records_the_run(cycle):
     record = json.loads((cycle["run"] / "run.json").read_text())
     assert record["period"] == PERIOD and record["status"] == "success"
-    assert set(record["steps"]) == {"data_collection", "sales_performance", "demand_planning", "supply_planning",
-                                    "pre_sop", "executive_review", "follow_up"}
+    assert set(record["steps"]) == {
+        "data_collection",
+        "sales_performance",
+        "demand_planning",
+        "supply_planning",
+        "pre_sop",
+        "executive_review",
+        "follow_up",
+    }
     assert all(s["execute_s"] > 0 and s["render_s"] >= 0 for s in record["steps"].values())
-    assert re.fullmatch(r"[0-9a-f]{64}", record["params_hash"]) and re.fullmatch(r"[0-9a-f]{64}", record["input_hash"])
+    assert re.fullmatch(r"[0-9a-f]{64}", record["params_hash"]) and re.fullmatch(
+        r"[0-9a-f]{64}", record["input_hash"]
+    )
     assert {"pandas", "statsmodels", "salesops", "python"} <= set(record["versions"])
     assert isinstance(record["alerts"], list)
 
@@ -133,7 +170,9 @@ def test_executive_pdf_has_its_sections_and_at_most_four_pages(cycle):
     info = subprocess.run(["pdfinfo", pdf], capture_output=True, text=True, check=True).stdout
     pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
     assert 1 <= pages <= 4
-    text = subprocess.run(["pdftotext", "-layout", pdf, "-"], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", "-layout", pdf, "-"], capture_output=True, text=True, check=True
+    ).stdout
     for expected in ("Executive S&OP review", f"S&OP period {PERIOD}", "Demo Company", f"page 1 of {pages}"):
         assert expected in text, f"'{expected}' missing from the PDF"
 
@@ -143,7 +182,9 @@ def test_strings_from_data_are_escaped(cycle):
     for name in REPORTS + ["index.html"]:
         text = (cycle["run"] / name).read_text(encoding="utf-8")
         assert SCRIPT_NAME not in text and IMG_NAME not in text, f"unescaped data in {name}"
-        shown += text.count("&lt;script&gt;alert(1)&lt;/script&gt;") + text.count("&lt;img src=x onerror=alert(2)&gt;")
+        shown += text.count("&lt;script&gt;alert(1)&lt;/script&gt;") + text.count(
+            "&lt;img src=x onerror=alert(2)&gt;"
+        )
     assert shown > 0, "the injected names should show as text somewhere"
 
 
@@ -162,9 +203,18 @@ def browser():
     if not chromium:
         pytest.skip("Chromium is not installed (scripts/system-deps.sh installs it)")
     with playwright.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", "--disable-quic"])
+        browser = pw.chromium.launch(
+            executable_path=chromium,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
+        )
         yield browser
         browser.close()
 
@@ -177,14 +227,21 @@ def test_report_in_a_real_browser(cycle, browser, name):
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.on("request", lambda r: problems.append(f"network request {r.url}")
-            if not r.url.startswith(("file:", "data:", "about:")) else None)
+    page.on(
+        "request",
+        lambda r: (
+            problems.append(f"network request {r.url}")
+            if not r.url.startswith(("file:", "data:", "about:"))
+            else None
+        ),
+    )
     page.goto((cycle["run"] / name).as_uri())
     page.wait_for_load_state("load")
     charts = page.eval_on_selector_all(
         "img[src^='data:image/svg+xml'], svg.marks, canvas",
         "els => els.map(e => e.tagName === 'IMG' ? {drawn: e.complete && e.naturalWidth > 0, src: e.src} "
-        ": {drawn: e.getBoundingClientRect().width > 0, src: ''})")
+        ": {drawn: e.getBoundingClientRect().width > 0, src: ''})",
+    )
     text = page.inner_text("body")
     page.close()
     assert not problems, f"{name}: {problems}"
@@ -205,7 +262,9 @@ def test_resume_from_a_step_reuses_earlier_outputs(cycle, tmp_path):
     shutil.copytree(cycle["out"], out)
     before = tree_digest(out / PERIOD / "data" / "data_collection")
     record = json.loads((out / PERIOD / "run.json").read_text())
-    done = salesops("run", PERIOD, "--data", cycle["source"], "--out", out, "--from", "pre_sop", env=cycle["env"])
+    done = salesops(
+        "run", PERIOD, "--data", cycle["source"], "--out", out, "--from", "pre_sop", env=cycle["env"]
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     after = json.loads((out / PERIOD / "run.json").read_text())
     assert tree_digest(out / PERIOD / "data" / "data_collection") == before
@@ -217,7 +276,9 @@ def test_resume_from_a_step_reuses_earlier_outputs(cycle, tmp_path):
 
 
 def test_resume_without_earlier_outputs_says_what_to_run(tmp_path, cycle):
-    done = salesops("run", PERIOD, "--data", cycle["data"], "--out", tmp_path / "empty", "--from", "supply_planning")
+    done = salesops(
+        "run", PERIOD, "--data", cycle["data"], "--out", tmp_path / "empty", "--from", "supply_planning"
+    )
     assert done.returncode == 2
     assert "--from supply_planning needs the outputs of data_collection" in done.stderr
     assert f"salesops run {PERIOD}" in done.stderr
@@ -234,8 +295,18 @@ def test_failing_cell_names_step_and_cell_and_keeps_previous_reports(cycle, tmp_
     out = tmp_path / "reports"
     shutil.copytree(cycle["out"], out)
     before = tree_digest(out / PERIOD)
-    done = salesops("run", PERIOD, "--data", cycle["source"], "--out", out, "--from", "supply_planning",
-                    cwd=project, env=cycle["env"])
+    done = salesops(
+        "run",
+        PERIOD,
+        "--data",
+        cycle["source"],
+        "--out",
+        out,
+        "--from",
+        "supply_planning",
+        cwd=project,
+        env=cycle["env"],
+    )
     assert done.returncode == 1
     assert "step supply_planning failed" in done.stderr
     assert re.search(r"cell \d+: RuntimeError: capacity table exploded", done.stderr), done.stderr
@@ -273,18 +344,38 @@ def test_bad_input_exits_2_and_loses_nothing(cycle, tmp_path):
 
 def test_backfill_runs_consecutive_periods_and_fails_on_alert(cycle, tmp_path):
     params = tmp_path / "params.yaml"
-    params.write_text((ROOT / "params" / "default.yaml").read_text() + """
+    params.write_text(
+        (ROOT / "params" / "default.yaml").read_text()
+        + """
 decisions:
   - {id: D-1, title: Add a night shift, owner: Head of Operations, due: 2026-01-15, status: open}
-""")
+"""
+    )
     out = tmp_path / "reports"
-    done = salesops("backfill", "2026-09", "2026-10", "--params", params, "--data", cycle["data"], "--out", out,
-                    "--format", "html", "--fail-on-alert", env=cycle["env"])
+    done = salesops(
+        "backfill",
+        "2026-09",
+        "2026-10",
+        "--params",
+        params,
+        "--data",
+        cycle["data"],
+        "--out",
+        out,
+        "--format",
+        "html",
+        "--fail-on-alert",
+        env=cycle["env"],
+    )
     assert done.returncode == 3, done.stderr[-3000:]
     assert "alert(s) fired" in done.stderr
     # every period is still reported, with its time, then the total (what a scheduler's log shows)
     lines = done.stdout.strip().splitlines()
-    assert [line.split(" in ")[0] for line in lines] == ["2026-09: success", "2026-10: success", "2 period(s)"]
+    assert [line.split(" in ")[0] for line in lines] == [
+        "2026-09: success",
+        "2026-10: success",
+        "2 period(s)",
+    ]
     took = [float(line.rsplit(" in ", 1)[1].removesuffix(" s")) for line in lines]
     for period, seconds in zip(("2026-09", "2026-10"), took):
         assert abs(seconds - json.loads((out / period / "run.json").read_text())["duration_s"]) <= 0.051

@@ -35,8 +35,14 @@ def test_every_product_is_written(collected):
     meta = json.loads((store.data_dir / "data_collection" / "snapshot.json").read_text())
     assert meta["input_hash"] == c.input_hash and len(c.input_hash) == 64
     assert meta["rows"]["sales"] == len(c.tables["sales"])
-    assert list(store.read("data_collection", "findings").columns) == ["severity", "table", "column", "row",
-                                                                       "message", "value"]
+    assert list(store.read("data_collection", "findings").columns) == [
+        "severity",
+        "table",
+        "column",
+        "row",
+        "message",
+        "value",
+    ]
 
 
 def test_sales_are_monthly_totals_and_history_fills_gaps(collected, small_demo):
@@ -47,11 +53,17 @@ def test_sales_are_monthly_totals_and_history_fills_gaps(collected, small_demo):
     expected = raw.pivot_table(index="sku", columns="date", values="quantity", aggfunc="sum")
     expected = expected.reindex(columns=pd.date_range(raw["date"].min(), "2026-10-01", freq="MS"))
     first = expected.notna().idxmax(axis=1)
-    rows = [(sku, m, 0.0 if np.isnan(v) else float(v)) for sku, series in expected.iterrows()
-            for m, v in series.items() if m >= first[sku]]
+    rows = [
+        (sku, m, 0.0 if np.isnan(v) else float(v))
+        for sku, series in expected.iterrows()
+        for m, v in series.items()
+        if m >= first[sku]
+    ]
     assert list(history.columns) == ["unique_id", "ds", "y"]
     assert list(history.itertuples(index=False, name=None)) == rows
-    assert (c.tables["sales"]["month"] == c.tables["sales"]["month"].dt.to_period("M").dt.to_timestamp()).all()
+    assert (
+        c.tables["sales"]["month"] == c.tables["sales"]["month"].dt.to_period("M").dt.to_timestamp()
+    ).all()
 
 
 def test_daily_transactions_aggregate_to_months(small_demo, tmp_path):
@@ -59,16 +71,22 @@ def test_daily_transactions_aggregate_to_months(small_demo, tmp_path):
     shutil.copytree(small_demo, data)
     monthly = pd.read_csv(data / "sales.csv")
     first = monthly.assign(quantity=monthly["quantity"] // 2, revenue=(monthly["revenue"] / 2).round(2))
-    second = monthly.assign(quantity=monthly["quantity"] - first["quantity"],
-                            revenue=(monthly["revenue"] - first["revenue"]).round(2),
-                            date=pd.to_datetime(monthly["date"]).add(pd.Timedelta(days=14)).dt.strftime("%Y-%m-%d"))
+    second = monthly.assign(
+        quantity=monthly["quantity"] - first["quantity"],
+        revenue=(monthly["revenue"] - first["revenue"]).round(2),
+        date=pd.to_datetime(monthly["date"]).add(pd.Timedelta(days=14)).dt.strftime("%Y-%m-%d"),
+    )
     pd.concat([first, second]).sample(frac=1, random_state=1).to_csv(data / "sales.csv", index=False)
     p = make_params(data, out=tmp_path / "out")
 
     c = so.data.collect(p, so.store.StepStore(tmp_path / "out" / "2026-11"))
 
     got = c.tables["sales"].set_index(["sku", "month"])["quantity"].sort_index()
-    want = monthly.assign(month=pd.to_datetime(monthly["date"])).set_index(["sku", "month"])["quantity"].sort_index()
+    want = (
+        monthly.assign(month=pd.to_datetime(monthly["date"]))
+        .set_index(["sku", "month"])["quantity"]
+        .sort_index()
+    )
     assert got.tolist() == want.astype(float).tolist()
     assert got.index.tolist() == want.index.tolist()
 
@@ -90,7 +108,9 @@ def test_changed_input_changes_the_hash(small_demo, collected, tmp_path):
     inv = pd.read_csv(data / "inventory.csv")
     inv.loc[0, "on_hand"] += 1
     inv.to_csv(data / "inventory.csv", index=False)
-    c = so.data.collect(make_params(data, out=tmp_path / "out"), so.store.StepStore(tmp_path / "out" / "2026-11"))
+    c = so.data.collect(
+        make_params(data, out=tmp_path / "out"), so.store.StepStore(tmp_path / "out" / "2026-11")
+    )
     assert not c.reused and c.input_hash != first.input_hash
 
 
@@ -111,8 +131,9 @@ def test_row_counts_and_coverage_frames(collected, small_demo):
 
 def test_changes_since_last_period(small_demo, tmp_path):
     out = tmp_path / "out"
-    previous = so.data.collect(make_params(small_demo, out=out, period="2026-10"),
-                               so.store.StepStore(out / "2026-10"))
+    previous = so.data.collect(
+        make_params(small_demo, out=out, period="2026-10"), so.store.StepStore(out / "2026-10")
+    )
     p = make_params(small_demo, out=out)
     now = so.data.collect(p, so.store.StepStore(out / "2026-11"))
 

@@ -21,8 +21,10 @@ def demo():
 
 
 def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
-    a, _, _ = (write_demo(tmp_path / name, seed=seed, skus=20, months=12, reps=6)
-               for name, seed in (("a", 5), ("b", 5), ("c", 6)))
+    a, _, _ = (
+        write_demo(tmp_path / name, seed=seed, skus=20, months=12, reps=6)
+        for name, seed in (("a", 5), ("b", 5), ("c", 6))
+    )
     assert tree_digest(tmp_path / "a") == tree_digest(tmp_path / "b")
     assert tree_digest(tmp_path / "a") != tree_digest(tmp_path / "c")
     assert sorted(a) == sorted(TABLES) and all(path.name == f"{name}.csv" for name, path in a.items())
@@ -96,7 +98,9 @@ def test_demand_looks_real(demo):
     eol = demo["products"].set_index("sku")["status"].eq("end_of_life")
     assert (last_sale[eol[eol].index] < total.index[-3]).all()
     # promotions: some months jump more than 40% above both neighbours for one SKU
-    ratio = grid.iloc[:, 1:-1].to_numpy() / np.maximum(1, (grid.iloc[:, :-2].to_numpy() + grid.iloc[:, 2:].to_numpy()) / 2)
+    ratio = grid.iloc[:, 1:-1].to_numpy() / np.maximum(
+        1, (grid.iloc[:, :-2].to_numpy() + grid.iloc[:, 2:].to_numpy()) / 2
+    )
     assert (ratio > 1.4).sum() > 20
 
 
@@ -104,7 +108,9 @@ def test_the_demo_validates_clean(tmp_path):
     write_demo(tmp_path / "data", seed=3, skus=40, months=24, reps=10)
     found = so.data.check(make_params(tmp_path / "data", out=tmp_path / "out"))
     assert [f for f in found if f.is_error] == []
-    assert {(f.table, f.column, f.message) for f in found} <= {("opportunities", "account", "deal has no account")}
+    assert {(f.table, f.column, f.message) for f in found} <= {
+        ("opportunities", "account", "deal has no account")
+    }
 
 
 def test_ten_thousand_skus_generate_within_a_minute():

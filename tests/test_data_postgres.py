@@ -23,9 +23,14 @@ from salesops.exceptions import DataError
 
 URL = os.environ.get("SALESOPS_TEST_PG_URL")
 if not URL and os.environ.get("CI"):
-    pytest.fail("CI is set but SALESOPS_TEST_PG_URL is not: the PostgreSQL source must be tested in CI "
-                "(see tests/README-postgres.md)", pytrace=False)
-pytestmark = pytest.mark.skipif(not URL, reason="SALESOPS_TEST_PG_URL is not set (see tests/README-postgres.md)")
+    pytest.fail(
+        "CI is set but SALESOPS_TEST_PG_URL is not: the PostgreSQL source must be tested in CI "
+        "(see tests/README-postgres.md)",
+        pytrace=False,
+    )
+pytestmark = pytest.mark.skipif(
+    not URL, reason="SALESOPS_TEST_PG_URL is not set (see tests/README-postgres.md)"
+)
 
 PASSWORD_ENV = "SALESOPS_DB_PASSWORD"
 # the URL as messages show it: the user kept, the password (when there is one) masked
@@ -60,8 +65,9 @@ def _params(schema, out, **data):
 
 def test_postgres_gives_the_same_snapshot_as_csv(schema, small_demo, tmp_path):
     pg = so.data.collect(_params(schema, tmp_path / "pg"), so.store.StepStore(tmp_path / "pg" / "2026-11"))
-    csv = so.data.collect(make_params(small_demo, out=tmp_path / "csv"),
-                          so.store.StepStore(tmp_path / "csv" / "2026-11"))
+    csv = so.data.collect(
+        make_params(small_demo, out=tmp_path / "csv"), so.store.StepStore(tmp_path / "csv" / "2026-11")
+    )
     assert [f for f in pg.findings if f.is_error] == []
     assert pg.input_hash == csv.input_hash
 
@@ -70,8 +76,10 @@ def test_missing_postgres_table_is_a_finding(schema, tmp_path):
     p = _params(schema, tmp_path)
     p.data.tables["survey"].source = f"{schema}.no_such_table"
     lines = [str(f) for f in so.data.check(p)]
-    assert (f"survey: table is missing from database {SAFE_URL}; add a table named {schema}.no_such_table or name the "
-            f"source table in data.tables.survey.source") in lines
+    assert (
+        f"survey: table is missing from database {SAFE_URL}; add a table named {schema}.no_such_table or name the "
+        f"source table in data.tables.survey.source"
+    ) in lines
 
 
 def test_password_appears_in_no_output(schema, tmp_path, caplog, capsys):
@@ -82,9 +90,14 @@ def test_password_appears_in_no_output(schema, tmp_path, caplog, capsys):
     p = _params(schema, tmp_path)
     store = so.store.StepStore(tmp_path / "2026-11")
     collection = so.data.collect(p, store)
-    texts = [repr(p), str(p.model_dump()), describe_source(p), collection.sources.to_csv(),
-             "\n".join(str(f) for f in collection.findings),
-             (store.data_dir / "data_collection" / "snapshot.json").read_text()]
+    texts = [
+        repr(p),
+        str(p.model_dump()),
+        describe_source(p),
+        collection.sources.to_csv(),
+        "\n".join(str(f) for f in collection.findings),
+        (store.data_dir / "data_collection" / "snapshot.json").read_text(),
+    ]
     texts += [f.read_bytes().decode("latin-1") for f in (tmp_path).rglob("*") if f.is_file()]
     bad = _params(schema, tmp_path, password_env="SALESOPS_TEST_WRONG_PASSWORD")
     os.environ["SALESOPS_TEST_WRONG_PASSWORD"] = password + "-wrong"

@@ -13,16 +13,28 @@ from salesops.data.snapshot import demand_history, normalise
 from salesops.data.sources import read_source
 from salesops.data.validate import parse_table, parse_tables
 
-pytestmark = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=f"public datasets not found at {SHARED_DATA}")
+pytestmark = pytest.mark.skipif(
+    not SHARED_DATA.is_dir(), reason=f"public datasets not found at {SHARED_DATA}"
+)
 
 CRM_TABLES = {
     "opportunities": {
         "source": "sales_pipeline",
-        "columns": {"sales_agent": "rep", "deal_stage": "stage", "engage_date": "created_date",
-                    "close_value": "amount", "product": "sku"},
-        "values": {"stage": {"Engaging": "proposal", "Prospecting": "prospecting", "Won": "won", "Lost": "lost"}},
+        "columns": {
+            "sales_agent": "rep",
+            "deal_stage": "stage",
+            "engage_date": "created_date",
+            "close_value": "amount",
+            "product": "sku",
+        },
+        "values": {
+            "stage": {"Engaging": "proposal", "Prospecting": "prospecting", "Won": "won", "Lost": "lost"}
+        },
     },
-    "reps": {"source": "sales_teams", "columns": {"sales_agent": "rep", "manager": "team", "regional_office": "region"}},
+    "reps": {
+        "source": "sales_teams",
+        "columns": {"sales_agent": "rep", "manager": "team", "regional_office": "region"},
+    },
     "products": {"columns": {"product": "sku", "series": "family", "sales_price": "unit_price"}},
 }
 
@@ -49,8 +61,10 @@ def test_crm_product_spelling_is_an_unknown_sku_with_a_hint(crm):
     assert [f.row for f in found] == expected_rows
     assert len(found) == (pipeline["product"] == "GTXPro").sum() > 0
     assert {f.severity for f in found} == {"warning"}
-    assert str(found[0]) == (f"opportunities.sku row {expected_rows[0]}: unknown SKU, not in products; "
-                             f"did you mean 'GTX Pro'? (GTXPro)")
+    assert str(found[0]) == (
+        f"opportunities.sku row {expected_rows[0]}: unknown SKU, not in products; "
+        f"did you mean 'GTX Pro'? (GTXPro)"
+    )
 
 
 def test_crm_rows_without_account_are_each_reported(crm):
@@ -76,8 +90,9 @@ def test_crm_open_deals_without_close_date_are_warnings(crm):
 def test_crm_opportunities_and_reps_have_no_errors_and_stages_normalise(crm):
     _, typed, findings, pipeline = crm
     errors = [f for f in findings if f.is_error and f.table in ("opportunities", "reps")]
-    expected = pipeline["deal_stage"].map({"Engaging": "proposal", "Prospecting": "prospecting", "Won": "won",
-                                           "Lost": "lost"})
+    expected = pipeline["deal_stage"].map(
+        {"Engaging": "proposal", "Prospecting": "prospecting", "Won": "won", "Lost": "lost"}
+    )
 
     assert errors == []
     assert typed["opportunities"]["stage"].tolist() == expected.tolist()
@@ -89,15 +104,26 @@ def test_crm_check_caps_and_names_what_the_export_lacks(crm):
     lines = [str(f) for f in so.data.check(p)]
 
     assert "... and 1375 more like this" in lines  # 1,425 rows without account, 50 listed
-    assert "products.unit_cost: required column is missing; rename a column with data.tables.products.columns " \
-           "(columns found: sku, family, unit_price)" in lines
+    assert (
+        "products.unit_cost: required column is missing; rename a column with data.tables.products.columns "
+        "(columns found: sku, family, unit_price)" in lines
+    )
     assert any(line.startswith("sales: table is missing from folder") for line in lines)
 
 
 def test_pbs_loads_as_sales_through_a_mapping(tmp_path):
-    tables = {"sales": {"source": "pbs_monthly",
-                        "columns": {"ATC2": "sku", "ATC1": "family", "Scripts": "quantity", "Month": "date",
-                                    "Cost": "revenue"}}}
+    tables = {
+        "sales": {
+            "source": "pbs_monthly",
+            "columns": {
+                "ATC2": "sku",
+                "ATC1": "family",
+                "Scripts": "quantity",
+                "Month": "date",
+                "Cost": "revenue",
+            },
+        }
+    }
     p = make_params(SHARED_DATA / "pbs-monthly", out=tmp_path, period="2008-07", tables=tables)
     typed, findings = parse_table("sales", read_source(p)["sales"].frame)
     monthly = normalise({"sales": typed}, p.period_start)["sales"]
@@ -115,16 +141,27 @@ def test_pbs_loads_as_sales_through_a_mapping(tmp_path):
 
 
 def test_superstore_order_lines_aggregate_to_months(tmp_path):
-    tables = {"sales": {"source": "superstore_orders",
-                        "columns": {"Product ID": "sku", "Order Date": "date", "Quantity": "quantity",
-                                    "Sales": "revenue", "Category": "family"}}}
+    tables = {
+        "sales": {
+            "source": "superstore_orders",
+            "columns": {
+                "Product ID": "sku",
+                "Order Date": "date",
+                "Quantity": "quantity",
+                "Sales": "revenue",
+                "Category": "family",
+            },
+        }
+    }
     p = make_params(SHARED_DATA / "superstore", out=tmp_path, period="2018-01", tables=tables)
     typed, findings = parse_table("sales", read_source(p)["sales"].frame)
     monthly = normalise({"sales": typed}, p.period_start)["sales"]
 
     raw = pd.read_csv(SHARED_DATA / "superstore" / "superstore_orders.csv.gz")
     raw["month"] = pd.to_datetime(raw["Order Date"], format="%m/%d/%Y").dt.to_period("M").dt.to_timestamp()
-    expected = raw.groupby(["Product ID", "month"]).agg(quantity=("Quantity", "sum"), revenue=("Sales", "sum"))
+    expected = raw.groupby(["Product ID", "month"]).agg(
+        quantity=("Quantity", "sum"), revenue=("Sales", "sum")
+    )
     got = monthly.set_index(["sku", "month"]).sort_index()
     assert findings == []
     assert len(got) == len(expected)

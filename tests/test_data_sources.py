@@ -76,15 +76,28 @@ def test_columns_values_and_source_mappings(frames, tmp_path):
     data = tmp_path / "data"
     so.data.write_demo(data, **SMALL)
     opp = pd.read_csv(data / "opportunities.csv")
-    crm_stage = {"prospecting": "Lead In", "qualified": "Discovery Call", "proposal": "Quote Sent", "won": "Closed Won",
-                 "lost": "Closed Lost"}
-    export = opp.rename(columns={"rep": "Owner", "amount": "Deal Value"}).assign(stage=opp["stage"].map(crm_stage))
+    crm_stage = {
+        "prospecting": "Lead In",
+        "qualified": "Discovery Call",
+        "proposal": "Quote Sent",
+        "won": "Closed Won",
+        "lost": "Closed Lost",
+    }
+    export = opp.rename(columns={"rep": "Owner", "amount": "Deal Value"}).assign(
+        stage=opp["stage"].map(crm_stage)
+    )
     export.to_csv(data / "crm_export.csv", index=False)
     (data / "opportunities.csv").unlink()
     before = tree_digest(data)
-    tables = {"opportunities": {"source": "crm_export", "columns": {"Owner": "rep", "Deal Value": "amount"},
-                                "values": {"stage": {"Lead In": "prospecting", "Discovery Call": "qualified",
-                                                     "Quote Sent": "proposal"}}}}
+    tables = {
+        "opportunities": {
+            "source": "crm_export",
+            "columns": {"Owner": "rep", "Deal Value": "amount"},
+            "values": {
+                "stage": {"Lead In": "prospecting", "Discovery Call": "qualified", "Quote Sent": "proposal"}
+            },
+        }
+    }
     p = make_params(data, out=tmp_path / "out", tables=tables)
 
     loaded = so.data.load_tables(p)["opportunities"]
@@ -99,9 +112,11 @@ def test_columns_values_and_source_mappings(frames, tmp_path):
 def test_missing_source_names_the_fix(tmp_path):
     with pytest.raises(DataError) as caught:
         so.data.load_tables(make_params(tmp_path / "absent", out=tmp_path))
-    assert str(caught.value) == (f"data source '{tmp_path / 'absent'}' does not exist; point data.source (or --data) "
-                                 f"at a folder of <table>.csv files, a .duckdb file or an SQLAlchemy URL such as "
-                                 f"postgresql+psycopg2://user@host/db")
+    assert str(caught.value) == (
+        f"data source '{tmp_path / 'absent'}' does not exist; point data.source (or --data) "
+        f"at a folder of <table>.csv files, a .duckdb file or an SQLAlchemy URL such as "
+        f"postgresql+psycopg2://user@host/db"
+    )
 
 
 def test_password_in_url_is_refused_without_echoing_it(tmp_path):
@@ -114,7 +129,9 @@ def test_password_in_url_is_refused_without_echoing_it(tmp_path):
 
 def test_unreachable_database_error_names_url_not_password(tmp_path, monkeypatch):
     monkeypatch.setenv("SALESOPS_TEST_SECRET", "s3cr3t-Pa55")
-    p = make_params("postgresql+psycopg2://planner@127.0.0.1:9/sop", out=tmp_path, password_env="SALESOPS_TEST_SECRET")
+    p = make_params(
+        "postgresql+psycopg2://planner@127.0.0.1:9/sop", out=tmp_path, password_env="SALESOPS_TEST_SECRET"
+    )
     with pytest.raises(DataError) as caught:
         so.data.check(p)
     message = str(caught.value)
@@ -129,10 +146,12 @@ def test_database_types_timestamptz_and_decimal_normalise_like_text(frames, csv_
     for name, frame in frames.items():
         con.register("f", frame)
         if name == "survey":
-            con.execute('CREATE TABLE survey AS SELECT * REPLACE (CAST(date AS TIMESTAMPTZ) AS date) FROM f')
+            con.execute("CREATE TABLE survey AS SELECT * REPLACE (CAST(date AS TIMESTAMPTZ) AS date) FROM f")
         elif name == "quotas":
-            con.execute('CREATE TABLE quotas AS SELECT * REPLACE (CAST(quota AS DECIMAL(14, 2)) AS quota, '
-                        'CAST(month AS DATE) AS month) FROM f')
+            con.execute(
+                "CREATE TABLE quotas AS SELECT * REPLACE (CAST(quota AS DECIMAL(14, 2)) AS quota, "
+                "CAST(month AS DATE) AS month) FROM f"
+            )
         else:
             con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM f')
         con.unregister("f")

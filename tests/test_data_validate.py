@@ -31,8 +31,10 @@ def _write(frame: pd.DataFrame, folder: Path, table: str) -> None:
 def drop_column(d):
     s = _read(d, "sales")
     _write(s.drop(columns=["quantity"]), d, "sales")
-    return ("sales.quantity: required column is missing; rename a column with data.tables.sales.columns "
-            "(columns found: date, sku, revenue)")
+    return (
+        "sales.quantity: required column is missing; rename a column with data.tables.sales.columns "
+        "(columns found: date, sku, revenue)"
+    )
 
 
 def negative_qty(d):
@@ -89,16 +91,20 @@ def empty_file(d):
 
 def missing_table(d):
     (d / "capacity.csv").unlink()
-    return (f"capacity: table is missing from folder {d}; add capacity.csv or name the source table in "
-            f"data.tables.capacity.source")
+    return (
+        f"capacity: table is missing from folder {d}; add capacity.csv or name the source table in "
+        f"data.tables.capacity.source"
+    )
 
 
 def wrong_encoding(d):
     p = _read(d, "products")
     p.loc[2, "name"] = "Cafetière Spéciale"
     p.to_csv(d / "products.csv", index=False, encoding="cp1252")
-    return ("products row 3: file products.csv is not UTF-8 text (byte 0xe8); save it as UTF-8 "
-            "(in Excel: CSV UTF-8)")
+    return (
+        "products row 3: file products.csv is not UTF-8 text (byte 0xe8); save it as UTF-8 "
+        "(in Excel: CSV UTF-8)"
+    )
 
 
 def huge_number(d):
@@ -147,15 +153,19 @@ def unknown_stage(d):
     o = _read(d, "opportunities")
     o.loc[1, "stage"] = "Negotiating"
     _write(o, d, "opportunities")
-    return ("opportunities.stage row 2: unknown stage; map it to prospecting, qualified, proposal, won or lost "
-            "with data.tables.opportunities.values.stage (Negotiating)")
+    return (
+        "opportunities.stage row 2: unknown stage; map it to prospecting, qualified, proposal, won or lost "
+        "with data.tables.opportunities.values.stage (Negotiating)"
+    )
 
 
 def duplicate_capacity(d):
     c = _read(d, "capacity")
     _write(pd.concat([c, c.iloc[[3]]]), d, "capacity")
-    return (f"capacity.resource/month row {len(c) + 1}: duplicate resource / month, also in row 4 "
-            f"({c.loc[3, 'resource']} / {c.loc[3, 'month']})")
+    return (
+        f"capacity.resource/month row {len(c) + 1}: duplicate resource / month, also in row 4 "
+        f"({c.loc[3, 'resource']} / {c.loc[3, 'month']})"
+    )
 
 
 def capacity_gap(d):
@@ -179,10 +189,30 @@ def empty_key(d):
     return "products.sku row 7: empty value (empty)"
 
 
-CORRUPTIONS = [drop_column, negative_qty, bad_date, dup_product, unknown_sku, close_sku, text_qty, empty_sales,
-               empty_file, missing_table, wrong_encoding, huge_number, formula_injection, unknown_rep,
-               unknown_resource, score_out_of_range, missing_month, unknown_stage, duplicate_capacity,
-               capacity_gap, bad_month, empty_key]
+CORRUPTIONS = [
+    drop_column,
+    negative_qty,
+    bad_date,
+    dup_product,
+    unknown_sku,
+    close_sku,
+    text_qty,
+    empty_sales,
+    empty_file,
+    missing_table,
+    wrong_encoding,
+    huge_number,
+    formula_injection,
+    unknown_rep,
+    unknown_resource,
+    score_out_of_range,
+    missing_month,
+    unknown_stage,
+    duplicate_capacity,
+    capacity_gap,
+    bad_month,
+    empty_key,
+]
 
 
 @pytest.mark.parametrize("corrupt", CORRUPTIONS, ids=[c.__name__ for c in CORRUPTIONS])
@@ -221,8 +251,9 @@ def test_clean_demo_has_no_errors_only_missing_accounts(small_demo, tmp_path):
     opps = pd.read_csv(small_demo / "opportunities.csv")
     no_account = (opps.index[opps["account"].isna()] + 1).tolist()
     found = so.data.check(make_params(small_demo, out=tmp_path, max_problems=1000))
-    assert [(f.severity, f.table, f.column, f.row) for f in found] == \
-        [("warning", "opportunities", "account", row) for row in no_account]
+    assert [(f.severity, f.table, f.column, f.row) for f in found] == [
+        ("warning", "opportunities", "account", row) for row in no_account
+    ]
 
 
 def test_many_problems_are_capped_per_check(small_demo, tmp_path):
@@ -255,23 +286,37 @@ def test_dates_after_the_period_are_warnings_and_left_out(small_demo, tmp_path):
     collection = so.data.collect(p, so.store.StepStore(tmp_path / "out" / "2026-09"))
 
     assert all(f.severity == "warning" for f in found)
-    assert str(found[0]) == (f"sales.date row {late[0] + 1}: dated in or after the period 2026-09; left out of "
-                             f"the history ({sales.loc[late[0], 'date']})")
+    assert str(found[0]) == (
+        f"sales.date row {late[0] + 1}: dated in or after the period 2026-09; left out of "
+        f"the history ({sales.loc[late[0], 'date']})"
+    )
     assert collection.tables["sales"]["month"].max() == pd.Timestamp("2026-08-01")
     assert collection.demand_history["ds"].max() == pd.Timestamp("2026-08-01")
 
 
 def test_finding_line_format():
-    assert str(Finding("error", "sales", "quantity", 6, "negative value", -40.0)) == \
-        "sales.quantity row 6: negative value (-40)"
-    assert str(Finding("warning", "opportunities", "close_date", None, "open deal has no close date", None)) == \
-        "opportunities.close_date: open deal has no close date"
-    assert str(Finding("error", "capacity", None, None, "table is missing", None)) == "capacity: table is missing"
+    assert (
+        str(Finding("error", "sales", "quantity", 6, "negative value", -40.0))
+        == "sales.quantity row 6: negative value (-40)"
+    )
+    assert (
+        str(Finding("warning", "opportunities", "close_date", None, "open deal has no close date", None))
+        == "opportunities.close_date: open deal has no close date"
+    )
+    assert (
+        str(Finding("error", "capacity", None, None, "table is missing", None))
+        == "capacity: table is missing"
+    )
 
 
 def test_cap_keeps_each_check_separately():
     a = [Finding("error", "sales", "quantity", i, "not a number", "x", "not_a_number") for i in range(1, 4)]
     b = [Finding("error", "sales", "sku", i, "unknown SKU", "y", "unknown") for i in range(1, 3)]
     lines = [str(f) for f in cap(a + b, 2)]
-    assert lines == ["sales.quantity row 1: not a number (x)", "sales.quantity row 2: not a number (x)",
-                     "... and 1 more like this", "sales.sku row 1: unknown SKU (y)", "sales.sku row 2: unknown SKU (y)"]
+    assert lines == [
+        "sales.quantity row 1: not a number (x)",
+        "sales.quantity row 2: not a number (x)",
+        "... and 1 more like this",
+        "sales.sku row 1: unknown SKU (y)",
+        "sales.sku row 2: unknown SKU (y)",
+    ]

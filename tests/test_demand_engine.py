@@ -19,8 +19,16 @@ def history(n_series=3, months=36, start="2023-01"):
 
 def test_output_follows_the_contract():
     fc = forecast(history(), horizon=4, level=(80, 95), workers=1)
-    assert fc.columns[:8].tolist() == ["unique_id", "ds", "yhat", "model", "yhat_lo_80", "yhat_hi_80",
-                                       "yhat_lo_95", "yhat_hi_95"]
+    assert fc.columns[:8].tolist() == [
+        "unique_id",
+        "ds",
+        "yhat",
+        "model",
+        "yhat_lo_80",
+        "yhat_hi_80",
+        "yhat_lo_95",
+        "yhat_hi_95",
+    ]
     assert {"ETS", "Theta", "ARIMA"} <= set(fc.columns)
     assert len(fc) == 3 * 4
     assert fc["ds"].iloc[:4].tolist() == list(pd.date_range("2026-01", periods=4, freq="MS"))
@@ -42,21 +50,34 @@ def test_duplicate_aliases_are_refused():
 
 
 def test_gaps_are_filled_with_zero_and_dates_may_be_days_on_the_first():
-    df = pd.DataFrame({"unique_id": ["a", "a", "a"], "ds": ["2026-01-01", "2026-02-01", "2026-05-01"],
-                       "y": [1, 2, 3]})
+    df = pd.DataFrame(
+        {"unique_id": ["a", "a", "a"], "ds": ["2026-01-01", "2026-02-01", "2026-05-01"], "y": [1, 2, 3]}
+    )
     out = prepare(df)
     assert out["ds"].dt.strftime("%Y-%m").tolist() == ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05"]
     assert out["y"].tolist() == [1, 2, 0, 0, 3]
 
 
-@pytest.mark.parametrize("frame, match", [
-    (pd.DataFrame({"unique_id": ["a"], "y": [1]}), "lacks column.*ds"),
-    (pd.DataFrame({"unique_id": ["a", "a"], "ds": ["2026-01", "Jan 2026x"], "y": [1, 2]}), r"'ds' row 1.*not a month"),
-    (pd.DataFrame({"unique_id": ["a"], "ds": ["2026-01-15"], "y": [1]}), "row 0.*first day"),
-    (pd.DataFrame({"unique_id": ["a", "a"], "ds": ["2026-01", "2026-02"], "y": [1, "many"]}), r"'y' row 1.*'many'"),
-    (pd.DataFrame({"unique_id": ["a", "a"], "ds": ["2026-01", "2026-01"], "y": [1, 2]}), "row 1.*2026-01 twice"),
-    (pd.DataFrame({"unique_id": [], "ds": [], "y": []}), "no rows"),
-])
+@pytest.mark.parametrize(
+    "frame, match",
+    [
+        (pd.DataFrame({"unique_id": ["a"], "y": [1]}), "lacks column.*ds"),
+        (
+            pd.DataFrame({"unique_id": ["a", "a"], "ds": ["2026-01", "Jan 2026x"], "y": [1, 2]}),
+            r"'ds' row 1.*not a month",
+        ),
+        (pd.DataFrame({"unique_id": ["a"], "ds": ["2026-01-15"], "y": [1]}), "row 0.*first day"),
+        (
+            pd.DataFrame({"unique_id": ["a", "a"], "ds": ["2026-01", "2026-02"], "y": [1, "many"]}),
+            r"'y' row 1.*'many'",
+        ),
+        (
+            pd.DataFrame({"unique_id": ["a", "a"], "ds": ["2026-01", "2026-01"], "y": [1, 2]}),
+            "row 1.*2026-01 twice",
+        ),
+        (pd.DataFrame({"unique_id": [], "ds": [], "y": []}), "no rows"),
+    ],
+)
 def test_bad_input_raises_data_error_naming_the_problem(frame, match):
     with pytest.raises(DataError, match=match):
         forecast(frame, horizon=3)
@@ -72,15 +93,30 @@ def test_bad_arguments():
 
 
 def test_awkward_series_in_one_frame_never_abort_the_run():
-    df = pd.concat([
-        history(1),
-        pd.DataFrame({"unique_id": "short", "ds": ["2025-11", "2025-12"], "y": [4.0, 6.0]}),
-        pd.DataFrame({"unique_id": "flat", "ds": pd.date_range("2024-01", periods=24, freq="MS"), "y": 7.0}),
-        pd.DataFrame({"unique_id": "neg", "ds": pd.date_range("2024-01", periods=24, freq="MS"),
-                      "y": -np.arange(24.0)}),
-        pd.DataFrame({"unique_id": "lumpy", "ds": pd.date_range("2023-01", periods=36, freq="MS"),
-                      "y": np.tile([0, 0, 0, 5.0], 9)}),
-    ], ignore_index=True)
+    df = pd.concat(
+        [
+            history(1),
+            pd.DataFrame({"unique_id": "short", "ds": ["2025-11", "2025-12"], "y": [4.0, 6.0]}),
+            pd.DataFrame(
+                {"unique_id": "flat", "ds": pd.date_range("2024-01", periods=24, freq="MS"), "y": 7.0}
+            ),
+            pd.DataFrame(
+                {
+                    "unique_id": "neg",
+                    "ds": pd.date_range("2024-01", periods=24, freq="MS"),
+                    "y": -np.arange(24.0),
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "unique_id": "lumpy",
+                    "ds": pd.date_range("2023-01", periods=36, freq="MS"),
+                    "y": np.tile([0, 0, 0, 5.0], 9),
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
     fc = forecast(df, horizon=6, workers=1)
     assert len(fc) == 5 * 6 and np.isfinite(fc["yhat"]).all()
     models = fc.groupby("unique_id")["model"].first()
@@ -126,7 +162,10 @@ def test_forecast_file_round_trip_and_cli_exit_codes(tmp_path, capsys):
     bad = tmp_path / "bad.csv"
     pd.DataFrame({"unique_id": ["a"], "month": ["2026-01"], "y": [1]}).to_csv(bad, index=False)
     assert main(["forecast", str(bad), "--horizon", "3"]) == 2
-    assert main(["forecast", str(src), "--horizon", "2", "--output", str(tmp_path / "o.csv"), "--workers", "1"]) == 0
+    assert (
+        main(["forecast", str(src), "--horizon", "2", "--output", str(tmp_path / "o.csv"), "--workers", "1"])
+        == 0
+    )
     assert len(pd.read_csv(tmp_path / "o.csv")) == 4
 
 

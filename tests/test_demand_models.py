@@ -133,7 +133,9 @@ def test_combination_is_the_mean_of_members():
     members = model.member_forecasts(5)
     used = [members[c.alias]["mean"] for c in model.used_]
     assert model.predict(5)["mean"] == pytest.approx(np.mean(used, axis=0))
-    assert AutoCombo(combine="median").fit(SEASONAL).predict(5)["mean"] == pytest.approx(np.median(used, axis=0))
+    assert AutoCombo(combine="median").fit(SEASONAL).predict(5)["mean"] == pytest.approx(
+        np.median(used, axis=0)
+    )
 
 
 def test_months_without_demand_in_the_last_two_years_stay_zero():

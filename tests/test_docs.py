@@ -44,7 +44,9 @@ def site(tmp_path_factory, api):
     """docs/ copied to a temporary folder (generated files left behind) and built there with pandoc."""
     work = tmp_path_factory.mktemp("docs")
     sources = work / "docs"
-    shutil.copytree(DOCS, sources, ignore=shutil.ignore_patterns("_site", "reference", "objects.json", ".quarto"))
+    shutil.copytree(
+        DOCS, sources, ignore=shutil.ignore_patterns("_site", "reference", "objects.json", ".quarto")
+    )
     return docs_build.build(sources, work / "_site", renderer="pandoc", api=api)
 
 
@@ -78,8 +80,14 @@ def test_every_public_function_and_class_has_its_api_entry(site, api):
     assert check_docs.missing_api_pages(site, api) == []
     # spot checks, computed by hand from the definition of "public"
     anchors = {o.anchor for o in api}
-    assert {"salesops.metrics.wape", "salesops.params.load", "salesops.runner.run", "salesops.demand.forecast",
-            "salesops.exceptions.SalesOpsError", "salesops.steps.StepContext"} <= anchors
+    assert {
+        "salesops.metrics.wape",
+        "salesops.params.load",
+        "salesops.runner.run",
+        "salesops.demand.forecast",
+        "salesops.exceptions.SalesOpsError",
+        "salesops.steps.StepContext",
+    } <= anchors
     assert not [a for a in anchors if any(part.startswith("_") for part in a.split("."))]
     wape = (site / "reference" / "metrics.html").read_text(encoding="utf-8")
     assert 'id="salesops.metrics.wape"' in wape
@@ -89,10 +97,10 @@ def test_every_public_function_and_class_has_its_api_entry(site, api):
 @pytest.mark.slow
 def test_doctest_examples_are_rendered_as_code(site):
     page = (site / "reference" / "params.html").read_text(encoding="utf-8")
-    after = page[page.index('id="salesops.params.load"'):]
-    block = after[after.index("<pre"):after.index("</pre>", after.index("<pre"))]  # the signature
-    after = after[after.index("</pre>") + 6:]
-    block = after[after.index("<pre"):after.index("</pre>")]  # the example
+    after = page[page.index('id="salesops.params.load"') :]
+    block = after[after.index("<pre") : after.index("</pre>", after.index("<pre"))]  # the signature
+    after = after[after.index("</pre>") + 6 :]
+    block = after[after.index("<pre") : after.index("</pre>")]  # the example
     assert '>>> p = load(period="2026-11")' in html.unescape(re.sub(r"<[^>]+>", "", block))
 
 
@@ -113,9 +121,12 @@ def _page(path: Path, body: str):
 
 
 def test_broken_links_reports_missing_files_and_anchors(tmp_path):
-    _page(tmp_path / "index.html", '<a href="guide.html">ok</a> <a href="gone.html">1</a> '
-                                   '<a href="guide.html#nowhere">2</a> <a href="https://example.com/x">ext</a>'
-                                   '<a href="#top">3</a> <a href="sub/">ok</a>')
+    _page(
+        tmp_path / "index.html",
+        '<a href="guide.html">ok</a> <a href="gone.html">1</a> '
+        '<a href="guide.html#nowhere">2</a> <a href="https://example.com/x">ext</a>'
+        '<a href="#top">3</a> <a href="sub/">ok</a>',
+    )
     _page(tmp_path / "guide.html", '<h1 id="intro">Guide</h1><a href="index.html#top">4</a>')
     _page(tmp_path / "sub" / "index.html", '<a href="../guide.html#intro">ok</a><img src="../logo.png">')
     problems = [str(p) for p in check_docs.broken_links(tmp_path)]
@@ -128,7 +139,9 @@ def test_broken_links_reports_missing_files_and_anchors(tmp_path):
     ]
 
 
-def _fake(module: str, name: str, kind: str = "function", doc: str = "Does it.\n\nExample:\n    >>> 1\n    1"):
+def _fake(
+    module: str, name: str, kind: str = "function", doc: str = "Does it.\n\nExample:\n    >>> 1\n    1"
+):
     def obj():
         pass
 
@@ -139,30 +152,49 @@ def _fake(module: str, name: str, kind: str = "function", doc: str = "Does it.\n
 def test_missing_api_pages_reports_objects_without_entry_or_index_row(tmp_path):
     _page(tmp_path / "index.html", "")
     _page(tmp_path / "reference" / "index.html", '<a href="metrics.html#salesops.metrics.wape">wape</a>')
-    _page(tmp_path / "reference" / "metrics.html", '<h2 id="salesops.metrics.wape">wape</h2>'
-                                                   '<h2 id="salesops.metrics.mape">mape</h2>')
-    api = [_fake("salesops.metrics", "wape"), _fake("salesops.metrics", "mape"),
-           _fake("salesops.metrics", "smape"), _fake("salesops.supply", "plan")]
+    _page(
+        tmp_path / "reference" / "metrics.html",
+        '<h2 id="salesops.metrics.wape">wape</h2><h2 id="salesops.metrics.mape">mape</h2>',
+    )
+    api = [
+        _fake("salesops.metrics", "wape"),
+        _fake("salesops.metrics", "mape"),
+        _fake("salesops.metrics", "smape"),
+        _fake("salesops.supply", "plan"),
+    ]
     problems = [str(p) for p in check_docs.missing_api_pages(tmp_path, api)]
     assert problems == [
         "reference/index.html: salesops.metrics.mape is not listed in the API index",
-        ("reference/metrics.html: salesops.metrics.smape (function) has no entry (no element with id "
-         "'salesops.metrics.smape')"),
+        (
+            "reference/metrics.html: salesops.metrics.smape (function) has no entry (no element with id "
+            "'salesops.metrics.smape')"
+        ),
         "reference/supply.html: salesops.supply.plan (function) has no API page: the page does not exist",
     ]
 
 
 def test_docstrings_without_example_warn_and_fail_only_when_strict(tmp_path):
     _page(tmp_path / "index.html", "")
-    _page(tmp_path / "reference" / "index.html", '<a href="m.html#salesops.m.a">a</a><a href="m.html#salesops.m.b">b</a>'
-                                                 '<a href="m.html#salesops.m.c">c</a>')
-    _page(tmp_path / "reference" / "m.html", '<p id="salesops.m.a"></p><p id="salesops.m.b"></p><p id="salesops.m.c">')
-    api = [_fake("salesops.m", "a"), _fake("salesops.m", "b", doc="No example here."), _fake("salesops.m", "c", doc="")]
+    _page(
+        tmp_path / "reference" / "index.html",
+        '<a href="m.html#salesops.m.a">a</a><a href="m.html#salesops.m.b">b</a>'
+        '<a href="m.html#salesops.m.c">c</a>',
+    )
+    _page(
+        tmp_path / "reference" / "m.html",
+        '<p id="salesops.m.a"></p><p id="salesops.m.b"></p><p id="salesops.m.c">',
+    )
+    api = [
+        _fake("salesops.m", "a"),
+        _fake("salesops.m", "b", doc="No example here."),
+        _fake("salesops.m", "c", doc=""),
+    ]
     out = io.StringIO()
     assert check_docs.check(tmp_path, api=api, out=out) == 0
     assert out.getvalue().splitlines()[:2] == [
         "warning: salesops.m.b: function docstring has no example (add an `Example:` section with a >>> line)",
-        "warning: salesops.m.c: function has no docstring"]
+        "warning: salesops.m.c: function has no docstring",
+    ]
     assert check_docs.check(tmp_path, strict=True, api=api, out=io.StringIO()) == 1
 
 
@@ -170,12 +202,12 @@ def test_docstrings_without_example_warn_and_fail_only_when_strict(tmp_path):
 FAKE_PACKAGE = {
     "__init__.py": 'from .mod import top\n__all__ = ["top"]\n',
     "mod.py": "from os.path import join\nCONSTANT = 1\n\ndef top():\n    pass\n\ndef _hidden():\n    pass\n\n"
-              "class Thing:\n    pass\n",
+    "class Thing:\n    pass\n",
     "listed.py": '__all__ = ["shown"]\n\ndef shown():\n    pass\n\ndef not_listed():\n    pass\n',
     "_private.py": "def secret():\n    pass\n",
     "sub/__init__.py": 'from ._impl import helper\n__all__ = ["helper", "lazy"]\n\n'
-                       'def __getattr__(name):\n    if name == "lazy":\n        from .lazymod import lazy\n'
-                       '        return lazy\n    raise AttributeError(name)\n',
+    'def __getattr__(name):\n    if name == "lazy":\n        from .lazymod import lazy\n'
+    "        return lazy\n    raise AttributeError(name)\n",
     "sub/_impl.py": "def helper():\n    pass\n\ndef internal():\n    pass\n",
     "sub/lazymod.py": "def lazy():\n    pass\n",
 }
@@ -202,13 +234,19 @@ def test_public_api_follows_the_definition(fake_package):
     # join: not defined in the package; _hidden, CONSTANT, not_listed (module has __all__), _private,
     # sub._impl.internal: not public; helper: home is sub (its __all__); lazy: served by sub's
     # __getattr__, so its home is the module defining it.
-    assert found == {"fakepkg_docs.mod.top": "function", "fakepkg_docs.mod.Thing": "class",
-                     "fakepkg_docs.listed.shown": "function", "fakepkg_docs.sub.helper": "function",
-                     "fakepkg_docs.sub.lazymod.lazy": "function"}
+    assert found == {
+        "fakepkg_docs.mod.top": "function",
+        "fakepkg_docs.mod.Thing": "class",
+        "fakepkg_docs.listed.shown": "function",
+        "fakepkg_docs.sub.helper": "function",
+        "fakepkg_docs.sub.lazymod.lazy": "function",
+    }
 
 
 def test_public_api_names_a_module_that_does_not_import(tmp_path, monkeypatch):
-    _write_package(tmp_path, "brokenpkg_docs", {"__init__.py": "", "bad.py": "import not_a_module_anywhere\n"})
+    _write_package(
+        tmp_path, "brokenpkg_docs", {"__init__.py": "", "bad.py": "import not_a_module_anywhere\n"}
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(DocsError, match=r"module brokenpkg_docs\.bad does not import \(ModuleNotFoundError"):
         public_api("brokenpkg_docs")
@@ -217,12 +255,18 @@ def test_public_api_names_a_module_that_does_not_import(tmp_path, monkeypatch):
 # ---------------------------------------------------------------- helpers
 def test_fence_doctests_wraps_examples_but_not_code_already_fenced():
     text = "Example:\n    >>> f(1)\n    2\n\nMore text.\n```python\n>>> inside\n```"
-    assert fence_doctests(text) == "Example:\n```python\n>>> f(1)\n2\n```\n\nMore text.\n```python\n>>> inside\n```"
+    assert (
+        fence_doctests(text)
+        == "Example:\n```python\n>>> f(1)\n2\n```\n\nMore text.\n```python\n>>> inside\n```"
+    )
 
 
 def test_summary_line_keeps_code_spans_whole():
     assert summary_line("One line.\nSecond line.") == "One line."
-    assert summary_line("Columns `a, b,\nc` per month.\nMore.\n\nNext paragraph.") == "Columns `a, b, c` per month. More."
+    assert (
+        summary_line("Columns `a, b,\nc` per month.\nMore.\n\nNext paragraph.")
+        == "Columns `a, b, c` per month. More."
+    )
 
 
 def test_has_example():
@@ -258,14 +302,31 @@ def test_guides_name_the_steps_and_exit_codes_as_the_code_does():
     for step in steps.STEPS:
         assert f"`{step.name}`" in index and f"`{step.notebook}`" in index, step.name
     scheduler = _guide("scheduler")
-    codes = {cls.exit_code for cls in vars(exceptions).values()
-             if isinstance(cls, type) and issubclass(cls, exceptions.SalesOpsError)}
+    codes = {
+        cls.exit_code
+        for cls in vars(exceptions).values()
+        if isinstance(cls, type) and issubclass(cls, exceptions.SalesOpsError)
+    }
     assert codes == {1, 2, 3}
     for code in sorted(codes | {0}):
         assert re.search(rf"^\| {code} \|", scheduler, flags=re.MULTILINE), f"exit code {code}"
 
 
-FILE_SUFFIXES = {"csv", "gz", "parquet", "xlsx", "xls", "duckdb", "yaml", "json", "html", "pdf", "ipynb", "qmd", "py"}
+FILE_SUFFIXES = {
+    "csv",
+    "gz",
+    "parquet",
+    "xlsx",
+    "xls",
+    "duckdb",
+    "yaml",
+    "json",
+    "html",
+    "pdf",
+    "ipynb",
+    "qmd",
+    "py",
+}
 
 
 def test_params_keys_in_the_guides_exist():
@@ -283,7 +344,9 @@ def test_params_keys_in_the_guides_exist():
             for part in key.split("."):
                 assert part in model.model_fields, f"{name}.qmd mentions `{key}`, not a params key"
                 annotation = model.model_fields[part].annotation
-                model = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+                model = (
+                    annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+                )
                 if model is None:
                     break
             checked += 1
@@ -293,7 +356,9 @@ def test_params_keys_in_the_guides_exist():
 def test_data_guide_has_every_contract_table_with_its_columns():
     from salesops.data.contract import TABLES
 
-    rows = {m.group(1): m.group(0) for m in re.finditer(r"^\| `(\w+)` \|.*$", _guide("data"), flags=re.MULTILINE)}
+    rows = {
+        m.group(1): m.group(0) for m in re.finditer(r"^\| `(\w+)` \|.*$", _guide("data"), flags=re.MULTILINE)
+    }
     for table in TABLES.values():
         assert table.name in rows, table.name
         for column in table.columns:
@@ -306,7 +371,9 @@ def test_data_guide_mapping_is_the_tested_crm_maven_mapping():
     guide = _guide("data")
     block = re.search(r"```yaml\n(# params/mavencrm.yaml\n.*?)```", guide, flags=re.DOTALL).group(1)
     shown = yaml.safe_load(block)
-    fixture = yaml.safe_load((ROOT / "tests" / "fixtures" / "crm_maven_params.yaml").read_text(encoding="utf-8"))
+    fixture = yaml.safe_load(
+        (ROOT / "tests" / "fixtures" / "crm_maven_params.yaml").read_text(encoding="utf-8")
+    )
     shown["data"].pop("source")
     assert shown == fixture
 
@@ -316,7 +383,9 @@ def test_analyst_guide_horizon_change_is_valid_params():
 
     from salesops.params import merge, validate
 
-    snippet = re.search(r"```yaml\n(demand:\n  horizon: \d+.*?)```", _guide("analyst"), flags=re.DOTALL).group(1)
+    snippet = re.search(
+        r"```yaml\n(demand:\n  horizon: \d+.*?)```", _guide("analyst"), flags=re.DOTALL
+    ).group(1)
     period_file = yaml.safe_load((ROOT / "params" / "2026-11.yaml").read_text(encoding="utf-8")) or {}
     default = yaml.safe_load((ROOT / "params" / "default.yaml").read_text(encoding="utf-8"))
     p = validate(merge(merge(default, period_file), yaml.safe_load(snippet)))

@@ -7,6 +7,7 @@ folder; every figure is checked against an independent pandas computation.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -44,9 +45,18 @@ def _plan(history: pd.DataFrame, cycle: str, seed: int, shift: float = 0.0) -> p
     for sku, family in FAMILIES.items():
         for m in months:
             statistical = level[sku] * rng.uniform(0.8, 1.2)
-            rows.append({"unique_id": sku, "family": family, "ds": m, "statistical": statistical,
-                         "pipeline": 0.0, "consensus": statistical * rng.uniform(0.9, 1.3) + shift,
-                         "yhat_lo_80": 0.0, "yhat_hi_80": 0.0})
+            rows.append(
+                {
+                    "unique_id": sku,
+                    "family": family,
+                    "ds": m,
+                    "statistical": statistical,
+                    "pipeline": 0.0,
+                    "consensus": statistical * rng.uniform(0.9, 1.3) + shift,
+                    "yhat_lo_80": 0.0,
+                    "yhat_hi_80": 0.0,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -54,8 +64,9 @@ def _projection(plan: pd.DataFrame, seed: int) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     proj = plan.rename(columns={"ds": "month", "consensus": "demand"})
     proj = proj[["unique_id", "family", "month", "demand"]]
-    proj = proj.assign(supply=rng.uniform(0, 60, len(proj)).round(), production=0.0,
-                       safety_stock=10.0, weeks_of_supply=4.0)
+    proj = proj.assign(
+        supply=rng.uniform(0, 60, len(proj)).round(), production=0.0, safety_stock=10.0, weeks_of_supply=4.0
+    )
     available = rng.uniform(0, 150, len(proj)).round()  # opening stock + receipts
     proj["on_hand"] = np.maximum(available - proj["demand"], 0)
     proj["shortage"] = np.maximum(proj["demand"] - available, 0)
@@ -74,23 +85,52 @@ def scenario(tmp_path_factory):
         store.write("demand_planning", "demand_plan", proposed)
         projections[cycle] = _projection(proposed, seed=100 + i)
         store.write("supply_planning", "inventory_projection", projections[cycle])
-        production = pd.DataFrame([{"strategy": s, "family": f, "month": m, "demand": 0.0,
-                                    "production": 100.0 * (k + 1) + i, "inventory": 0.0, "backlog": 0.0}
-                                   for k, s in enumerate(["chase", "optimal"]) for f in ("Alpha", "Beta")
-                                   for m in pd.date_range(f"{cycle}-01", periods=HORIZON, freq="MS")])
+        production = pd.DataFrame(
+            [
+                {
+                    "strategy": s,
+                    "family": f,
+                    "month": m,
+                    "demand": 0.0,
+                    "production": 100.0 * (k + 1) + i,
+                    "inventory": 0.0,
+                    "backlog": 0.0,
+                }
+                for k, s in enumerate(["chase", "optimal"])
+                for f in ("Alpha", "Beta")
+                for m in pd.date_range(f"{cycle}-01", periods=HORIZON, freq="MS")
+            ]
+        )
         store.write("supply_planning", "production_plan", production)
         plans[cycle] = proposed
         if cycle in RECORDED:  # the approved plan differs from the proposal: it must win
             approved = _plan(history, cycle, seed=50 + i, shift=5.0)
             (out / "plans" / cycle).mkdir(parents=True)
             approved.assign(period=cycle).to_parquet(out / "plans" / cycle / "plan.parquet")
-            (out / "plans" / cycle / "plan.json").write_text(json.dumps({"approved_by": "CEO", "decisions": [
-                {"id": f"D-{cycle}", "title": "Second shift", "owner": "Ops", "due": f"{cycle}-20"}]}))
+            (out / "plans" / cycle / "plan.json").write_text(
+                json.dumps(
+                    {
+                        "approved_by": "CEO",
+                        "decisions": [
+                            {
+                                "id": f"D-{cycle}",
+                                "title": "Second shift",
+                                "owner": "Ops",
+                                "due": f"{cycle}-20",
+                            }
+                        ],
+                    }
+                )
+            )
             plans[cycle] = approved
     # receipts recorded from 2026-08 on: Alpha SKUs are made in house, Beta SKUs bought
-    supply = pd.DataFrame([{"sku": sku, "month": m, "quantity": 40.0,
-                            "kind": "production" if sku[0] == "A" else "purchase"}
-                           for sku in FAMILIES for m in pd.date_range("2026-08-01", "2026-12-01", freq="MS")])
+    supply = pd.DataFrame(
+        [
+            {"sku": sku, "month": m, "quantity": 40.0, "kind": "production" if sku[0] == "A" else "purchase"}
+            for sku in FAMILIES
+            for m in pd.date_range("2026-08-01", "2026-12-01", freq="MS")
+        ]
+    )
     return {"out": out, "history": history, "plans": plans, "projections": projections, "supply": supply}
 
 
@@ -111,9 +151,17 @@ def _expected_accuracy(scenario) -> pd.DataFrame:
             else:  # last value before the cycle
                 before = history[(history.unique_id == r.unique_id) & (history.ds < made.to_timestamp())]
                 naive = before["y"].iloc[-1]
-            rows.append({"period": cycle, "lag": (target - made).n + 1, "family": r.family,
-                         "actual": y[(r.unique_id, target)], "consensus": r.consensus,
-                         "statistical": r.statistical, "naive": naive})
+            rows.append(
+                {
+                    "period": cycle,
+                    "lag": (target - made).n + 1,
+                    "family": r.family,
+                    "actual": y[(r.unique_id, target)],
+                    "consensus": r.consensus,
+                    "statistical": r.statistical,
+                    "naive": naive,
+                }
+            )
     frame = pd.DataFrame(rows)
     frame = pd.concat([frame, frame.assign(family="Total")])
     frame["abs_err"] = (frame.consensus - frame.actual).abs()
@@ -122,9 +170,15 @@ def _expected_accuracy(scenario) -> pd.DataFrame:
     frame["abs_err_stat"] = (frame.statistical - frame.actual).abs()
     frame["abs_err_naive"] = (frame.naive - frame.actual).abs()
     g = frame.groupby(["period", "lag", "family"])
-    out = pd.DataFrame({"wape": g.abs_err.sum() / g.actual.sum(), "bias": g.err.sum() / g.actual.sum(),
-                        "mape": g.ape.mean(), "wape_statistical": g.abs_err_stat.sum() / g.actual.sum(),
-                        "wape_naive": g.abs_err_naive.sum() / g.actual.sum()})
+    out = pd.DataFrame(
+        {
+            "wape": g.abs_err.sum() / g.actual.sum(),
+            "bias": g.err.sum() / g.actual.sum(),
+            "mape": g.ape.mean(),
+            "wape_statistical": g.abs_err_stat.sum() / g.actual.sum(),
+            "wape_naive": g.abs_err_naive.sum() / g.actual.sum(),
+        }
+    )
     return out.reset_index()
 
 
@@ -196,9 +250,20 @@ def test_tracking_signal_per_family_matches_hand_formula(scenario, scored):
 
 def _scored_by_hand(errors: list[float], actual: float = 100.0) -> pd.DataFrame:
     months = pd.date_range("2026-01-01", periods=len(errors), freq="MS")
-    return pd.DataFrame({"period": [m.strftime("%Y-%m") for m in months], "month": months, "lag": 1,
-                         "unique_id": "A1", "family": "Alpha", "source": "proposed", "actual": actual,
-                         "consensus": [actual + e for e in errors], "statistical": actual, "naive": actual})
+    return pd.DataFrame(
+        {
+            "period": [m.strftime("%Y-%m") for m in months],
+            "month": months,
+            "lag": 1,
+            "unique_id": "A1",
+            "family": "Alpha",
+            "source": "proposed",
+            "actual": actual,
+            "consensus": [actual + e for e in errors],
+            "statistical": actual,
+            "naive": actual,
+        }
+    )
 
 
 def _kinds(frame: pd.DataFrame) -> set[str]:
@@ -210,10 +275,20 @@ def test_tracking_signal_alert_fires_just_above_the_limit():
     bias = followup.bias_by_family(scored)
     assert bias.set_index("family").loc["Alpha", "tracking_signal"] == pytest.approx(5.0)
     empty = followup.decision_log([], PERIOD)
-    fired = followup.alerts(followup.accuracy_by_lag(scored).iloc[0:0], bias, pd.DataFrame(), empty,
-                            AlertParams(tracking_signal_limit=4.99))
-    silent = followup.alerts(followup.accuracy_by_lag(scored).iloc[0:0], bias, pd.DataFrame(), empty,
-                             AlertParams(tracking_signal_limit=5.0))
+    fired = followup.alerts(
+        followup.accuracy_by_lag(scored).iloc[0:0],
+        bias,
+        pd.DataFrame(),
+        empty,
+        AlertParams(tracking_signal_limit=4.99),
+    )
+    silent = followup.alerts(
+        followup.accuracy_by_lag(scored).iloc[0:0],
+        bias,
+        pd.DataFrame(),
+        empty,
+        AlertParams(tracking_signal_limit=5.0),
+    )
     assert set(fired["subject"]) == {"Alpha", "Total"} and _kinds(fired) == {"tracking_signal"}
     assert silent.empty and list(silent.columns) == followup.ALERT_COLUMNS
     assert "over-forecasting" in fired["message"].iloc[0]
@@ -230,14 +305,16 @@ def test_accuracy_drop_alert_compares_with_the_previous_cycles():
     assert _kinds(fired) == {"accuracy_drop"} and fired["value"].iloc[0] == pytest.approx(15.0)
     assert silent.empty
     # a baseline of one cycle: 25% vs 10% is the same 15 points
-    one = followup.alerts(acc, no_bias, pd.DataFrame(), empty,
-                          AlertParams(accuracy_drop_pct=14.9, baseline_cycles=1))
+    one = followup.alerts(
+        acc, no_bias, pd.DataFrame(), empty, AlertParams(accuracy_drop_pct=14.9, baseline_cycles=1)
+    )
     assert len(one) == len(fired)
 
 
 def test_service_alert_fires_below_target_only():
-    service = pd.DataFrame({"month": pd.to_datetime(["2026-09-01", "2026-10-01"]), "family": "Total",
-                            "fill_rate": [0.5, 0.9]})
+    service = pd.DataFrame(
+        {"month": pd.to_datetime(["2026-09-01", "2026-10-01"]), "family": "Total", "fill_rate": [0.5, 0.9]}
+    )
     empty = followup.decision_log([], PERIOD)
     no_bias = pd.DataFrame(columns=followup.BIAS_COLUMNS)
     no_acc = pd.DataFrame(columns=followup.ACCURACY_COLUMNS)
@@ -248,9 +325,11 @@ def test_service_alert_fires_below_target_only():
 
 
 def test_overdue_decisions_and_their_alert():
-    decisions = [Decision(id="D1", title="Add a shift", owner="Ops", due="2026-10-31"),
-                 Decision(id="D2", title="Raise prices", owner="CFO", due="2026-11-01"),
-                 Decision(id="D3", title="Drop SKU", owner="PM", due="2026-09-01", status="done")]
+    decisions = [
+        Decision(id="D1", title="Add a shift", owner="Ops", due="2026-10-31"),
+        Decision(id="D2", title="Raise prices", owner="CFO", due="2026-11-01"),
+        Decision(id="D3", title="Drop SKU", owner="PM", due="2026-09-01", status="done"),
+    ]
     log = followup.decision_log(decisions, PERIOD).set_index("id")
     assert log["overdue"].to_dict() == {"D1": True, "D2": False, "D3": False}
     assert log["state"].to_dict() == {"D1": "overdue", "D2": "open", "D3": "done"}
@@ -259,25 +338,42 @@ def test_overdue_decisions_and_their_alert():
     no_acc = pd.DataFrame(columns=followup.ACCURACY_COLUMNS)
     fired = followup.alerts(no_acc, no_bias, pd.DataFrame(), log.reset_index(), AlertParams())
     assert fired[["kind", "subject"]].values.tolist() == [["overdue_decision", "D1"]]
-    assert followup.alerts(no_acc, no_bias, pd.DataFrame(), log.reset_index(),
-                           AlertParams(overdue_decisions=False)).empty
+    assert followup.alerts(
+        no_acc, no_bias, pd.DataFrame(), log.reset_index(), AlertParams(overdue_decisions=False)
+    ).empty
 
 
 def test_decisions_merge_plans_params_files_and_current(scenario, tmp_path):
     params_dir = tmp_path / "params"
     params_dir.mkdir()
     (params_dir / "default.yaml").write_text("company: Test\n")
-    (params_dir / "2026-09.yaml").write_text(yaml.safe_dump({"decisions": [
-        {"id": "D-2026-06", "title": "Second shift", "owner": "Ops", "due": "2026-06-20", "status": "done"},
-        {"id": "D9", "title": "New supplier", "owner": "Buyer", "due": "2026-12-01"}]}))
-    (params_dir / f"{PERIOD}.yaml").write_text(yaml.safe_dump({"decisions": [
-        {"id": "D9", "title": "New supplier", "owner": "Buyer", "due": "2026-10-15"}]}))
+    (params_dir / "2026-09.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "decisions": [
+                    {
+                        "id": "D-2026-06",
+                        "title": "Second shift",
+                        "owner": "Ops",
+                        "due": "2026-06-20",
+                        "status": "done",
+                    },
+                    {"id": "D9", "title": "New supplier", "owner": "Buyer", "due": "2026-12-01"},
+                ]
+            }
+        )
+    )
+    (params_dir / f"{PERIOD}.yaml").write_text(
+        yaml.safe_dump(
+            {"decisions": [{"id": "D9", "title": "New supplier", "owner": "Buyer", "due": "2026-10-15"}]}
+        )
+    )
     p = load(period=PERIOD, params_dir=params_dir, out=scenario["out"])
     log = followup.decision_log(followup.collect_decisions(p), PERIOD).set_index("id")
     assert sorted(log.index) == ["D-2026-06", "D-2026-08", "D9"]
-    assert log.loc["D-2026-06", "status"] == "done"            # closed in a later params file
-    assert log.loc["D-2026-06", "period"] == "2026-06"         # taken in the plan's period
-    assert bool(log.loc["D-2026-08", "overdue"])               # still open from the 2026-08 plan
+    assert log.loc["D-2026-06", "status"] == "done"  # closed in a later params file
+    assert log.loc["D-2026-06", "period"] == "2026-06"  # taken in the plan's period
+    assert bool(log.loc["D-2026-08", "overdue"])  # still open from the 2026-08 plan
     assert log.loc["D9", "due"] == pd.Timestamp("2026-10-15")  # the current params win
     assert log.loc["D9", "period"] == "2026-09"
     (params_dir / "2026-10.yaml").write_text(yaml.safe_dump({"decisions": [{"id": "X", "title": "t"}]}))
@@ -313,8 +409,9 @@ def test_service_fill_rate_from_available_stock(scenario, past):
     service = followup.service_levels(past, scenario["history"], scenario["supply"], PERIOD)
     # independent: available = on_hand - shortage + demand, receipts replaced by the supply table's
     proj = scenario["projections"]["2026-09"]
-    rows = proj[proj.month == "2026-09-01"].merge(scenario["history"].rename(columns={"ds": "month"}),
-                                                   on=["unique_id", "month"])
+    rows = proj[proj.month == "2026-09-01"].merge(
+        scenario["history"].rename(columns={"ds": "month"}), on=["unique_id", "month"]
+    )
     available = (rows.on_hand - rows.shortage + rows.demand - rows.supply + 40.0).clip(lower=0)
     filled = np.minimum(rows.y, available)
     total = service[(service.month == "2026-09-01") & (service.family == "Total")].iloc[0]
@@ -322,16 +419,22 @@ def test_service_fill_rate_from_available_stock(scenario, past):
     assert total["service_level"] == pytest.approx((rows.y <= available).mean())
     # before 2026-08 the supply table has no rows: the planned receipts stand
     proj = scenario["projections"]["2026-06"]
-    rows = proj[proj.month == "2026-06-01"].merge(scenario["history"].rename(columns={"ds": "month"}),
-                                                   on=["unique_id", "month"])
+    rows = proj[proj.month == "2026-06-01"].merge(
+        scenario["history"].rename(columns={"ds": "month"}), on=["unique_id", "month"]
+    )
     available = rows.on_hand - rows.shortage + rows.demand
     total = service[(service.month == "2026-06-01") & (service.family == "Total")].iloc[0]
     assert total["fill_rate"] == pytest.approx(np.minimum(rows.y, available).sum() / rows.y.sum())
 
 
 def test_inventory_vs_target(scenario, past):
-    inventory = pd.DataFrame({"sku": ["A1", "A2", "B1", "B2"], "on_hand": [5.0, 50.0, 30.0, 0.0],
-                              "safety_stock": [10.0, 10.0, 10.0, 10.0]})
+    inventory = pd.DataFrame(
+        {
+            "sku": ["A1", "A2", "B1", "B2"],
+            "on_hand": [5.0, 50.0, 30.0, 0.0],
+            "safety_stock": [10.0, 10.0, 10.0, 10.0],
+        }
+    )
     products = pd.DataFrame({"sku": list(FAMILIES), "family": list(FAMILIES.values())})
     inv = followup.inventory_vs_target(inventory, products, past, PERIOD).set_index("family")
     assert inv.loc["Alpha", "on_hand"] == 55 and inv.loc["Alpha", "skus_below_target"] == 1
@@ -355,26 +458,44 @@ def test_first_run_has_empty_frames_with_columns(tmp_path):
 
 
 def test_seasonal_naive_uses_only_history_before_the_cycle():
-    history = pd.DataFrame({"unique_id": "S", "ds": pd.date_range("2025-01-01", "2026-06-01", freq="MS"),
-                            "y": np.arange(18, dtype=float)})
-    plans = pd.DataFrame({"period": "2026-03", "unique_id": ["S", "S", "S", "N"],
-                          "ds": pd.to_datetime(["2026-03-01", "2027-03-01", "2027-04-01", "2026-03-01"])})
+    history = pd.DataFrame(
+        {
+            "unique_id": "S",
+            "ds": pd.date_range("2025-01-01", "2026-06-01", freq="MS"),
+            "y": np.arange(18, dtype=float),
+        }
+    )
+    plans = pd.DataFrame(
+        {
+            "period": "2026-03",
+            "unique_id": ["S", "S", "S", "N"],
+            "ds": pd.to_datetime(["2026-03-01", "2027-03-01", "2027-04-01", "2026-03-01"]),
+        }
+    )
     naive = followup.seasonal_naive(history, plans, season_length=12)
     # 2026-03 <- 2025-03 (y=2); 2027-03 <- 2025-03 (2026-03 is not before the cycle);
     # 2027-04 <- 2025-04 (3); an unknown series forecasts 0
     assert naive.tolist() == [2.0, 2.0, 3.0, 0.0]
 
 
-def _current_run(out, scenario) -> "Path":
+def _current_run(out, scenario) -> Path:
     """The current period's snapshot, in a build folder as the runner makes it."""
     run_dir = out / ".build" / f"{PERIOD}-test"
     store = StepStore(run_dir)
     store.write("data_collection", "demand_history", scenario["history"])
-    store.write("data_collection", "products", pd.DataFrame(
-        {"sku": list(FAMILIES), "family": list(FAMILIES.values()), "unit_price": 10.0, "unit_cost": 5.0}))
+    store.write(
+        "data_collection",
+        "products",
+        pd.DataFrame(
+            {"sku": list(FAMILIES), "family": list(FAMILIES.values()), "unit_price": 10.0, "unit_cost": 5.0}
+        ),
+    )
     store.write("data_collection", "supply", scenario["supply"])
-    store.write("data_collection", "inventory", pd.DataFrame(
-        {"sku": list(FAMILIES), "on_hand": [5.0, 50.0, 30.0, 0.0], "safety_stock": 10.0}))
+    store.write(
+        "data_collection",
+        "inventory",
+        pd.DataFrame({"sku": list(FAMILIES), "on_hand": [5.0, 50.0, 30.0, 0.0], "safety_stock": 10.0}),
+    )
     return run_dir
 
 
@@ -383,25 +504,31 @@ def test_review_of_a_build_folder_finds_the_published_periods(scenario, tmp_path
 
     run_dir = _current_run(scenario["out"], scenario)
     params = tmp_path / "params.yaml"
-    params.write_text(yaml.safe_dump({"alerts": {"tracking_signal_limit": 100, "accuracy_drop_pct": 1000,
-                                                 "service_target": 0.01}}))
+    params.write_text(
+        yaml.safe_dump(
+            {"alerts": {"tracking_signal_limit": 100, "accuracy_drop_pct": 1000, "service_target": 0.01}}
+        )
+    )
     p = load(period=PERIOD, params=params, out=scenario["out"], run_dir=run_dir)
     fu = followup.review(context("follow_up", p))
     assert not fu.first_run and list(fu.sources["period"]) == CYCLES
     expected = _expected_accuracy(scenario)
     assert len(fu.accuracy_by_lag) == len(expected)
     # only the two decisions of the plans of record are open and overdue: the loosened thresholds hold
-    assert fu.alerts[["kind", "subject"]].values.tolist() == [["overdue_decision", "D-2026-06"],
-                                                             ["overdue_decision", "D-2026-08"]]
+    assert fu.alerts[["kind", "subject"]].values.tolist() == [
+        ["overdue_decision", "D-2026-06"],
+        ["overdue_decision", "D-2026-08"],
+    ]
     assert set(fu.products) >= {"alerts", "accuracy_by_lag", "decision_log"}
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("first_run", [False, True])
 def test_notebook_runs_with_and_without_past_cycles(scenario, tmp_path, first_run):
+    from pathlib import Path
+
     import nbformat
     import papermill as pm
-    from pathlib import Path
 
     out = tmp_path / "out" if first_run else scenario["out"]
     run_dir = _current_run(out, scenario)
@@ -409,19 +536,30 @@ def test_notebook_runs_with_and_without_past_cycles(scenario, tmp_path, first_ru
     executed = tmp_path / "06.ipynb"
     params = tmp_path / "params" / "default.yaml"  # hermetic: not the repository's params/
     params.parent.mkdir()
-    params.write_text(yaml.safe_dump({"decisions": [
-        {"id": "D1", "title": "Hire a planner", "owner": "COO", "due": "2026-12-15"}]}))
-    pm.execute_notebook(str(notebook), str(executed), progress_bar=False, kernel_name="python3",
-                        parameters={"period": PERIOD, "params": str(params), "out": str(out),
-                                    "run_dir": str(run_dir)})
+    params.write_text(
+        yaml.safe_dump(
+            {"decisions": [{"id": "D1", "title": "Hire a planner", "owner": "COO", "due": "2026-12-15"}]}
+        )
+    )
+    pm.execute_notebook(
+        str(notebook),
+        str(executed),
+        progress_bar=False,
+        kernel_name="python3",
+        parameters={"period": PERIOD, "params": str(params), "out": str(out), "run_dir": str(run_dir)},
+    )
     alerts = pd.read_parquet(run_dir / "data" / "follow_up" / "alerts.parquet")
     accuracy = pd.read_parquet(run_dir / "data" / "follow_up" / "accuracy_by_lag.parquet")
     log = pd.read_parquet(run_dir / "data" / "follow_up" / "decision_log.parquet")
     assert list(alerts.columns) == followup.ALERT_COLUMNS
     assert list(accuracy.columns) == followup.ACCURACY_COLUMNS
     assert list(log.columns) == followup.DECISION_COLUMNS
-    text = "\n".join(str(o.get("data", {}).get("text/plain", "")) for c in nbformat.read(executed, 4).cells
-                     if c.cell_type == "code" for o in c.outputs)
+    text = "\n".join(
+        str(o.get("data", {}).get("text/plain", ""))
+        for c in nbformat.read(executed, 4).cells
+        if c.cell_type == "code"
+        for o in c.outputs
+    )
     if first_run:
         assert accuracy.empty and alerts.empty
         assert log[["id", "state"]].values.tolist() == [["D1", "open"]]
@@ -486,8 +624,11 @@ def test_demo_company_cycles_scored_against_independent_pandas(tmp_path):
     both["lag"] = [(pd.Period(d, "M") - c).n + 1 for d, c in zip(both["ds"], both["cycle"])]
     for lag in (1, 3):
         rows = both[both["lag"] == lag]
-        by = rows.assign(abs_err=(rows.consensus - rows.y).abs(), err=rows.consensus - rows.y) \
-            .groupby(["cycle", "family"])[["abs_err", "err", "y"]].sum()
+        by = (
+            rows.assign(abs_err=(rows.consensus - rows.y).abs(), err=rows.consensus - rows.y)
+            .groupby(["cycle", "family"])[["abs_err", "err", "y"]]
+            .sum()
+        )
         got = acc[acc["lag"] == lag].set_index(["period", "family"])
         assert len(by) == (got.index.get_level_values("family") != "Total").sum()
         for (cycle, fam), r in by.iterrows():

@@ -27,11 +27,13 @@ def test_every_declared_import_exists(step):
 
 
 def test_warm_kernel_has_modules_loaded_but_a_clean_namespace(tmp_path):
-    _notebook(tmp_path / "probe.ipynb",
-              "import sys\nloaded = 'salesops.followup' in sys.modules and 'altair' in sys.modules\n"
-              "names = sorted(k for k in globals() if not k.startswith('_') and k not in "
-              "('In', 'Out', 'exit', 'quit', 'get_ipython', 'open', 'sys', 'loaded'))\nprint(loaded, names)",
-              "print(alt)")  # never imported by the notebook: must fail as in JupyterLab
+    _notebook(
+        tmp_path / "probe.ipynb",
+        "import sys\nloaded = 'salesops.followup' in sys.modules and 'altair' in sys.modules\n"
+        "names = sorted(k for k in globals() if not k.startswith('_') and k not in "
+        "('In', 'Out', 'exit', 'quit', 'get_ipython', 'open', 'sys', 'loaded'))\nprint(loaded, names)",
+        "print(alt)",
+    )  # never imported by the notebook: must fail as in JupyterLab
     step = steps.Step("probe", "probe.ipynb", "probe.html")
     before = threading.active_count()
     with kernels.KernelPool([("salesops.followup",)], cwd=str(tmp_path)) as pool:

@@ -61,8 +61,9 @@ def test_coverage():
 
 def test_forecast_value_add():
     actual = [100, 100, 100]
-    out = metrics.forecast_value_add(actual, {"naive": [70, 130, 100], "statistical": [90, 110, 100],
-                                              "consensus": [95, 100, 100]})
+    out = metrics.forecast_value_add(
+        actual, {"naive": [70, 130, 100], "statistical": [90, 110, 100], "consensus": [95, 100, 100]}
+    )
     # WAPE: naive 60/300=20%, statistical 20/300=6.67%, consensus 5/300=1.67%
     assert out["error"].tolist() == pytest.approx([20.0, 20 / 3, 5 / 3])
     assert np.isnan(out["value_add"].iloc[0])

@@ -42,26 +42,49 @@ def test_repository_defaults_are_valid():
     assert p.data.source is None and p.demand.horizon == 18
 
 
-@pytest.mark.parametrize("text, message", [
-    ("demand:\n  horizn: 12\n",
-     "{f}: unknown key 'demand.horizn'; did you mean 'horizon'? Remove or rename it."),
-    ("demand:\n  horizon: twelve\n",
-     "{f}: key 'demand.horizon' = 'twelve' is invalid: Input should be a valid integer, unable to parse string "
-     "as an integer."),
-    ("supply:\n  service_level: 1.5\n",
-     "{f}: key 'supply.service_level' = 1.5 is invalid: Input should be less than 1."),
-    ("demand:\n  levels: [80, 120]\n",
-     "{f}: key 'demand.levels' = [80, 120] is invalid: level 120 is not a percentage between 0 and 100 "
-     "(e.g. 80 or 95)."),
-    ("colour: blue\n",
-     "{f}: unknown key 'colour'; known keys: alerts, company, currency, data, decisions, demand, demo, executive, "
-     "out, period, report, sales, scenarios, supply. Remove or rename it."),
-    ("decisions:\n  - id: D1\n    title: Add a shift\n    due: 2026-12-01\n",
-     "{f}: key 'decisions.0.owner' is required; add it."),
-    ("demand: [1, 2\n",
-     "{f} line 2, column 1: not valid YAML (expected ',' or ']', but got '<stream end>'); fix the syntax"),
-    ("- a\n- b\n", "{f}: the file must hold a mapping of keys (key: value), not list"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            "demand:\n  horizn: 12\n",
+            "{f}: unknown key 'demand.horizn'; did you mean 'horizon'? Remove or rename it.",
+        ),
+        (
+            "demand:\n  horizon: twelve\n",
+            (
+                "{f}: key 'demand.horizon' = 'twelve' is invalid: Input should be a valid integer, unable to parse string "
+                "as an integer."
+            ),
+        ),
+        (
+            "supply:\n  service_level: 1.5\n",
+            "{f}: key 'supply.service_level' = 1.5 is invalid: Input should be less than 1.",
+        ),
+        (
+            "demand:\n  levels: [80, 120]\n",
+            (
+                "{f}: key 'demand.levels' = [80, 120] is invalid: level 120 is not a percentage between 0 and 100 "
+                "(e.g. 80 or 95)."
+            ),
+        ),
+        (
+            "colour: blue\n",
+            (
+                "{f}: unknown key 'colour'; known keys: alerts, company, currency, data, decisions, demand, demo, executive, "
+                "out, period, report, sales, scenarios, supply. Remove or rename it."
+            ),
+        ),
+        (
+            "decisions:\n  - id: D1\n    title: Add a shift\n    due: 2026-12-01\n",
+            "{f}: key 'decisions.0.owner' is required; add it.",
+        ),
+        (
+            "demand: [1, 2\n",
+            "{f} line 2, column 1: not valid YAML (expected ',' or ']', but got '<stream end>'); fix the syntax",
+        ),
+        ("- a\n- b\n", "{f}: the file must hold a mapping of keys (key: value), not list"),
+    ],
+)
 def test_messages_name_file_key_and_fix(tmp_path, text, message):
     f = write(tmp_path, "bad.yaml", text)
     with pytest.raises(ParameterError) as err:

@@ -17,17 +17,40 @@ MONTHS = pd.date_range("2026-11-01", periods=3, freq="MS")
 
 
 def a_plan(production=(100.0, 120.0, 90.0), scenario="baseline") -> pd.DataFrame:
-    demand = pd.DataFrame({"scenario": scenario, "unique_id": "A1", "family": "Alpha", "ds": MONTHS,
-                           "consensus": [100.0, 110.0, 95.0]})
-    families = pd.DataFrame({"scenario": scenario, "family": "Alpha", "month": MONTHS, "demand": [100.0, 110.0, 95.0],
-                             "production": list(production), "inventory": 0.0, "backlog": 0.0})
+    demand = pd.DataFrame(
+        {
+            "scenario": scenario,
+            "unique_id": "A1",
+            "family": "Alpha",
+            "ds": MONTHS,
+            "consensus": [100.0, 110.0, 95.0],
+        }
+    )
+    families = pd.DataFrame(
+        {
+            "scenario": scenario,
+            "family": "Alpha",
+            "month": MONTHS,
+            "demand": [100.0, 110.0, 95.0],
+            "production": list(production),
+            "inventory": 0.0,
+            "backlog": 0.0,
+        }
+    )
     stat = pd.DataFrame({"unique_id": "A1", "ds": MONTHS, "statistical": [90.0, 100.0, 90.0]})
     return plan.plan_frame(demand, families, scenario, stat)
 
 
 def params(out, approved_by=None, approved_on=None, reapprove=False, decisions=()):
-    return validate({"period": "2026-11", "out": str(out), "reapprove": reapprove, "decisions": list(decisions),
-                     "executive": {"approved_by": approved_by, "approved_on": approved_on}})
+    return validate(
+        {
+            "period": "2026-11",
+            "out": str(out),
+            "reapprove": reapprove,
+            "decisions": list(decisions),
+            "executive": {"approved_by": approved_by, "approved_on": approved_on},
+        }
+    )
 
 
 # ---------------------------------------------------------------- plan of record
@@ -42,7 +65,9 @@ def test_plan_frame_holds_demand_and_production():
 
 
 def test_unknown_approved_scenario_is_named():
-    demand = pd.DataFrame({"scenario": "baseline", "unique_id": "A1", "family": "F", "ds": MONTHS, "consensus": 1.0})
+    demand = pd.DataFrame(
+        {"scenario": "baseline", "unique_id": "A1", "family": "F", "ds": MONTHS, "consensus": 1.0}
+    )
     families = pd.DataFrame({"scenario": "baseline", "family": "F", "month": MONTHS, "production": 1.0})
     with pytest.raises(Exception, match="executive.scenario = 'Push'.*baseline"):
         plan.plan_frame(demand, families, "Push")
@@ -62,11 +87,16 @@ def test_not_approved_writes_nothing(tmp_path):
 
 
 def test_approval_freezes_the_plan(tmp_path):
-    decision = Decision(id="d1", title="Approve overtime", owner="Ops", due="2026-11-20", status="done",
-                        decision="approved")
+    decision = Decision(
+        id="d1", title="Approve overtime", owner="Ops", due="2026-11-20", status="done", decision="approved"
+    )
     frame = a_plan()
-    status = plan.freeze(frame, params(tmp_path, "Dana Whitfield", "2026-11-18", decisions=[decision.model_dump()]),
-                         "baseline", [decision])
+    status = plan.freeze(
+        frame,
+        params(tmp_path, "Dana Whitfield", "2026-11-18", decisions=[decision.model_dump()]),
+        "baseline",
+        [decision],
+    )
     folder = tmp_path / "plans" / "2026-11"
     stored = pd.read_parquet(folder / "plan.parquet")
     meta = json.loads((folder / "plan.json").read_text())
@@ -76,8 +106,12 @@ def test_approval_freezes_the_plan(tmp_path):
     assert meta["decisions"][0]["id"] == "d1" and meta["decisions"][0]["due"] == "2026-11-20"
     assert Decision.model_validate(meta["decisions"][0]) == decision  # follow-up reads them back
     row = status.frame().iloc[0]
-    assert (row["status"], row["approved_by"], row["approved_on"], row["hash"]) == \
-        ("approved", "Dana Whitfield", "2026-11-18", meta["hash"])
+    assert (row["status"], row["approved_by"], row["approved_on"], row["hash"]) == (
+        "approved",
+        "Dana Whitfield",
+        "2026-11-18",
+        meta["hash"],
+    )
 
 
 def test_identical_plan_is_a_no_op(tmp_path):
@@ -94,7 +128,9 @@ def test_identical_plan_is_a_no_op(tmp_path):
 def test_changed_plan_is_refused_with_how_to_reapprove(tmp_path):
     plan.freeze(a_plan(), params(tmp_path, "Dana", "2026-11-18"), "baseline")
     with pytest.raises(PlanError) as err:
-        plan.freeze(a_plan(production=(100.0, 130.0, 80.0)), params(tmp_path, "Dana", "2026-11-18"), "baseline")
+        plan.freeze(
+            a_plan(production=(100.0, 130.0, 80.0)), params(tmp_path, "Dana", "2026-11-18"), "baseline"
+        )
     message = str(err.value)
     assert "plan of record of 2026-11 was approved by Dana on 2026-11-18" in message
     assert "salesops run 2026-11 --reapprove" in message
@@ -103,7 +139,11 @@ def test_changed_plan_is_refused_with_how_to_reapprove(tmp_path):
 
 
 def test_reapproval_keeps_the_old_versions(tmp_path):
-    first, second, third = a_plan(), a_plan(production=(100.0, 130.0, 80.0)), a_plan(production=(90.0, 130.0, 90.0))
+    first, second, third = (
+        a_plan(),
+        a_plan(production=(100.0, 130.0, 80.0)),
+        a_plan(production=(90.0, 130.0, 90.0)),
+    )
     plan.freeze(first, params(tmp_path, "Dana", "2026-11-18"), "baseline")
     status = plan.freeze(second, params(tmp_path, "Dana", "2026-11-25", reapprove=True), "baseline")
     folder = tmp_path / "plans" / "2026-11"
@@ -111,13 +151,21 @@ def test_reapproval_keeps_the_old_versions(tmp_path):
     assert plan.plan_hash(pd.read_parquet(folder / "plan.v1.parquet")) == plan.plan_hash(first)
     assert json.loads((folder / "plan.v1.json").read_text())["approved_on"] == "2026-11-18"
     meta = json.loads((folder / "plan.json").read_text())
-    assert meta["version"] == 2 and meta["supersedes"] == "plan.v1.json" and meta["approved_on"] == "2026-11-25"
+    assert (
+        meta["version"] == 2 and meta["supersedes"] == "plan.v1.json" and meta["approved_on"] == "2026-11-25"
+    )
     assert plan.plan_hash(pd.read_parquet(folder / "plan.parquet")) == plan.plan_hash(second)
     plan.freeze(third, params(tmp_path, "Dana", "2026-11-28", reapprove=True), "baseline")
     assert plan.plan_hash(pd.read_parquet(folder / "plan.v2.parquet")) == plan.plan_hash(second)
     assert json.loads((folder / "plan.json").read_text())["version"] == 3
-    assert sorted(f.name for f in folder.iterdir()) == ["plan.json", "plan.parquet", "plan.v1.json",
-                                                        "plan.v1.parquet", "plan.v2.json", "plan.v2.parquet"]
+    assert sorted(f.name for f in folder.iterdir()) == [
+        "plan.json",
+        "plan.parquet",
+        "plan.v1.json",
+        "plan.v1.parquet",
+        "plan.v2.json",
+        "plan.v2.parquet",
+    ]
 
 
 def test_reapprove_with_identical_plan_changes_nothing(tmp_path):
@@ -141,12 +189,26 @@ def test_approved_on_defaults_to_today(tmp_path):
 
 # ---------------------------------------------------------------- decisions
 def test_decisions_merge_proposals_with_params():
-    recs = pd.DataFrame({"id": ["overload-line-a", "budget-gap-kettles"], "title": ["Line A over", "Kettles gap"],
-                         "owner": ["Ops", "Sales"], "due": pd.to_datetime(["2026-11-08", "2026-11-15"]),
-                         "options": ["overtime; outsource", "push; revise"]})
-    taken = [Decision(id="overload-line-a", title="Line A over", owner="COO", due="2026-11-10", status="done",
-                      decision="Saturday shifts approved"),
-             Decision(id="hire-planner", title="Hire a planner", owner="HR", due="2026-12-31")]
+    recs = pd.DataFrame(
+        {
+            "id": ["overload-line-a", "budget-gap-kettles"],
+            "title": ["Line A over", "Kettles gap"],
+            "owner": ["Ops", "Sales"],
+            "due": pd.to_datetime(["2026-11-08", "2026-11-15"]),
+            "options": ["overtime; outsource", "push; revise"],
+        }
+    )
+    taken = [
+        Decision(
+            id="overload-line-a",
+            title="Line A over",
+            owner="COO",
+            due="2026-11-10",
+            status="done",
+            decision="Saturday shifts approved",
+        ),
+        Decision(id="hire-planner", title="Hire a planner", owner="HR", due="2026-12-31"),
+    ]
     frame = plan.decisions(recs, taken, pd.Timestamp("2026-11-01"), "Push", "Dana", dt.date(2026, 11, 18))
     rows = frame.set_index("id")
     assert frame["id"].tolist() == ["plan-approval", "overload-line-a", "budget-gap-kettles", "hire-planner"]
@@ -163,17 +225,27 @@ def test_decisions_merge_proposals_with_params():
 
 # ---------------------------------------------------------------- KPIs
 def test_revenue_vs_budget_window():
-    gaps = pd.DataFrame({"month": pd.date_range("2026-11-01", periods=14, freq="MS"), "revenue": 90.0,
-                         "budget_revenue": [100.0] * 13 + [np.nan]})
+    gaps = pd.DataFrame(
+        {
+            "month": pd.date_range("2026-11-01", periods=14, freq="MS"),
+            "revenue": 90.0,
+            "budget_revenue": [100.0] * 13 + [np.nan],
+        }
+    )
     kpi = plan.revenue_vs_budget(gaps, months=12)
     assert kpi["value"] == pytest.approx(12 * 90 / (12 * 100) - 1) and kpi["status"] == "bad"
     assert "next 12 months" in kpi["detail"]
 
 
 def test_weeks_of_supply_and_status():
-    proj = pd.DataFrame({"month": pd.to_datetime(["2026-11-01"] * 2 + ["2026-12-01"] * 2 + ["2027-01-01"] * 2),
-                         "demand": [0.0, 0.0, 100.0, 30.0, 50.0, 80.0], "on_hand": [100.0, 30.0, 0, 0, 0, 0],
-                         "safety_stock": [40.0, 20.0, 0, 0, 0, 0]})
+    proj = pd.DataFrame(
+        {
+            "month": pd.to_datetime(["2026-11-01"] * 2 + ["2026-12-01"] * 2 + ["2027-01-01"] * 2),
+            "demand": [0.0, 0.0, 100.0, 30.0, 50.0, 80.0],
+            "on_hand": [100.0, 30.0, 0, 0, 0, 0],
+            "safety_stock": [40.0, 20.0, 0, 0, 0, 0],
+        }
+    )
     kpi = plan.weeks_of_supply(proj)
     weekly = (130.0 + 130.0) / 2 * 12 / 52
     assert kpi["value"] == pytest.approx(130.0 / weekly)
@@ -182,8 +254,15 @@ def test_weeks_of_supply_and_status():
 
 
 def test_capacity_utilisation_statuses():
-    load = pd.DataFrame({"resource": ["A", "B"], "month": [MONTHS[0]] * 2, "required_hours": [85.0, 50.0],
-                         "available_hours": [100.0, 100.0], "overtime_hours": [10.0, 10.0]})
+    load = pd.DataFrame(
+        {
+            "resource": ["A", "B"],
+            "month": [MONTHS[0]] * 2,
+            "required_hours": [85.0, 50.0],
+            "available_hours": [100.0, 100.0],
+            "overtime_hours": [10.0, 10.0],
+        }
+    )
     assert plan.capacity_utilisation(load)["status"] == "good"
     over = load.assign(required_hours=[115.0, 50.0])
     kpi = plan.capacity_utilisation(over)
@@ -200,9 +279,15 @@ def test_forecast_accuracy_weights_by_volume():
 
 
 def test_enps_takes_the_latest_company_score():
-    frame = pd.DataFrame({"team": ["All", "All", "All", "East"], "month": pd.to_datetime(
-        ["2026-08-01", "2026-09-01", "2026-10-01", "2026-10-01"]), "responses": [40, 42, 3, 20],
-        "enps": [12.0, 18.0, np.nan, -5.0], "suppressed": [False, False, True, False]})
+    frame = pd.DataFrame(
+        {
+            "team": ["All", "All", "All", "East"],
+            "month": pd.to_datetime(["2026-08-01", "2026-09-01", "2026-10-01", "2026-10-01"]),
+            "responses": [40, 42, 3, 20],
+            "enps": [12.0, 18.0, np.nan, -5.0],
+            "suppressed": [False, False, True, False],
+        }
+    )
     kpi = plan.enps(frame)
     assert kpi["value"] == 18.0 and kpi["display"] == "+18" and "+6 on prior" in kpi["detail"]
     assert plan.enps(None)["status"] == "info"

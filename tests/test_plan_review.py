@@ -13,16 +13,37 @@ from salesops.exceptions import PlanError
 from salesops.params import validate
 from salesops.store import StepStore
 
-SCENARIOS = [{"name": "push", "description": "Alpha up 15 %",
-              "demand": [{"family": "Alpha", "from": "2027-01", "pct": 15}]}]
-DECISIONS = [{"id": "budget-gap-alpha", "title": "Alpha below budget", "owner": "Sales Director",
-              "due": "2026-11-30", "status": "done", "decision": "Run the spring promotion"}]
+SCENARIOS = [
+    {
+        "name": "push",
+        "description": "Alpha up 15 %",
+        "demand": [{"family": "Alpha", "from": "2027-01", "pct": 15}],
+    }
+]
+DECISIONS = [
+    {
+        "id": "budget-gap-alpha",
+        "title": "Alpha below budget",
+        "owner": "Sales Director",
+        "due": "2026-11-30",
+        "status": "done",
+        "decision": "Run the spring promotion",
+    }
+]
 
 
 def params(run, out, **executive):
-    return validate({"period": "2026-11", "out": str(out), "run_dir": str(run), "scenarios": SCENARIOS,
-                     "decisions": DECISIONS, "executive": executive,
-                     "supply": {"fallback_error_cv": 0.0}})
+    return validate(
+        {
+            "period": "2026-11",
+            "out": str(out),
+            "run_dir": str(run),
+            "scenarios": SCENARIOS,
+            "decisions": DECISIONS,
+            "executive": executive,
+            "supply": {"fallback_error_cv": 0.0},
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -34,16 +55,38 @@ def run_dir(tmp_path_factory):
     for name, frame in tables.items():
         store.write("data_collection", name, frame)
     store.write("demand_planning", "demand_plan", demand_plan)
-    store.write("demand_planning", "error_stats", pd.DataFrame(
-        {"unique_id": ["A1", "A2", "B1"], "sigma": 0.0, "mase": 0.8, "wape": [0.2, 0.3, 0.1], "bias": 0.0}))
+    store.write(
+        "demand_planning",
+        "error_stats",
+        pd.DataFrame(
+            {"unique_id": ["A1", "A2", "B1"], "sigma": 0.0, "mase": 0.8, "wape": [0.2, 0.3, 0.1], "bias": 0.0}
+        ),
+    )
     p = params(run, run / "out")
-    sp = so.supply.plan(demand_plan, {k: tables[k] for k in ("products", "inventory", "capacity", "supply")},
-                        p.supply, period=p.period)
+    sp = so.supply.plan(
+        demand_plan,
+        {k: tables[k] for k in ("products", "inventory", "capacity", "supply")},
+        p.supply,
+        period=p.period,
+    )
     for name, frame in sp.products().items():
         store.write("supply_planning", name, frame)
-    store.write("sales_performance", "enps", pd.DataFrame(
-        {"team": ["All"], "month": [pd.Timestamp("2026-10-01")], "responses": [30], "promoters": [12],
-         "passives": [10], "detractors": [8], "enps": [13.3], "suppressed": [False]}))
+    store.write(
+        "sales_performance",
+        "enps",
+        pd.DataFrame(
+            {
+                "team": ["All"],
+                "month": [pd.Timestamp("2026-10-01")],
+                "responses": [30],
+                "promoters": [12],
+                "passives": [10],
+                "detractors": [8],
+                "enps": [13.3],
+                "suppressed": [False],
+            }
+        ),
+    )
     ctx = so.steps.context("pre_sop", p)
     pre = so.balance.review_context(ctx)
     for name in ("gaps", "exceptions", "scenarios", "recommendations", "scenario_plans", "scenario_demand"):
@@ -70,8 +113,14 @@ def test_executive_review_approves_then_refuses_a_changed_plan(run_dir):
     assert decisions.loc["budget-gap-alpha", "status"] == "done"
     assert "Run the spring promotion" in so.plan.decisions_table(review.decisions)._repr_markdown_()
     assert decisions.loc["plan-approval", "status"] == "done"
-    assert review.kpis["kpi"].tolist() == ["revenue_vs_budget", "forecast_accuracy", "service_level",
-                                           "weeks_of_supply", "capacity_utilisation", "enps"]
+    assert review.kpis["kpi"].tolist() == [
+        "revenue_vs_budget",
+        "forecast_accuracy",
+        "service_level",
+        "weeks_of_supply",
+        "capacity_utilisation",
+        "enps",
+    ]
     meta = json.loads((out / "plans" / "2026-11" / "plan.json").read_text())
     assert meta["scenario"] == review.scenario == "push"  # recommended: more margin, same service
     assert review.plan_status["hash"].item() == meta["hash"] == review.plan_of_record["hash"].iloc[0]

@@ -2,10 +2,10 @@
 
 import json
 import re
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,8 +19,14 @@ def _name(requirement: str) -> str:
 
 def test_seven_notebooks():
     assert [n.name for n in NOTEBOOKS] == [
-        "01_data_collection.ipynb", "02_demand_planning.ipynb", "03_supply_planning.ipynb", "04_pre_sop.ipynb",
-        "05_executive_review.ipynb", "06_follow_up.ipynb", "07_sales_performance.ipynb"]
+        "01_data_collection.ipynb",
+        "02_demand_planning.ipynb",
+        "03_supply_planning.ipynb",
+        "04_pre_sop.ipynb",
+        "05_executive_review.ipynb",
+        "06_follow_up.ipynb",
+        "07_sales_performance.ipynb",
+    ]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -33,7 +39,7 @@ def test_notebook_committed_clean_and_thin(path):
     assert len(params) == 1, f"{path.name} needs exactly one cell tagged 'parameters'"
     source = "\n".join("".join(c["source"]) for c in code)
     for banned in (r"^\s*def ", r"^\s*class ", r"sys\.path", r"filterwarnings", r"%%capture"):
-        assert not re.search(banned, source, re.M), f"{path.name}: '{banned}' belongs in the package"
+        assert not re.search(banned, source, re.MULTILINE), f"{path.name}: '{banned}' belongs in the package"
     assert "so.params.load(" in source, f"{path.name} must validate its parameters with so.params.load"
 
 

@@ -11,8 +11,7 @@ import pandas as pd
 import pytest
 from IPython.core.formatters import DisplayFormatter
 
-import salesops.charts as charts
-from salesops import render, report
+from salesops import charts, render, report
 
 EVIL = "<script>alert(1)</script>"
 
@@ -65,10 +64,16 @@ def test_tiles_and_callout_escape():
 def test_html_is_self_contained_and_hides_code(tmp_path, frame):
     nb = executed_notebook(report.table(frame), charts.bar(frame, "family", "units"))
     nbformat.write(nb, tmp_path / "nb.ipynb")
-    out = render.to_html(tmp_path / "nb.ipynb", tmp_path / "nb.html",
-                         render.ReportInfo("ACME <b>", "Executive S&OP review", "2026-11"), renderer="builtin")
+    out = render.to_html(
+        tmp_path / "nb.ipynb",
+        tmp_path / "nb.html",
+        render.ReportInfo("ACME <b>", "Executive S&OP review", "2026-11"),
+        renderer="builtin",
+    )
     text = out.read_text()
-    assert not re.search(r"<(script|link)[^>]+(src|href)=\"https?://", text), "no resource may load from the web"
+    assert not re.search(r"<(script|link)[^>]+(src|href)=\"https?://", text), (
+        "no resource may load from the web"
+    )
     assert "shown()" not in text, "code must be hidden"
     assert EVIL not in text and "ACME &lt;b&gt;" in text
     assert len(re.findall(r'<img alt="chart" class="so-chart" src="data:image/svg\+xml;base64,', text)) == 1
@@ -76,17 +81,34 @@ def test_html_is_self_contained_and_hides_code(tmp_path, frame):
 
 
 def test_pdf_has_title_block_page_numbers_tiles_and_tables(tmp_path, frame):
-    nb = executed_notebook(report.tiles([("Service level", "94%", "target 95%", "warn")]),
-                           report.table(frame, caption="Families"), charts.bar(frame, "family", "units"))
+    nb = executed_notebook(
+        report.tiles([("Service level", "94%", "target 95%", "warn")]),
+        report.table(frame, caption="Families"),
+        charts.bar(frame, "family", "units"),
+    )
     nbformat.write(nb, tmp_path / "nb.ipynb")
-    pdf = render.to_pdf(tmp_path / "nb.ipynb", tmp_path / "nb.pdf",
-                        render.ReportInfo("ACME", "Executive S&OP review", "2026-11", "2026-11-02 06:00"),
-                        renderer="builtin")
+    pdf = render.to_pdf(
+        tmp_path / "nb.ipynb",
+        tmp_path / "nb.pdf",
+        render.ReportInfo("ACME", "Executive S&OP review", "2026-11", "2026-11-02 06:00"),
+        renderer="builtin",
+    )
     if not shutil.which("pdftotext"):
         pytest.skip("pdftotext (poppler-utils) is not installed")
-    text = subprocess.run(["pdftotext", "-layout", pdf, "-"], capture_output=True, text=True, check=True).stdout
-    for expected in ("Executive S&OP review", "ACME · S&OP period 2026-11 · run 2026-11-02 06:00", "Service level",
-                     "94%", "Balance", "<script>alert(1)</script>", "1,234", "page 1 of 1", "Intro text."):
+    text = subprocess.run(
+        ["pdftotext", "-layout", pdf, "-"], capture_output=True, text=True, check=True
+    ).stdout
+    for expected in (
+        "Executive S&OP review",
+        "ACME · S&OP period 2026-11 · run 2026-11-02 06:00",
+        "Service level",
+        "94%",
+        "Balance",
+        "<script>alert(1)</script>",
+        "1,234",
+        "page 1 of 1",
+        "Intro text.",
+    ):
         assert expected in text, expected
     assert "HTML-ONLY DETAIL" not in text and "period = " not in text
     assert text.count("Executive S&OP review") == 1, "the title shows once, in the title block"
@@ -97,8 +119,12 @@ def test_pdf_error_names_the_notebook(tmp_path, monkeypatch):
     nbformat.write(nb, tmp_path / "nb.ipynb")
     monkeypatch.setattr(render, "TEMPLATES", tmp_path / "missing")
     with pytest.raises(render.RenderError, match="nb.ipynb"):
-        render.to_pdf(tmp_path / "nb.ipynb", tmp_path / "nb.pdf", render.ReportInfo("A", "B", "2026-11"),
-                      renderer="builtin")
+        render.to_pdf(
+            tmp_path / "nb.ipynb",
+            tmp_path / "nb.pdf",
+            render.ReportInfo("A", "B", "2026-11"),
+            renderer="builtin",
+        )
 
 
 def test_quarto_renderer_requested_without_binary_says_how_to_fix(monkeypatch):
@@ -108,9 +134,11 @@ def test_quarto_renderer_requested_without_binary_says_how_to_fix(monkeypatch):
     assert render.use_quarto("auto") is False
 
 
-@pytest.mark.skipif(shutil.which("quarto") is None,
-                    reason="Quarto is not installed here (pip install quarto-cli downloads its binary while "
-                           "building, which fails offline); the built-in renderer is tested instead")
+@pytest.mark.skipif(
+    shutil.which("quarto") is None,
+    reason="Quarto is not installed here (pip install quarto-cli downloads its binary while "
+    "building, which fails offline); the built-in renderer is tested instead",
+)
 def test_quarto_renders_html_and_pdf(tmp_path, frame):
     nb = executed_notebook(report.table(frame), charts.bar(frame, "family", "units"))
     nbformat.write(nb, tmp_path / "nb.ipynb")

@@ -14,7 +14,7 @@ from salesops.data.sources import apply_mapping
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "crm-maven"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-PERIOD = "2018-01"            # history through December 2017 covers every close date of the dataset
+PERIOD = "2018-01"  # history through December 2017 covers every close date of the dataset
 
 pytestmark = pytest.mark.skipif(not DATA.exists(), reason=f"crm-maven data not found at {DATA}")
 
@@ -46,11 +46,13 @@ def raw():
 def independent_metrics(raw: pd.DataFrame, key: str) -> pd.DataFrame:
     closed = raw.loc[raw["deal_stage"].isin(["Won", "Lost"])]
     won = closed.loc[closed["deal_stage"] == "Won"]
-    out = pd.DataFrame({
-        "win_rate": won.groupby(key).size() / closed.groupby(key).size(),
-        "avg_deal": won.groupby(key)["close_value"].mean(),
-        "cycle_days": (won["close_date"] - won["engage_date"]).dt.days.groupby(won[key]).mean(),
-    })
+    out = pd.DataFrame(
+        {
+            "win_rate": won.groupby(key).size() / closed.groupby(key).size(),
+            "avg_deal": won.groupby(key)["close_value"].mean(),
+            "cycle_days": (won["close_date"] - won["engage_date"]).dt.days.groupby(won[key]).mean(),
+        }
+    )
     return out.rename_axis("key").sort_index()
 
 
@@ -62,11 +64,15 @@ def test_the_lookback_covers_every_closed_deal(crm, raw):
     assert raw["close_date"].max() <= as_of
 
 
-@pytest.mark.parametrize("by, key", [("rep", "sales_agent"), ("team", "manager"), ("region", "regional_office")])
+@pytest.mark.parametrize(
+    "by, key", [("rep", "sales_agent"), ("team", "manager"), ("region", "regional_office")]
+)
 def test_win_rate_deal_size_and_cycle_match_pandas_on_the_raw_csv(crm, raw, by, key):
     p, tables = crm
     as_of = p.period_start - pd.Timedelta(days=1)
-    got = sales.deal_metrics(tables["opportunities"], as_of, p.sales.lookback_months, by=by, reps=tables["reps"])
+    got = sales.deal_metrics(
+        tables["opportunities"], as_of, p.sales.lookback_months, by=by, reps=tables["reps"]
+    )
     got = got.set_index(by).rename_axis("key").sort_index()[["win_rate", "avg_deal", "cycle_days"]]
     expected = independent_metrics(raw, key)
     assert list(got.index) == list(expected.index)
@@ -78,8 +84,9 @@ def test_rep_comparison_carries_the_same_metrics_for_every_active_agent(crm, raw
     sp = sales.SalesPerformance(tables, p)
     comparison = sp.rep_comparison.set_index("rep")
     expected = independent_metrics(raw, "sales_agent")
-    pd.testing.assert_series_equal(comparison.loc[expected.index, "win_rate"], expected["win_rate"],
-                                   check_names=False, check_dtype=False)
+    pd.testing.assert_series_equal(
+        comparison.loc[expected.index, "win_rate"], expected["win_rate"], check_names=False, check_dtype=False
+    )
     # the 5 agents of sales_teams.csv with no deal are listed, without metrics
     idle = set(pd.read_csv(DATA / "sales_teams.csv")["sales_agent"]) - set(raw["sales_agent"])
     assert len(idle) == 5 and comparison.loc[sorted(idle), "win_rate"].isna().all()
@@ -96,7 +103,8 @@ def test_crm_products_come_out_with_their_contract_columns(crm):
     assert len(sp.pipeline) == int(open_deals.sum())
     # expected amount in the forecast = sum over open deals of amount x learned stage probability
     assert sp.pipeline_forecast["amount"].sum() == pytest.approx(
-        (sp.pipeline["amount"] * sp.pipeline["win_probability"]).sum())
+        (sp.pipeline["amount"] * sp.pipeline["win_probability"]).sum()
+    )
     won_total = tables["opportunities"].query("stage == 'won'")["amount"].sum()
     company_year = sp.attainment.query("level == 'company' and window == 'year'").iloc[0]
     assert company_year["won"] == pytest.approx(won_total)

@@ -8,10 +8,21 @@ from salesops.plan import forecast_accuracy
 
 
 def test_error_stats_wape_and_bias_are_fractions():
-    bt = pd.DataFrame({"unique_id": ["A"] * 4, "step": [1, 2, 1, 2], "y": [100.0, 100.0, 50.0, 50.0],
-                       "yhat": [110.0, 120.0, 40.0, 50.0]})
-    history = pd.DataFrame({"unique_id": ["A"] * 24, "ds": pd.date_range("2024-01-01", periods=24, freq="MS"),
-                            "y": [float(i % 12 + 1) for i in range(24)]})
+    bt = pd.DataFrame(
+        {
+            "unique_id": ["A"] * 4,
+            "step": [1, 2, 1, 2],
+            "y": [100.0, 100.0, 50.0, 50.0],
+            "yhat": [110.0, 120.0, 40.0, 50.0],
+        }
+    )
+    history = pd.DataFrame(
+        {
+            "unique_id": ["A"] * 24,
+            "ds": pd.date_range("2024-01-01", periods=24, freq="MS"),
+            "y": [float(i % 12 + 1) for i in range(24)],
+        }
+    )
     stats = error_stats(bt, history).set_index("unique_id")
     # |10| + |20| + |-10| + 0 = 40 over 300 actual; signed 10 + 20 - 10 + 0 = 20 over 300
     assert stats.loc["A", "wape"] == pytest.approx(40 / 300)

@@ -37,20 +37,132 @@ FAMILIES = (
     ("Food Processors", "FOP", "Motor Shop", 159.0, 80, 0.30, 11),
 )
 RESOURCES = ("Assembly Line A", "Assembly Line B", "Motor Shop")
-MODEL_WORDS = ("Classic", "Pro", "Compact", "Deluxe", "Steel", "Glass", "Mini", "Max", "Smart", "Eco",
-               "Retro", "Touch", "Duo", "Plus", "Elite", "Studio")
-FIRST = ("Ana", "Ben", "Chloe", "David", "Elena", "Farid", "Grace", "Hugo", "Ines", "Jonas", "Kira", "Liam",
-         "Maya", "Noah", "Olivia", "Pablo", "Quinn", "Rosa", "Samir", "Tara", "Umar", "Vera", "Wen", "Ximena",
-         "Yusuf", "Zoe", "Amir", "Bianca", "Carlos", "Dana", "Emil", "Fiona", "Goran", "Hana", "Ivan", "Julia")
-LAST = ("Alvarez", "Brooks", "Chen", "Dubois", "Eriksen", "Fischer", "Garcia", "Haddad", "Ito", "Jensen",
-        "Kowalski", "Larsen", "Moreau", "Novak", "Okafor", "Patel", "Quint", "Rossi", "Silva", "Tanaka",
-        "Usman", "Varga", "Weber", "Xu", "Yilmaz", "Zhang", "Andersen", "Becker", "Costa", "Diaz")
-TEAMS = (("Enterprise East", "East"), ("Enterprise West", "West"), ("Mid-Market", "Central"),
-         ("Retail Chains", "Central"))
-ACCOUNT_A = ("North", "Blue", "Prime", "Urban", "Green", "Metro", "Coastal", "Summit", "Harbor", "Pioneer",
-             "Silver", "Oak", "Bright", "Central", "Golden", "Union")
-ACCOUNT_B = ("Home", "Kitchen", "Living", "Market", "Retail", "Stores", "Goods", "Outlet", "Supply", "Trading",
-             "Depot", "Emporium")
+MODEL_WORDS = (
+    "Classic",
+    "Pro",
+    "Compact",
+    "Deluxe",
+    "Steel",
+    "Glass",
+    "Mini",
+    "Max",
+    "Smart",
+    "Eco",
+    "Retro",
+    "Touch",
+    "Duo",
+    "Plus",
+    "Elite",
+    "Studio",
+)
+FIRST = (
+    "Ana",
+    "Ben",
+    "Chloe",
+    "David",
+    "Elena",
+    "Farid",
+    "Grace",
+    "Hugo",
+    "Ines",
+    "Jonas",
+    "Kira",
+    "Liam",
+    "Maya",
+    "Noah",
+    "Olivia",
+    "Pablo",
+    "Quinn",
+    "Rosa",
+    "Samir",
+    "Tara",
+    "Umar",
+    "Vera",
+    "Wen",
+    "Ximena",
+    "Yusuf",
+    "Zoe",
+    "Amir",
+    "Bianca",
+    "Carlos",
+    "Dana",
+    "Emil",
+    "Fiona",
+    "Goran",
+    "Hana",
+    "Ivan",
+    "Julia",
+)
+LAST = (
+    "Alvarez",
+    "Brooks",
+    "Chen",
+    "Dubois",
+    "Eriksen",
+    "Fischer",
+    "Garcia",
+    "Haddad",
+    "Ito",
+    "Jensen",
+    "Kowalski",
+    "Larsen",
+    "Moreau",
+    "Novak",
+    "Okafor",
+    "Patel",
+    "Quint",
+    "Rossi",
+    "Silva",
+    "Tanaka",
+    "Usman",
+    "Varga",
+    "Weber",
+    "Xu",
+    "Yilmaz",
+    "Zhang",
+    "Andersen",
+    "Becker",
+    "Costa",
+    "Diaz",
+)
+TEAMS = (
+    ("Enterprise East", "East"),
+    ("Enterprise West", "West"),
+    ("Mid-Market", "Central"),
+    ("Retail Chains", "Central"),
+)
+ACCOUNT_A = (
+    "North",
+    "Blue",
+    "Prime",
+    "Urban",
+    "Green",
+    "Metro",
+    "Coastal",
+    "Summit",
+    "Harbor",
+    "Pioneer",
+    "Silver",
+    "Oak",
+    "Bright",
+    "Central",
+    "Golden",
+    "Union",
+)
+ACCOUNT_B = (
+    "Home",
+    "Kitchen",
+    "Living",
+    "Market",
+    "Retail",
+    "Stores",
+    "Goods",
+    "Outlet",
+    "Supply",
+    "Trading",
+    "Depot",
+    "Emporium",
+)
 ACCOUNT_C = ("Ltd", "Inc", "GmbH", "Group", "Co", "LLC", "S.A.", "plc")
 SURVEY_QUESTION = "How likely are you to recommend working here to a friend?"
 
@@ -64,7 +176,9 @@ def _fmt_month(idx) -> np.ndarray:
     return pd.DatetimeIndex(idx).strftime("%Y-%m-%d").to_numpy()
 
 
-def generate_demo(seed: int = 42, skus: int = 150, months: int = 48, reps: int = 25) -> dict[str, pd.DataFrame]:
+def generate_demo(
+    seed: int = 42, skus: int = 150, months: int = 48, reps: int = 25
+) -> dict[str, pd.DataFrame]:
     """The demo company's input tables as frames (columns as in the data contract).
 
     History runs over `months` months ending in `DEMO_LAST_MONTH` (2026-10); capacity and budget run
@@ -134,35 +248,66 @@ def generate_demo(seed: int = 42, skus: int = 150, months: int = 48, reps: int =
     sku_arr = np.array(sku_ids)
     r, c = np.nonzero(qty)
     discount = np.where(promo[r, c], 0.85, 1.0)
-    sales = pd.DataFrame({
-        "date": _fmt_month(hist)[c], "sku": sku_arr[r], "quantity": qty[r, c],
-        "revenue": np.round(qty[r, c] * unit_price[r] * discount, 2),
-    })
-    products = pd.DataFrame({
-        "sku": sku_arr, "name": names, "family": [f[0] for f in fam], "unit_price": unit_price,
-        "unit_cost": unit_cost, "resource": [f[2] for f in fam], "hours_per_unit": hours,
-        "lead_time_months": lead, "status": status,
-    })
+    sales = pd.DataFrame(
+        {
+            "date": _fmt_month(hist)[c],
+            "sku": sku_arr[r],
+            "quantity": qty[r, c],
+            "revenue": np.round(qty[r, c] * unit_price[r] * discount, 2),
+        }
+    )
+    products = pd.DataFrame(
+        {
+            "sku": sku_arr,
+            "name": names,
+            "family": [f[0] for f in fam],
+            "unit_price": unit_price,
+            "unit_cost": unit_cost,
+            "resource": [f[2] for f in fam],
+            "hours_per_unit": hours,
+            "lead_time_months": lead,
+            "status": status,
+        }
+    )
 
     # ---- inventory: 1 to 2.5 months of recent demand; end-of-life SKUs keep some leftovers
     recent = qty[:, -3:].mean(axis=1)
     on_hand = np.round(recent * rng.uniform(0.8, 2.5, skus))
     on_hand[eol] = rng.integers(0, 40, eol.sum())
-    inventory = pd.DataFrame({"sku": sku_arr, "on_hand": on_hand.astype(int),
-                              "safety_stock": np.round(recent * 0.5).astype(int), "location": "Main DC"})
+    inventory = pd.DataFrame(
+        {
+            "sku": sku_arr,
+            "on_hand": on_hand.astype(int),
+            "safety_stock": np.round(recent * 0.5).astype(int),
+            "location": "Main DC",
+        }
+    )
 
     # ---- capacity: working days x shifts, sized so the busiest months run near the limit
     all_months = hist.append(future)
-    workdays = np.array([np.busday_count(m.strftime("%Y-%m-%d"), (m + pd.offsets.MonthBegin(1)).strftime("%Y-%m-%d"))
-                         for m in all_months])
+    workdays = np.array(
+        [
+            np.busday_count(m.strftime("%Y-%m-%d"), (m + pd.offsets.MonthBegin(1)).strftime("%Y-%m-%d"))
+            for m in all_months
+        ]
+    )
     res_of = np.array([f[2] for f in fam])
     cap_rows = []
     for res in RESOURCES:
         load = (qty[res_of == res] * hours[res_of == res][:, None]).sum(axis=0)
         per_day = max(np.quantile(load / workdays[:months], 0.9), 8.0) * 1.08 * (1 + 0.004 * months / 12)
         h = np.round(per_day * workdays * np.where(all_months.month == 8, 0.8, 1.0))  # August shutdown week
-        cap_rows.append(pd.DataFrame({"resource": res, "month": _fmt_month(all_months), "hours": h,
-                                      "overtime_hours": np.round(h * 0.2), "cost_per_hour": 38.0 + 6 * RESOURCES.index(res)}))
+        cap_rows.append(
+            pd.DataFrame(
+                {
+                    "resource": res,
+                    "month": _fmt_month(all_months),
+                    "hours": h,
+                    "overtime_hours": np.round(h * 0.2),
+                    "cost_per_hour": 38.0 + 6 * RESOURCES.index(res),
+                }
+            )
+        )
     capacity = pd.concat(cap_rows, ignore_index=True)
 
     # ---- supply: open orders for the next three months
@@ -172,8 +317,16 @@ def generate_demo(seed: int = 42, skus: int = 150, months: int = 48, reps: int =
         share = (0.9, 0.55, 0.2)[k]
         chosen = open_sku[rng.random(open_sku.size) < share]
         q = np.round(recent[chosen] * rng.uniform(0.6, 1.2, chosen.size) * (1.0 - 0.25 * k))
-        sup_rows.append(pd.DataFrame({"sku": sku_arr[chosen], "month": m.strftime("%Y-%m-%d"), "quantity": q.astype(int),
-                                      "kind": np.where(rng.random(chosen.size) < 0.2, "purchase", "production")}))
+        sup_rows.append(
+            pd.DataFrame(
+                {
+                    "sku": sku_arr[chosen],
+                    "month": m.strftime("%Y-%m-%d"),
+                    "quantity": q.astype(int),
+                    "kind": np.where(rng.random(chosen.size) < 0.2, "purchase", "production"),
+                }
+            )
+        )
     supply = pd.concat(sup_rows, ignore_index=True)
     supply = supply[supply["quantity"] > 0].reset_index(drop=True)
 
@@ -194,15 +347,24 @@ def generate_demo(seed: int = 42, skus: int = 150, months: int = 48, reps: int =
             by_month[i] = by_month[back] * target
             units_m[i] = units_m[back] * target
         plan = by_month * rng.uniform(0.96, 1.06, len(all_months))
-        bud_rows.append(pd.DataFrame({"family": name, "month": _fmt_month(all_months),
-                                      "revenue": np.round(plan, -2),
-                                      "units": np.round(units_m)}))
+        bud_rows.append(
+            pd.DataFrame(
+                {
+                    "family": name,
+                    "month": _fmt_month(all_months),
+                    "revenue": np.round(plan, -2),
+                    "units": np.round(units_m),
+                }
+            )
+        )
     budget = pd.concat(bud_rows, ignore_index=True)
 
     # ---- reps in four teams
     first = rng.permutation(len(FIRST))
     last = rng.permutation(len(LAST))
-    rep_names = [f"{FIRST[first[i % len(FIRST)]]} {LAST[last[(i + i // len(LAST)) % len(LAST)]]}" for i in range(reps)]
+    rep_names = [
+        f"{FIRST[first[i % len(FIRST)]]} {LAST[last[(i + i // len(LAST)) % len(LAST)]]}" for i in range(reps)
+    ]
     seen: dict[str, int] = {}
     for i, n in enumerate(rep_names):
         seen[n] = seen.get(n, 0) + 1
@@ -210,12 +372,21 @@ def generate_demo(seed: int = 42, skus: int = 150, months: int = 48, reps: int =
             rep_names[i] = f"{n} {seen[n]}"
     team_idx = np.arange(reps) % len(TEAMS)
     hist_start = hist[0]
-    start_offsets = np.where(rng.random(reps) < 0.75, -rng.integers(1, 60, reps), rng.integers(0, months, reps))
-    rep_start = [hist_start + pd.DateOffset(months=int(o)) + pd.Timedelta(days=int(d))
-                 for o, d in zip(start_offsets, rng.integers(0, 27, reps))]
-    reps_df = pd.DataFrame({"rep": rep_names, "team": [TEAMS[i][0] for i in team_idx],
-                            "region": [TEAMS[i][1] for i in team_idx],
-                            "start_date": [d.strftime("%Y-%m-%d") for d in rep_start]})
+    start_offsets = np.where(
+        rng.random(reps) < 0.75, -rng.integers(1, 60, reps), rng.integers(0, months, reps)
+    )
+    rep_start = [
+        hist_start + pd.DateOffset(months=int(o)) + pd.Timedelta(days=int(d))
+        for o, d in zip(start_offsets, rng.integers(0, 27, reps))
+    ]
+    reps_df = pd.DataFrame(
+        {
+            "rep": rep_names,
+            "team": [TEAMS[i][0] for i in team_idx],
+            "region": [TEAMS[i][1] for i in team_idx],
+            "start_date": [d.strftime("%Y-%m-%d") for d in rep_start],
+        }
+    )
 
     # ---- opportunities moving through the stages
     skill = rng.lognormal(0, 0.25, reps)
@@ -245,24 +416,38 @@ def generate_demo(seed: int = 42, skus: int = 150, months: int = 48, reps: int =
     stage = np.where(open_ & (age < 20), "prospecting", stage)
     stage = np.where(open_ & (age >= 20) & (age < 45), "qualified", stage)
     stage = np.where(open_ & (age >= 45), "proposal", stage)
-    prob = pd.Series(stage).map({"prospecting": 0.1, "qualified": 0.3, "proposal": 0.6, "won": 1.0, "lost": 0.0})
+    prob = pd.Series(stage).map(
+        {"prospecting": 0.1, "qualified": 0.3, "proposal": 0.6, "won": 1.0, "lost": 0.0}
+    )
     # an open deal's close date is the rep's expectation; some reps are optimistic
     expected = close.where(closed, last_day + pd.to_timedelta(rng.integers(5, 150, n_opp), unit="D"))
     n_acc = max(20, reps * 6)
-    accounts = np.array([f"{ACCOUNT_A[i % len(ACCOUNT_A)]} {ACCOUNT_B[(i * 7 + i // 16) % len(ACCOUNT_B)]} "
-                         f"{ACCOUNT_C[(i * 3) % len(ACCOUNT_C)]}" for i in range(n_acc)])
+    accounts = np.array(
+        [
+            f"{ACCOUNT_A[i % len(ACCOUNT_A)]} {ACCOUNT_B[(i * 7 + i // 16) % len(ACCOUNT_B)]} "
+            f"{ACCOUNT_C[(i * 3) % len(ACCOUNT_C)]}"
+            for i in range(n_acc)
+        ]
+    )
     accounts = np.unique(accounts)
     team_of_rep = team_idx[rep_pick]
     acc_pick = (rng.integers(0, accounts.size // 4 + 1, n_opp) * 4 + team_of_rep) % accounts.size
     account_names = accounts[acc_pick].astype(object)
     account_names[rng.random(n_opp) < 0.005] = ""  # reps skip the field now and then
-    opportunities = pd.DataFrame({
-        "opportunity_id": [f"OPP-{i + 1:06d}" for i in range(n_opp)],
-        "rep": np.array(rep_names)[rep_pick], "account": account_names, "sku": sku_arr[sku_pick],
-        "stage": stage, "units": units.astype(int), "amount": amount,
-        "created_date": created.strftime("%Y-%m-%d"), "close_date": pd.DatetimeIndex(expected).strftime("%Y-%m-%d"),
-        "probability": prob.to_numpy(),
-    })
+    opportunities = pd.DataFrame(
+        {
+            "opportunity_id": [f"OPP-{i + 1:06d}" for i in range(n_opp)],
+            "rep": np.array(rep_names)[rep_pick],
+            "account": account_names,
+            "sku": sku_arr[sku_pick],
+            "stage": stage,
+            "units": units.astype(int),
+            "amount": amount,
+            "created_date": created.strftime("%Y-%m-%d"),
+            "close_date": pd.DatetimeIndex(expected).strftime("%Y-%m-%d"),
+            "probability": prob.to_numpy(),
+        }
+    )
 
     # ---- quotas: per rep and month, history + 12 months, sized on what reps really win;
     # new reps ramp up over their first three months
@@ -280,7 +465,9 @@ def generate_demo(seed: int = 42, skus: int = 150, months: int = 48, reps: int =
         growth = 1.06 ** ((np.arange(len(q_months)) - months) / 12)
         wave = 1 + 0.15 * np.cos(2 * np.pi * (q_months.month - 11) / 12)
         q = np.round(per_rep_month * team_factor[i] * tenure * growth * wave, -2)
-        quota_rows.append(pd.DataFrame({"rep": rep_names[i], "month": _fmt_month(q_months), "quota": q})[started])
+        quota_rows.append(
+            pd.DataFrame({"rep": rep_names[i], "month": _fmt_month(q_months), "quota": q})[started]
+        )
     quotas = pd.concat(quota_rows, ignore_index=True)
 
     # ---- monthly eNPS survey: most reps answer; team mood drifts slowly
@@ -293,20 +480,37 @@ def generate_demo(seed: int = 42, skus: int = 150, months: int = 48, reps: int =
         mood = team_mood[team_idx[answered]] + drift[team_idx[answered], j]
         score = np.clip(np.round(rng.normal(mood, 1.6)), 0, 10).astype(int)
         day = rng.integers(3, 26, answered.size)
-        s_rows.append(pd.DataFrame({
-            "respondent": [f"R-{i + 1:03d}" for i in answered], "team": [TEAMS[i][0] for i in team_idx[answered]],
-            "date": [(m + pd.Timedelta(days=int(d))).strftime("%Y-%m-%d") for d in day],
-            "score": score, "question": SURVEY_QUESTION}))
+        s_rows.append(
+            pd.DataFrame(
+                {
+                    "respondent": [f"R-{i + 1:03d}" for i in answered],
+                    "team": [TEAMS[i][0] for i in team_idx[answered]],
+                    "date": [(m + pd.Timedelta(days=int(d))).strftime("%Y-%m-%d") for d in day],
+                    "score": score,
+                    "question": SURVEY_QUESTION,
+                }
+            )
+        )
     survey = pd.concat(s_rows, ignore_index=True)
 
-    tables = {"sales": sales, "products": products, "inventory": inventory, "capacity": capacity,
-              "supply": supply, "budget": budget, "opportunities": opportunities, "reps": reps_df,
-              "quotas": quotas, "survey": survey}
+    tables = {
+        "sales": sales,
+        "products": products,
+        "inventory": inventory,
+        "capacity": capacity,
+        "supply": supply,
+        "budget": budget,
+        "opportunities": opportunities,
+        "reps": reps_df,
+        "quotas": quotas,
+        "survey": survey,
+    }
     return {name: tables[name] for name in TABLE_NAMES}
 
 
-def write_demo(directory: str | Path, seed: int = 42, skus: int = 150, months: int = 48,
-               reps: int = 25) -> dict[str, Path]:
+def write_demo(
+    directory: str | Path, seed: int = 42, skus: int = 150, months: int = 48, reps: int = 25
+) -> dict[str, Path]:
     """Write the demo company's tables as `<table>.csv` into `directory`; same seed, same bytes.
 
     Example:

@@ -25,7 +25,7 @@ def show_value(value) -> str:
         text = str(value)
     text = text.replace("\n", "\\n").replace("\r", "\\r")
     if len(text) > MAX_VALUE_CHARS:
-        text = text[:MAX_VALUE_CHARS - 3] + "..."
+        text = text[: MAX_VALUE_CHARS - 3] + "..."
     return text if text.strip() else "empty"
 
 
@@ -82,18 +82,33 @@ def cap(findings: list[Finding], max_problems: int) -> list[Finding]:
         out.append(f)
         key = (f.severity, f.table, f.column, f.check or f.message)
         if key in summaries and last_index[key] == i:
-            out.append(Finding(f.severity, f.table, f.column, None, f"... and {summaries[key]} more like this",
-                               None, f.check, summaries[key]))
+            out.append(
+                Finding(
+                    f.severity,
+                    f.table,
+                    f.column,
+                    None,
+                    f"... and {summaries[key]} more like this",
+                    None,
+                    f.check,
+                    summaries[key],
+                )
+            )
     return out
 
 
 def to_frame(findings: list[Finding]) -> pd.DataFrame:
     """Findings as the `findings` product: `severity, table, column, row, message, value` (value as text)."""
-    return pd.DataFrame({
-        "severity": pd.Series([f.severity for f in findings], dtype="string"),
-        "table": pd.Series([f.table for f in findings], dtype="string"),
-        "column": pd.Series([f.column for f in findings], dtype="string"),
-        "row": pd.Series([f.row for f in findings], dtype="Int64"),
-        "message": pd.Series([f.message for f in findings], dtype="string"),
-        "value": pd.Series([None if f.value is None else show_value(f.value) for f in findings], dtype="string"),
-    }, columns=list(FINDING_COLUMNS))
+    return pd.DataFrame(
+        {
+            "severity": pd.Series([f.severity for f in findings], dtype="string"),
+            "table": pd.Series([f.table for f in findings], dtype="string"),
+            "column": pd.Series([f.column for f in findings], dtype="string"),
+            "row": pd.Series([f.row for f in findings], dtype="Int64"),
+            "message": pd.Series([f.message for f in findings], dtype="string"),
+            "value": pd.Series(
+                [None if f.value is None else show_value(f.value) for f in findings], dtype="string"
+            ),
+        },
+        columns=list(FINDING_COLUMNS),
+    )

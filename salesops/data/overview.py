@@ -41,12 +41,16 @@ def sources_table(collection, period_start: pd.Timestamp | None = None) -> pd.Da
             return ""
         return value.strftime("%Y-%m" if name in month_tables or name == "sales" else "%Y-%m-%d")
 
-    out = pd.DataFrame({
-        "table": frame["table"], "origin": frame["origin"], "rows": frame["rows"],
-        "modified": [("" if pd.isna(m) else m.strftime("%Y-%m-%d %H:%M")) for m in frame["modified"]],
-        "first": [when(v, n) for v, n in zip(frame["first"], frame["table"])],
-        "last": [when(v, n) for v, n in zip(frame["last"], frame["table"])],
-    })
+    out = pd.DataFrame(
+        {
+            "table": frame["table"],
+            "origin": frame["origin"],
+            "rows": frame["rows"],
+            "modified": [("" if pd.isna(m) else m.strftime("%Y-%m-%d %H:%M")) for m in frame["modified"]],
+            "first": [when(v, n) for v, n in zip(frame["first"], frame["table"])],
+            "last": [when(v, n) for v, n in zip(frame["last"], frame["table"])],
+        }
+    )
     if period_start is not None:
         closed = pd.Timestamp(period_start).to_period("M") - 1
         behind = []
@@ -84,22 +88,30 @@ def row_counts(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         counts = month.value_counts().sort_index()
         parts.append(pd.DataFrame({"table": name, "month": counts.index, "rows": counts.to_numpy()}))
     if not parts:
-        return pd.DataFrame({"table": pd.Series(dtype="string"), "month": pd.Series(dtype="datetime64[ns]"),
-                             "rows": pd.Series(dtype=int)})
+        return pd.DataFrame(
+            {
+                "table": pd.Series(dtype="string"),
+                "month": pd.Series(dtype="datetime64[ns]"),
+                "rows": pd.Series(dtype=int),
+            }
+        )
     return pd.concat(parts, ignore_index=True)
 
 
 def row_counts_by_table(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Rows and columns of each table (`table, rows, columns`)."""
-    return pd.DataFrame([{"table": n, "rows": len(tables[n]), "columns": tables[n].shape[1]}
-                         for n in TABLES if n in tables])
+    return pd.DataFrame(
+        [{"table": n, "rows": len(tables[n]), "columns": tables[n].shape[1]} for n in TABLES if n in tables]
+    )
 
 
 def row_counts_chart(counts: pd.DataFrame):
     """Rows per month, one line per table."""
     from .. import charts
 
-    return charts.line(counts, "month", "rows", color="table", title="Rows per month by table", y_title="rows")
+    return charts.line(
+        counts, "month", "rows", color="table", title="Rows per month by table", y_title="rows"
+    )
 
 
 def coverage(history: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:
@@ -114,7 +126,9 @@ def coverage(history: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:
     """
     merged = history.merge(products[["sku", "family"]], left_on="unique_id", right_on="sku", how="left")
     merged["family"] = merged["family"].fillna("(no family)")
-    grouped = merged.groupby(["family", "ds"]).agg(skus=("unique_id", "nunique"), selling=("y", lambda y: int((y > 0).sum())))
+    grouped = merged.groupby(["family", "ds"]).agg(
+        skus=("unique_id", "nunique"), selling=("y", lambda y: int((y > 0).sum()))
+    )
     out = grouped.reset_index().rename(columns={"ds": "month"})
     out["coverage"] = (out["selling"] / out["skus"]).round(3)
     return out
@@ -125,8 +139,14 @@ def coverage_chart(frame: pd.DataFrame):
     from .. import charts
 
     shown = frame.assign(month=frame["month"].dt.strftime("%Y-%m"))
-    return charts.heatmap(shown, "month", "family", "coverage", title="Share of SKUs selling, by family and month",
-                          scheme="blues")
+    return charts.heatmap(
+        shown,
+        "month",
+        "family",
+        "coverage",
+        title="Share of SKUs selling, by family and month",
+        scheme="blues",
+    )
 
 
 def findings_table(findings: list[Finding], max_problems: int = 50) -> pd.DataFrame:
@@ -141,7 +161,11 @@ def findings_summary(findings: list[Finding]) -> pd.DataFrame:
     if frame.empty:
         return pd.DataFrame({"severity": [], "table": [], "column": [], "message": [], "count": []})
     frame["column"] = frame["column"].fillna("")
-    out = frame.groupby(["severity", "table", "column", "message"], dropna=False).size().reset_index(name="count")
+    out = (
+        frame.groupby(["severity", "table", "column", "message"], dropna=False)
+        .size()
+        .reset_index(name="count")
+    )
     return out.sort_values(["severity", "count"], ascending=[True, False], ignore_index=True)
 
 
@@ -158,13 +182,18 @@ def changes_since_last_period(p, tables: dict[str, pd.DataFrame]) -> pd.DataFram
     folder = Path(p.out) / previous_period(p.period) / STEP_DIR
     rows = []
     if not folder.is_dir():
-        return pd.DataFrame(columns=["table", "rows_before", "rows_now", "added_keys", "removed_keys", "note"])
+        return pd.DataFrame(
+            columns=["table", "rows_before", "rows_now", "added_keys", "removed_keys", "note"]
+        )
     for name, spec in TABLES.items():
         path = folder / f"{name}.parquet"
         now = tables.get(name)
         before = pd.read_parquet(path) if path.exists() else None
-        key = [k for k in (("sku",) if name in ("sales", "inventory", "supply") else spec.key or ())
-               if now is not None and k in now.columns and before is not None and k in before.columns]
+        key = [
+            k
+            for k in (("sku",) if name in ("sales", "inventory", "supply") else spec.key or ())
+            if now is not None and k in now.columns and before is not None and k in before.columns
+        ]
         added = removed = pd.NA
         if key and len(key) == 1:
             a, b = set(now[key[0]].dropna()), set(before[key[0]].dropna())
@@ -174,13 +203,22 @@ def changes_since_last_period(p, tables: dict[str, pd.DataFrame]) -> pd.DataFram
             join = now.merge(before, on=["sku", "month"], suffixes=("", "_before"))
             revised = join[join["quantity"] != join["quantity_before"]]
             if len(revised):
-                note = (f"{len(revised)} SKU-months of history revised "
-                        f"({revised['quantity'].sum() - revised['quantity_before'].sum():+,.0f} units)")
+                note = (
+                    f"{len(revised)} SKU-months of history revised "
+                    f"({revised['quantity'].sum() - revised['quantity_before'].sum():+,.0f} units)"
+                )
             else:
                 note = "history unchanged; one more month added" if len(now) >= len(before) else ""
-        rows.append({"table": name, "rows_before": pd.NA if before is None else len(before),
-                     "rows_now": pd.NA if now is None else len(now), "added_keys": added, "removed_keys": removed,
-                     "note": note if before is not None else "not in the previous snapshot"})
+        rows.append(
+            {
+                "table": name,
+                "rows_before": pd.NA if before is None else len(before),
+                "rows_now": pd.NA if now is None else len(now),
+                "added_keys": added,
+                "removed_keys": removed,
+                "note": note if before is not None else "not in the previous snapshot",
+            }
+        )
     frame = pd.DataFrame(rows)
     for col in ("rows_before", "rows_now", "added_keys", "removed_keys"):  # whole numbers, None when unknown
         frame[col] = pd.Series([None if pd.isna(v) else int(v) for v in frame[col]], dtype=object)
@@ -205,8 +243,11 @@ def summary_tiles(collection, period: str | None = None) -> list:
     return [
         Tile("Tables", f"{len(collection.tables)}", f"{int(collection.sources['rows'].sum()):,} rows read"),
         Tile("History", f"{months} months", f"through {last}"),
-        Tile("SKUs with history", f"{history['unique_id'].nunique():,}" if len(history) else "0",
-             f"of {len(collection.tables.get('products', [])):,} products"),
+        Tile(
+            "SKUs with history",
+            f"{history['unique_id'].nunique():,}" if len(history) else "0",
+            f"of {len(collection.tables.get('products', [])):,} products",
+        ),
         Tile("Errors", f"{errors:,}", "run stops on any error", "bad" if errors else "good"),
         Tile("Warnings", f"{warnings:,}", "listed below", "warn" if warnings else "good"),
         Tile("Snapshot", collection.input_hash[:12], "reused" if collection.reused else "new", "info"),
@@ -223,8 +264,11 @@ def quality_note(findings: list[Finding]):
         return callout(f"{errors:,} errors stop this run; fix them in the source and run again.", "bad")
     if warnings:
         tables = sorted({f.table for f in findings})
-        return callout(f"No errors. {warnings:,} warnings in {', '.join(tables)}: the data was used as it is; "
-                       f"check the rows below with the data owners.", "warn")
+        return callout(
+            f"No errors. {warnings:,} warnings in {', '.join(tables)}: the data was used as it is; "
+            f"check the rows below with the data owners.",
+            "warn",
+        )
     return callout("No errors and no warnings: every table meets the data contract.", "good")
 
 
@@ -233,6 +277,7 @@ def changes_note(p, changes: pd.DataFrame):
     from ..report import callout
 
     if changes.empty:
-        return callout(f"No snapshot of {previous_period(p.period)} under {Path(p.out)}: nothing to compare yet.",
-                       "info")
+        return callout(
+            f"No snapshot of {previous_period(p.period)} under {Path(p.out)}: nothing to compare yet.", "info"
+        )
     return callout(f"Compared with the snapshot of {previous_period(p.period)}.", "info")

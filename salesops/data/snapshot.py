@@ -76,8 +76,10 @@ def check(p) -> list[Finding]:
 def error_message(findings: list[Finding], max_problems: int) -> str:
     errors = [f for f in findings if f.is_error]
     lines = [str(f) for f in cap(errors, max_problems)]
-    return (f"the input data has {len(errors)} error(s); fix them in the source (or map columns and values in "
-            f"params data.tables) and run again:\n" + "\n".join(lines))
+    return (
+        f"the input data has {len(errors)} error(s); fix them in the source (or map columns and values in "
+        f"params data.tables) and run again:\n" + "\n".join(lines)
+    )
 
 
 # ---------------------------------------------------------------- normalisation
@@ -92,10 +94,15 @@ def normalise(typed: dict[str, pd.DataFrame], period_start: pd.Timestamp) -> dic
             frame["month"] = frame["date"].dt.to_period("M").dt.to_timestamp()
             measures = [c for c in ("quantity", "revenue") if c in frame.columns]
             # text columns that belong to the SKU (family, description) survive the monthly totals
-            extras = [c for c in frame.columns if c not in ("date", "month", "sku", "quantity", "revenue",
-                                                             "customer", "region")
-                      and not pd.api.types.is_numeric_dtype(frame[c])]
-            constant = frame.groupby("sku")[extras].nunique(dropna=False).max() if extras else pd.Series(dtype=int)
+            extras = [
+                c
+                for c in frame.columns
+                if c not in ("date", "month", "sku", "quantity", "revenue", "customer", "region")
+                and not pd.api.types.is_numeric_dtype(frame[c])
+            ]
+            constant = (
+                frame.groupby("sku")[extras].nunique(dropna=False).max() if extras else pd.Series(dtype=int)
+            )
             kept = [c for c in extras if constant.get(c, 2) <= 1]
             grouped = frame.groupby(["sku", "month"], sort=True)
             frame = grouped[measures].sum(min_count=1)
@@ -103,7 +110,9 @@ def normalise(typed: dict[str, pd.DataFrame], period_start: pd.Timestamp) -> dic
                 frame = frame.join(grouped[kept].first())
             frame = frame.reset_index()
             frame.insert(0, "date", frame["month"])
-            frame = frame[["date", "month", "sku"] + [c for c in frame.columns if c not in ("date", "month", "sku")]]
+            frame = frame[
+                ["date", "month", "sku"] + [c for c in frame.columns if c not in ("date", "month", "sku")]
+            ]
         elif name == "survey":
             frame["month"] = frame["date"].dt.to_period("M").dt.to_timestamp()
         for column in frame.columns:
@@ -111,7 +120,9 @@ def normalise(typed: dict[str, pd.DataFrame], period_start: pd.Timestamp) -> dic
                 frame[column] = frame[column].astype("datetime64[ns]")
             elif pd.api.types.is_object_dtype(frame[column]) or pd.api.types.is_string_dtype(frame[column]):
                 text = frame[column].astype("str").str.strip().replace("", np.nan)
-                if TABLES[name].column(column) is None:  # extra columns read as text become numbers when they are
+                if (
+                    TABLES[name].column(column) is None
+                ):  # extra columns read as text become numbers when they are
                     numbers = pd.to_numeric(text, errors="coerce")
                     if text.notna().any() and numbers.notna().sum() == text.notna().sum():
                         frame[column] = numbers.astype(float)
@@ -136,16 +147,25 @@ def demand_history(sales: pd.DataFrame, period_start: pd.Timestamp) -> pd.DataFr
     last = period_start - pd.offsets.MonthBegin(1)
     monthly = sales.groupby(["sku", "month"])["quantity"].sum()
     if monthly.empty:
-        return pd.DataFrame({"unique_id": pd.Series(dtype="str"), "ds": pd.Series(dtype="datetime64[ns]"),
-                             "y": pd.Series(dtype=float)})
+        return pd.DataFrame(
+            {
+                "unique_id": pd.Series(dtype="str"),
+                "ds": pd.Series(dtype="datetime64[ns]"),
+                "y": pd.Series(dtype=float),
+            }
+        )
     first = monthly.reset_index().groupby("sku")["month"].min()
     months = pd.date_range(first.min(), last, freq="MS")
     grid = pd.MultiIndex.from_product([first.index, months], names=["sku", "month"])
     full = monthly.reindex(grid, fill_value=0).reset_index()
     full = full[full["month"] >= full["sku"].map(first)]
-    return pd.DataFrame({"unique_id": full["sku"].astype("str").to_numpy(),
-                         "ds": full["month"].astype("datetime64[ns]").to_numpy(),
-                         "y": full["quantity"].astype(float).to_numpy()})
+    return pd.DataFrame(
+        {
+            "unique_id": full["sku"].astype("str").to_numpy(),
+            "ds": full["month"].astype("datetime64[ns]").to_numpy(),
+            "y": full["quantity"].astype(float).to_numpy(),
+        }
+    )
 
 
 def content_hash(tables: dict[str, pd.DataFrame], period: str | None) -> str:
@@ -164,20 +184,30 @@ def sources_frame(raw: dict, typed: dict) -> pd.DataFrame:
     for name, spec in TABLES.items():
         item = raw.get(name)
         frame = typed.get(name)
-        date_cols = [c.name for c in spec.columns if c.kind in ("date", "month") and frame is not None
-                     and c.name in frame.columns]
+        date_cols = [
+            c.name
+            for c in spec.columns
+            if c.kind in ("date", "month") and frame is not None and c.name in frame.columns
+        ]
         first = last = pd.NaT
         if date_cols:
             col = frame[date_cols[0]]  # opportunities: created_date, the date a fresh export moves
             first, last = col.min(), col.max()
-        rows.append({
-            "table": name, "origin": item.origin if item else "",
-            "rows": 0 if item is None or item.frame is None else len(item.frame),
-            "columns": 0 if item is None or item.frame is None else item.frame.shape[1],
-            "modified": (pd.Timestamp(item.modified).tz_convert(None) if item is not None and item.modified
-                         else pd.NaT),
-            "first": first, "last": last,
-        })
+        rows.append(
+            {
+                "table": name,
+                "origin": item.origin if item else "",
+                "rows": 0 if item is None or item.frame is None else len(item.frame),
+                "columns": 0 if item is None or item.frame is None else item.frame.shape[1],
+                "modified": (
+                    pd.Timestamp(item.modified).tz_convert(None)
+                    if item is not None and item.modified
+                    else pd.NaT
+                ),
+                "first": first,
+                "last": last,
+            }
+        )
     frame = pd.DataFrame(rows)
     frame["modified"] = pd.to_datetime(frame["modified"]).astype("datetime64[ns]")
     frame["first"] = pd.to_datetime(frame["first"]).astype("datetime64[ns]")
@@ -215,11 +245,16 @@ def collect(p, store) -> Collection:
     reused = (cache / "snapshot.json").exists() and all((cache / f"{n}.parquet").exists() for n in products)
     target = store.data_dir / STEP
     target.mkdir(parents=True, exist_ok=True)
-    meta = {"input_hash": input_hash, "period": p.period, "source": describe_source(p),
-            "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "rows": {n: len(f) for n, f in products.items()},
-            "errors": sum(f.is_error for f in findings), "warnings": sum(not f.is_error for f in findings),
-            "sources": json.loads(sources.to_json(orient="records", date_format="iso"))}
+    meta = {
+        "input_hash": input_hash,
+        "period": p.period,
+        "source": describe_source(p),
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "rows": {n: len(f) for n, f in products.items()},
+        "errors": sum(f.is_error for f in findings),
+        "warnings": sum(not f.is_error for f in findings),
+        "sources": json.loads(sources.to_json(orient="records", date_format="iso")),
+    }
     if reused:
         for name in products:
             shutil.copyfile(cache / f"{name}.parquet", target / f"{name}.parquet")

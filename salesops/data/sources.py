@@ -61,11 +61,15 @@ def source_kind(source: str | None) -> str:
     if path.is_file() and path.suffix.lower() in (".xlsx", ".xls"):
         return "workbook"
     if path.exists():
-        raise DataError(f"data source '{source}' is neither a folder, a DuckDB file (.duckdb) nor an Excel "
-                        f"workbook; point data.source (or --data) at one of those or at an SQLAlchemy URL")
-    raise DataError(f"data source '{source}' does not exist; point data.source (or --data) at a folder of "
-                    f"<table>.csv files, a .duckdb file or an SQLAlchemy URL such as "
-                    f"postgresql+psycopg2://user@host/db")
+        raise DataError(
+            f"data source '{source}' is neither a folder, a DuckDB file (.duckdb) nor an Excel "
+            f"workbook; point data.source (or --data) at one of those or at an SQLAlchemy URL"
+        )
+    raise DataError(
+        f"data source '{source}' does not exist; point data.source (or --data) at a folder of "
+        f"<table>.csv files, a .duckdb file or an SQLAlchemy URL such as "
+        f"postgresql+psycopg2://user@host/db"
+    )
 
 
 def _mapping(p, table: str):
@@ -118,11 +122,17 @@ def _encoding_problem(path: Path, table: str) -> Finding:
         data.decode("utf-8")
         start, bad = 0, b""
     except UnicodeDecodeError as exc:
-        start, bad = exc.start, data[exc.start:exc.start + 1]
+        start, bad = exc.start, data[exc.start : exc.start + 1]
     line = data[:start].count(b"\n")  # header is line 1, so data row = newlines before the byte
-    return Finding("error", table, None, line or None,
-                   f"file {path.name} is not UTF-8 text (byte 0x{bad.hex()}); save it as UTF-8 "
-                   f"(in Excel: CSV UTF-8)", None, "encoding")
+    return Finding(
+        "error",
+        table,
+        None,
+        line or None,
+        f"file {path.name} is not UTF-8 text (byte 0x{bad.hex()}); save it as UTF-8 (in Excel: CSV UTF-8)",
+        None,
+        "encoding",
+    )
 
 
 def read_file(path: Path, table: str) -> tuple[pd.DataFrame | None, list[Finding]]:
@@ -134,29 +144,71 @@ def read_file(path: Path, table: str) -> tuple[pd.DataFrame | None, list[Finding
         if name.endswith((".xlsx", ".xls")):
             return pd.read_excel(path, dtype=str, keep_default_na=False), []
         if path.stat().st_size == 0:
-            return None, [Finding("error", table, None, None,
-                                  f"file {path.name} is empty (not even a header line); export it again "
-                                  f"with a header row", None, "empty_file")]
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8", skipinitialspace=False), []
+            return None, [
+                Finding(
+                    "error",
+                    table,
+                    None,
+                    None,
+                    f"file {path.name} is empty (not even a header line); export it again with a header row",
+                    None,
+                    "empty_file",
+                )
+            ]
+        return pd.read_csv(
+            path, dtype=str, keep_default_na=False, encoding="utf-8", skipinitialspace=False
+        ), []
     except UnicodeDecodeError:
         return None, [_encoding_problem(path, table)]
     except pd.errors.EmptyDataError:
-        return None, [Finding("error", table, None, None,
-                              f"file {path.name} is empty (not even a header line); export it again with a "
-                              f"header row", None, "empty_file")]
+        return None, [
+            Finding(
+                "error",
+                table,
+                None,
+                None,
+                f"file {path.name} is empty (not even a header line); export it again with a header row",
+                None,
+                "empty_file",
+            )
+        ]
     except pd.errors.ParserError as exc:
-        return None, [Finding("error", table, None, None,
-                              f"file {path.name} is not valid CSV ({str(exc).strip()}); check quoting and "
-                              f"delimiters", None, "bad_csv")]
+        return None, [
+            Finding(
+                "error",
+                table,
+                None,
+                None,
+                f"file {path.name} is not valid CSV ({str(exc).strip()}); check quoting and delimiters",
+                None,
+                "bad_csv",
+            )
+        ]
     except (OSError, ValueError, ImportError) as exc:
-        return None, [Finding("error", table, None, None,
-                              f"file {path.name} cannot be read ({exc}); export it again", None, "unreadable")]
+        return None, [
+            Finding(
+                "error",
+                table,
+                None,
+                None,
+                f"file {path.name} cannot be read ({exc}); export it again",
+                None,
+                "unreadable",
+            )
+        ]
 
 
 def _missing(table: str, where: str, source_table: str) -> Finding:
-    return Finding("error", table, None, None,
-                   f"table is missing from {where}; add {source_table} or name the source table in "
-                   f"data.tables.{table}.source", None, "missing_table")
+    return Finding(
+        "error",
+        table,
+        None,
+        None,
+        f"table is missing from {where}; add {source_table} or name the source table in "
+        f"data.tables.{table}.source",
+        None,
+        "missing_table",
+    )
 
 
 def _read_folder(p, folder: Path) -> dict[str, RawTable]:
@@ -165,8 +217,9 @@ def _read_folder(p, folder: Path) -> dict[str, RawTable]:
         name = source_name(p, table)
         path = _find_file(folder, name)
         if path is None:
-            out[table] = RawTable(table, None, str(folder / name), None,
-                                  [_missing(table, f"folder {folder}", f"{name}.csv")])
+            out[table] = RawTable(
+                table, None, str(folder / name), None, [_missing(table, f"folder {folder}", f"{name}.csv")]
+            )
             continue
         frame, problems = read_file(path, table)
         modified = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc)
@@ -186,8 +239,13 @@ def _read_workbook(p, path: Path) -> dict[str, RawTable]:
         if name in sheets:
             out[table] = RawTable(table, sheets[name], f"{path}[{name}]", modified)
         else:
-            out[table] = RawTable(table, None, f"{path}[{name}]", None,
-                                  [_missing(table, f"workbook {path.name}", f"a sheet named {name}")])
+            out[table] = RawTable(
+                table,
+                None,
+                f"{path}[{name}]",
+                None,
+                [_missing(table, f"workbook {path.name}", f"a sheet named {name}")],
+            )
     return out
 
 
@@ -202,19 +260,28 @@ def _read_duckdb(p, path: str) -> dict[str, RawTable]:
     try:
         con = duckdb.connect(path, read_only=True)
     except duckdb.Error as exc:
-        raise DataError(f"DuckDB file '{path}' cannot be opened ({exc}); check that it is a DuckDB database "
-                        f"and not open for writing by another program") from None
+        raise DataError(
+            f"DuckDB file '{path}' cannot be opened ({exc}); check that it is a DuckDB database "
+            f"and not open for writing by another program"
+        ) from None
     modified = dt.datetime.fromtimestamp(Path(path).stat().st_mtime, dt.timezone.utc)
     try:
         present = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-        present |= {f"{r[0]}.{r[1]}" for r in
-                    con.execute("SELECT table_schema, table_name FROM information_schema.tables").fetchall()}
+        present |= {
+            f"{r[0]}.{r[1]}"
+            for r in con.execute("SELECT table_schema, table_name FROM information_schema.tables").fetchall()
+        }
         out = {}
         for table in TABLE_NAMES:
             name = source_name(p, table)
             if name not in present:
-                out[table] = RawTable(table, None, f"{path}:{name}", None,
-                                      [_missing(table, f"DuckDB file {path}", f"a table named {name}")])
+                out[table] = RawTable(
+                    table,
+                    None,
+                    f"{path}:{name}",
+                    None,
+                    [_missing(table, f"DuckDB file {path}", f"a table named {name}")],
+                )
                 continue
             frame = con.sql(f"SELECT * FROM {_quote(name)}").to_arrow_table().to_pandas()
             out[table] = RawTable(table, frame, f"{path}:{name}", modified)
@@ -233,11 +300,15 @@ def database_url(p):
     try:
         url = sa.engine.make_url(p.data.source)
     except sa.exc.ArgumentError:
-        raise DataError(f"data source '{_redact(p.data.source)}' is not a valid SQLAlchemy URL; write it like "
-                        f"postgresql+psycopg2://user@host:5432/database") from None
+        raise DataError(
+            f"data source '{_redact(p.data.source)}' is not a valid SQLAlchemy URL; write it like "
+            f"postgresql+psycopg2://user@host:5432/database"
+        ) from None
     if url.password:
-        raise DataError(f"data source {url.render_as_string(hide_password=True)} contains a password; remove it "
-                        f"from the URL and put it in the environment variable {p.data.password_env}")
+        raise DataError(
+            f"data source {url.render_as_string(hide_password=True)} contains a password; remove it "
+            f"from the URL and put it in the environment variable {p.data.password_env}"
+        )
     password = os.environ.get(p.data.password_env)
     return url.set(password=password) if password and url.username else url  # no user, no password
 
@@ -266,8 +337,13 @@ def _read_url(p) -> dict[str, RawTable]:
                 name = source_name(p, table)
                 schema, _, bare = name.rpartition(".")
                 if not inspector.has_table(bare, schema=schema or None):
-                    out[table] = RawTable(table, None, f"{safe} table {name}", None,
-                                          [_missing(table, f"database {safe}", f"a table named {name}")])
+                    out[table] = RawTable(
+                        table,
+                        None,
+                        f"{safe} table {name}",
+                        None,
+                        [_missing(table, f"database {safe}", f"a table named {name}")],
+                    )
                     continue
                 meta = sa.Table(bare, sa.MetaData(), schema=schema or None, autoload_with=con)
                 frame = pd.read_sql(sa.select(meta), con)
@@ -276,8 +352,10 @@ def _read_url(p) -> dict[str, RawTable]:
         return out
     except sa.exc.SQLAlchemyError as exc:
         reason = _redact(str(getattr(exc, "orig", None) or exc).strip().splitlines()[0], secret)
-        raise DataError(f"cannot read the database {safe}: {reason}. Check host, port, database name and user, "
-                        f"and that the environment variable {p.data.password_env} holds the password") from None
+        raise DataError(
+            f"cannot read the database {safe}: {reason}. Check host, port, database name and user, "
+            f"and that the environment variable {p.data.password_env} holds the password"
+        ) from None
 
 
 # ---------------------------------------------------------------- entry points

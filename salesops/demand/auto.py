@@ -25,8 +25,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from .models import (ARIMA, ETS, SBA, TSB, Model, Naive, SeasonalNaive, Theta, as_series, is_intermittent,
-                     seasonality_test)
+from .models import (
+    ARIMA,
+    ETS,
+    SBA,
+    TSB,
+    Model,
+    Naive,
+    SeasonalNaive,
+    Theta,
+    as_series,
+    is_intermittent,
+    seasonality_test,
+)
 
 __all__ = ["DEFAULT_MEMBERS", "AutoCombo", "recent_regime_start"]
 
@@ -70,11 +81,13 @@ def recent_regime_start(y: np.ndarray, season_length: int = 12, drop: float = 0.
         ratio = np.divide(after, before, out=np.full(ts.size, np.inf), where=before > 0)
         hits = np.flatnonzero(ratio < drop)
         if hits.size:
-            run = hits[np.r_[True, np.diff(hits) > 1].nonzero()[0][-1]:]  # the latest run of collapsing years
+            run = hits[
+                np.r_[True, np.diff(hits) > 1].nonzero()[0][-1] :
+            ]  # the latest run of collapsing years
             start = int(ts[run[np.argmin(ratio[run])]])
     if n - start >= 2 * m and np.all(y[start:] >= 0):
         starts = np.arange(max(n - m, start + m), n - 2)
-        before = np.array([y[t - m:n - m].sum() for t in starts])
+        before = np.array([y[t - m : n - m].sum() for t in starts])
         after = np.array([y[t:].sum() for t in starts])
         ratio = np.divide(after, before, out=np.full(starts.size, np.inf), where=before > 0)
         if starts.size and ratio.min() < drop:
@@ -89,8 +102,13 @@ class AutoCombo(Model):
 
     alias = "AutoCombo"
 
-    def __init__(self, season_length: int = 12, combine: str = "mean", members: tuple | None = None,
-                 alias: str | None = None):
+    def __init__(
+        self,
+        season_length: int = 12,
+        combine: str = "mean",
+        members: tuple | None = None,
+        alias: str | None = None,
+    ):
         super().__init__(season_length, alias)
         if combine not in ("mean", "median"):
             raise ValueError(f"combine must be 'mean' or 'median', not {combine!r}")
@@ -112,7 +130,7 @@ class AutoCombo(Model):
         self.fallback_ = None
         self.intermittent_ = is_intermittent(y)
         m = self.season_length
-        recent = y[-max(m, 6):]
+        recent = y[-max(m, 6) :]
         if y.size >= 2 * recent.size and np.all(recent == 0):
             self.fitted_members_ = [Naive(m).fit(recent)]
             self.used_ = list(self.fitted_members_)
@@ -124,7 +142,7 @@ class AutoCombo(Model):
             self.model_ = "Naive (fallback: " + ("constant series)" if y.size >= 3 else f"{y.size} points)")
             return self
         self.regime_start_ = recent_regime_start(y, m)
-        fit_on = y[self.regime_start_:]
+        fit_on = y[self.regime_start_ :]
         if fit_on.size < 3 or np.ptp(fit_on) == 0:
             self.fitted_members_ = [Naive(m).fit(fit_on)]
             self.used_ = list(self.fitted_members_)
@@ -166,7 +184,7 @@ class AutoCombo(Model):
         m, y = self.season_length, self.y_
         if m < 2 or y.size < 2 * m or not self.nonnegative_:
             return None
-        last_two = y[-2 * m:].reshape(2, m)
+        last_two = y[-2 * m :].reshape(2, m)
         zero_pos = np.all(last_two == 0, axis=0)
         if not zero_pos.any() or zero_pos.all():
             return None
@@ -175,9 +193,9 @@ class AutoCombo(Model):
     def _combine(self, preds: list[dict]) -> dict:
         agg = np.median if self.combine == "median" else np.mean
         out = {key: agg(np.vstack([p[key] for p in preds]), axis=0) for key in preds[0]}
-        for key in out:
+        for key, lower in list(out.items()):
             if key.startswith("lo-"):
                 hi = "hi-" + key[3:]
-                out[key] = np.minimum(out[key], out["mean"])
+                out[key] = np.minimum(lower, out["mean"])
                 out[hi] = np.maximum(out[hi], out["mean"])
         return out

@@ -20,14 +20,28 @@ def family_chart(view: pd.DataFrame, history_months: int = 24, columns: int = 2)
     """
     start = view.loc[view["series"] != "history", "ds"].min() - pd.DateOffset(months=history_months)
     frame = view[view["ds"] >= start]
-    band = alt.Chart().mark_area(opacity=0.2, color=base.PALETTE[1]).encode(
-        x=alt.X("ds:T", title=None), y=alt.Y("lo_80:Q", title="units"), y2="hi_80:Q")
-    line = alt.Chart().mark_line().encode(
-        x=alt.X("ds:T", title=None), y=alt.Y("units:Q", title="units"),
-        color=alt.Color("series:N", title=None, scale=alt.Scale(range=[base.PALETTE[1], base.PALETTE[0]])))
-    return (alt.layer(band, line, data=frame).properties(width=280, height=140)
-            .facet(facet=alt.Facet("family:N", title=None), columns=columns)
-            .resolve_scale(y="independent"))
+    band = (
+        alt.Chart()
+        .mark_area(opacity=0.2, color=base.PALETTE[1])
+        .encode(x=alt.X("ds:T", title=None), y=alt.Y("lo_80:Q", title="units"), y2="hi_80:Q")
+    )
+    line = (
+        alt.Chart()
+        .mark_line()
+        .encode(
+            x=alt.X("ds:T", title=None),
+            y=alt.Y("units:Q", title="units"),
+            color=alt.Color(
+                "series:N", title=None, scale=alt.Scale(range=[base.PALETTE[1], base.PALETTE[0]])
+            ),
+        )
+    )
+    return (
+        alt.layer(band, line, data=frame)
+        .properties(width=280, height=140)
+        .facet(facet=alt.Facet("family:N", title=None), columns=columns)
+        .resolve_scale(y="independent")
+    )
 
 
 def model_mix_chart(mix: pd.DataFrame) -> alt.Chart:
@@ -37,8 +51,20 @@ def model_mix_chart(mix: pd.DataFrame) -> alt.Chart:
 
 def accuracy_chart(accuracy: pd.DataFrame) -> alt.Chart:
     """Backtest WAPE by model, the statistical forecast highlighted."""
-    frame = accuracy.assign(kind=accuracy["model"].map(
-        lambda m: "default" if m == "statistical" else ("benchmark" if m == "seasonal naive" else "member")))
-    return alt.Chart(frame, title="Backtest WAPE by model (lower is better)").mark_bar().encode(
-        y=alt.Y("model:N", sort="x", title=None), x=alt.X("wape:Q", title="WAPE %"),
-        color=alt.Color("kind:N", title=None)).properties(width=base.WIDTH)
+    frame = accuracy.assign(
+        kind=accuracy["model"].map(
+            lambda m: (
+                "default" if m == "statistical" else ("benchmark" if m == "seasonal naive" else "member")
+            )
+        )
+    )
+    return (
+        alt.Chart(frame, title="Backtest WAPE by model (lower is better)")
+        .mark_bar()
+        .encode(
+            y=alt.Y("model:N", sort="x", title=None),
+            x=alt.X("wape:Q", title="WAPE %"),
+            color=alt.Color("kind:N", title=None),
+        )
+        .properties(width=base.WIDTH)
+    )

@@ -26,11 +26,24 @@ from ..exceptions import DataError
 
 __all__ = ["AUDIT_COLUMNS", "BlendWeight", "apply_overrides", "blend", "blend_weight", "pipeline_units"]
 
-AUDIT_COLUMNS = ["unique_id", "family", "ds", "before", "after", "change", "kind", "value", "owner", "reason",
-                 "status"]
+AUDIT_COLUMNS = [
+    "unique_id",
+    "family",
+    "ds",
+    "before",
+    "after",
+    "change",
+    "kind",
+    "value",
+    "owner",
+    "reason",
+    "status",
+]
 
 
-def pipeline_units(pipeline: pd.DataFrame | None, statistical: pd.DataFrame, tags: pd.DataFrame) -> pd.DataFrame:
+def pipeline_units(
+    pipeline: pd.DataFrame | None, statistical: pd.DataFrame, tags: pd.DataFrame
+) -> pd.DataFrame:
     """Pipeline units by SKU and month: `unique_id, ds, pipeline` (empty when there is no pipeline).
 
     `statistical` is `unique_id, ds, statistical`; `tags` is `unique_id, family`. Rows without units
@@ -42,14 +55,21 @@ def pipeline_units(pipeline: pd.DataFrame | None, statistical: pd.DataFrame, tag
         >>> pipeline_units(pipe, stat, pd.DataFrame({"unique_id": ["a", "b"], "family": "F"}))["pipeline"].tolist()
         [2.0, 6.0]
     """
-    empty = pd.DataFrame({"unique_id": pd.Series(dtype=str), "ds": pd.Series(dtype="datetime64[ns]"),
-                          "pipeline": pd.Series(dtype=float)})
+    empty = pd.DataFrame(
+        {
+            "unique_id": pd.Series(dtype=str),
+            "ds": pd.Series(dtype="datetime64[ns]"),
+            "pipeline": pd.Series(dtype=float),
+        }
+    )
     if pipeline is None or pipeline.empty:
         return empty
     missing = [c for c in ("ds", "sku", "family", "units") if c not in pipeline.columns]
     if missing:
-        raise DataError(f"sales_performance/pipeline_forecast lacks column(s) {', '.join(missing)}; "
-                        "expected ds, sku, family, units, amount (re-run step sales_performance)")
+        raise DataError(
+            f"sales_performance/pipeline_forecast lacks column(s) {', '.join(missing)}; "
+            "expected ds, sku, family, units, amount (re-run step sales_performance)"
+        )
     pipe = pipeline.dropna(subset=["units"]).copy()
     pipe["ds"] = pd.to_datetime(pipe["ds"])
     base = statistical.merge(tags[["unique_id", "family"]], on="unique_id", how="left")
@@ -62,7 +82,11 @@ def pipeline_units(pipeline: pd.DataFrame | None, statistical: pd.DataFrame, tag
     if not by_family.empty:
         share = base.assign(w=base["statistical"].clip(lower=0))
         share["w"] = share["w"] / share.groupby(["family", "ds"])["w"].transform("sum")
-        alloc = by_family.groupby(["family", "ds"], as_index=False)["units"].sum().merge(share, on=["family", "ds"])
+        alloc = (
+            by_family.groupby(["family", "ds"], as_index=False)["units"]
+            .sum()
+            .merge(share, on=["family", "ds"])
+        )
         parts.append(alloc.assign(units=alloc["units"] * alloc["w"].fillna(0))[["unique_id", "ds", "units"]])
     overall = rest[rest["family"].isna()]
     if not overall.empty:
@@ -73,8 +97,9 @@ def pipeline_units(pipeline: pd.DataFrame | None, statistical: pd.DataFrame, tag
     out = pd.concat(parts, ignore_index=True)
     if out.empty:
         return empty
-    return (out.groupby(["unique_id", "ds"], as_index=False)["units"].sum()
-            .rename(columns={"units": "pipeline"}))
+    return (
+        out.groupby(["unique_id", "ds"], as_index=False)["units"].sum().rename(columns={"units": "pipeline"})
+    )
 
 
 @dataclass
@@ -92,12 +117,16 @@ class BlendWeight:
 
     def sentence(self) -> str:
         if self.observations == 0:
-            return ("No earlier plan with a pipeline forecast can be scored yet, so the pipeline is shown "
-                    "but not blended (weight 0); the weight is learned once a cycle's months have actuals.")
+            return (
+                "No earlier plan with a pipeline forecast can be scored yet, so the pipeline is shown "
+                "but not blended (weight 0); the weight is learned once a cycle's months have actuals."
+            )
         verdict = "helps" if self.helps else "does not help"
-        return (f"The pipeline blend weight is {self.weight:.2f}, learned on {self.observations} SKU-months of "
-                f"earlier plans: WAPE {self.wape_statistical:.1f}% statistical vs {self.wape_blended:.1f}% "
-                f"blended, so the blend {verdict}.")
+        return (
+            f"The pipeline blend weight is {self.weight:.2f}, learned on {self.observations} SKU-months of "
+            f"earlier plans: WAPE {self.wape_statistical:.1f}% statistical vs {self.wape_blended:.1f}% "
+            f"blended, so the blend {verdict}."
+        )
 
 
 def blend_weight(evidence: pd.DataFrame) -> BlendWeight:
@@ -116,7 +145,9 @@ def blend_weight(evidence: pd.DataFrame) -> BlendWeight:
     denom = float(np.dot(diff, diff))
     w = float(np.clip(np.dot(gap, diff) / denom, 0, 1)) if denom > 0 else 0.0
     blended = e["statistical"] + w * (e["pipeline"] - e["statistical"])
-    return BlendWeight(round(w, 4), len(e), metrics.wape(e["y"], e["statistical"]), metrics.wape(e["y"], blended))
+    return BlendWeight(
+        round(w, 4), len(e), metrics.wape(e["y"], e["statistical"]), metrics.wape(e["y"], blended)
+    )
 
 
 def blend(statistical: pd.DataFrame, pipeline: pd.DataFrame, weight: float) -> pd.DataFrame:
@@ -135,8 +166,9 @@ def blend(statistical: pd.DataFrame, pipeline: pd.DataFrame, weight: float) -> p
     return out
 
 
-def apply_overrides(plan: pd.DataFrame, overrides, column: str = "consensus",
-                    scale: tuple[str, ...] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
+def apply_overrides(
+    plan: pd.DataFrame, overrides, column: str = "consensus", scale: tuple[str, ...] = ()
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Applies overrides (`salesops.params.Override` objects or dicts) to `plan[column]` in order.
 
     `plan` holds `unique_id, family, ds, column`. A SKU override sets (`quantity`) or changes
@@ -151,8 +183,11 @@ def apply_overrides(plan: pd.DataFrame, overrides, column: str = "consensus",
     for item in overrides or ():
         o = item if isinstance(item, dict) else item.model_dump()
         month = pd.Timestamp(f"{o['month']}-01")
-        kind, value = ("quantity", o.get("quantity")) if o.get("quantity") is not None else ("change_pct",
-                                                                                             o.get("change_pct"))
+        kind, value = (
+            ("quantity", o.get("quantity"))
+            if o.get("quantity") is not None
+            else ("change_pct", o.get("change_pct"))
+        )
         base = {"ds": month, "kind": kind, "value": value, "owner": o["owner"], "reason": o["reason"]}
         if o.get("sku") is not None:
             mask = (plan["unique_id"] == str(o["sku"])) & (plan["ds"] == month)
@@ -165,8 +200,9 @@ def apply_overrides(plan: pd.DataFrame, overrides, column: str = "consensus",
             continue
         if not mask.any():
             where = "outside the plan" if not first <= month <= last else "unknown SKU or family"
-            rows.append({**target, **base, "status": f"ignored: {where} "
-                         f"(plan covers {first:%Y-%m} to {last:%Y-%m})"})
+            rows.append(
+                {**target, **base, "status": f"ignored: {where} (plan covers {first:%Y-%m} to {last:%Y-%m})"}
+            )
             continue
         before = plan.loc[mask, column].astype(float)
         total = float(before.sum())
@@ -183,8 +219,16 @@ def apply_overrides(plan: pd.DataFrame, overrides, column: str = "consensus",
                 plan.loc[mask, col] = plan.loc[mask, col] * ratio + (after - before).where(before == 0, 0.0)
         plan.loc[mask, column] = after
         for idx in before.index:
-            rows.append({**base, "unique_id": plan.at[idx, "unique_id"], "family": plan.at[idx, "family"],
-                         "before": before[idx], "after": after[idx], "change": after[idx] - before[idx],
-                         "status": "applied"})
+            rows.append(
+                {
+                    **base,
+                    "unique_id": plan.at[idx, "unique_id"],
+                    "family": plan.at[idx, "family"],
+                    "before": before[idx],
+                    "after": after[idx],
+                    "change": after[idx] - before[idx],
+                    "status": "applied",
+                }
+            )
     audit = pd.DataFrame(rows, columns=AUDIT_COLUMNS)
     return plan, audit

@@ -21,8 +21,13 @@ from .models import Model
 
 __all__ = ["BLAS_ENV", "backtest", "forecast", "forecast_file", "prepare"]
 
-BLAS_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-            "VECLIB_MAXIMUM_THREADS": "1", "NUMEXPR_NUM_THREADS": "1"}
+BLAS_ENV = {
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "VECLIB_MAXIMUM_THREADS": "1",
+    "NUMEXPR_NUM_THREADS": "1",
+}
 REQUIRED = ("unique_id", "ds", "y")
 
 
@@ -40,13 +45,17 @@ def _months(values: pd.Series, column: str = "ds") -> pd.Series:
     bad = parsed.isna()
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataError(f"column '{column}' row {row}: {values.iloc[row]!r} is not a month; "
-                        "write months as YYYY-MM (e.g. 2026-11) or as a date on the 1st (2026-11-01)")
+        raise DataError(
+            f"column '{column}' row {row}: {values.iloc[row]!r} is not a month; "
+            "write months as YYYY-MM (e.g. 2026-11) or as a date on the 1st (2026-11-01)"
+        )
     off = parsed.dt.day != 1
     if off.any():
         row = int(np.flatnonzero(off.to_numpy())[0])
-        raise DataError(f"column '{column}' row {row}: {values.iloc[row]!r} is not the first day of a month; "
-                        "aggregate to monthly totals and date them on the 1st (or write YYYY-MM)")
+        raise DataError(
+            f"column '{column}' row {row}: {values.iloc[row]!r} is not the first day of a month; "
+            "aggregate to monthly totals and date them on the 1st (or write YYYY-MM)"
+        )
     return parsed.dt.as_unit("ns") if hasattr(parsed.dt, "as_unit") else parsed
 
 
@@ -61,12 +70,16 @@ def prepare(df: pd.DataFrame) -> pd.DataFrame:
         [1.0, 0.0, 2.0]
     """
     if not isinstance(df, pd.DataFrame):
-        raise DataError(f"forecast input must be a pandas DataFrame with columns unique_id, ds, y, "
-                        f"not {type(df).__name__}")
+        raise DataError(
+            f"forecast input must be a pandas DataFrame with columns unique_id, ds, y, "
+            f"not {type(df).__name__}"
+        )
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
-        raise DataError(f"forecast input lacks column(s) {', '.join(missing)} (has: {', '.join(map(str, df.columns))}); "
-                        "provide a long frame with unique_id, ds, y (rename your columns)")
+        raise DataError(
+            f"forecast input lacks column(s) {', '.join(missing)} (has: {', '.join(map(str, df.columns))}); "
+            "provide a long frame with unique_id, ds, y (rename your columns)"
+        )
     if df.empty:
         raise DataError("forecast input has no rows; provide at least one series with history")
     frame = df.loc[:, list(REQUIRED)].reset_index(drop=True)
@@ -79,14 +92,18 @@ def prepare(df: pd.DataFrame) -> pd.DataFrame:
     bad = (y.isna() & frame["y"].notna()) | np.isinf(y.fillna(0))
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataError(f"column 'y' row {row}: {frame['y'].iloc[row]!r} is not a number; "
-                        "y must hold numeric quantities (leave a month out or write 0 for no demand)")
+        raise DataError(
+            f"column 'y' row {row}: {frame['y'].iloc[row]!r} is not a number; "
+            "y must hold numeric quantities (leave a month out or write 0 for no demand)"
+        )
     frame["y"] = y.astype(float)
     dup = frame.duplicated(["unique_id", "ds"])
     if dup.any():
         row = int(np.flatnonzero(dup.to_numpy())[0])
-        raise DataError(f"row {row}: series {frame['unique_id'].iloc[row]!r} has month "
-                        f"{frame['ds'].iloc[row]:%Y-%m} twice; aggregate to one row per series and month")
+        raise DataError(
+            f"row {row}: series {frame['unique_id'].iloc[row]!r} has month "
+            f"{frame['ds'].iloc[row]:%Y-%m} twice; aggregate to one row per series and month"
+        )
     frame = frame.sort_values(["unique_id", "ds"], kind="stable")
     filled = []
     for uid, g in frame.groupby("unique_id", sort=False):
@@ -104,7 +121,9 @@ def _check_args(horizon, season_length, level):
     if not isinstance(horizon, (int, np.integer)) or horizon < 1:
         raise DataError(f"horizon must be a whole number of months >= 1, not {horizon!r}")
     if not isinstance(season_length, (int, np.integer)) or season_length < 1:
-        raise DataError(f"season_length must be a whole number >= 1 (12 for monthly data), not {season_length!r}")
+        raise DataError(
+            f"season_length must be a whole number >= 1 (12 for monthly data), not {season_length!r}"
+        )
     levels = tuple(sorted({int(lv) for lv in (level or ())}))
     for lv in levels:
         if not 0 < lv < 100:
@@ -117,8 +136,9 @@ def _default_models(season_length: int) -> list[Model]:
     return [AutoCombo(season_length)]
 
 
-def _forecast_chunk(chunk: list, horizon: int, season_length: int, levels: tuple, models: list | None
-                    ) -> pd.DataFrame:
+def _forecast_chunk(
+    chunk: list, horizon: int, season_length: int, levels: tuple, models: list | None
+) -> pd.DataFrame:
     """Forecast a list of `(key, y, first_ds)` series; key is a tuple of id columns."""
     explicit = models is not None
     models = models or _default_models(season_length)
@@ -181,8 +201,17 @@ def _blas_single_thread():
                 os.environ[k] = v
 
 
-def _run(series: list, horizon: int, season_length: int, levels: tuple, models, engine: str,
-         workers: int | None, scheduler: str | None, progress: Callable | None) -> pd.DataFrame:
+def _run(
+    series: list,
+    horizon: int,
+    season_length: int,
+    levels: tuple,
+    models,
+    engine: str,
+    workers: int | None,
+    scheduler: str | None,
+    progress: Callable | None,
+) -> pd.DataFrame:
     if engine not in ("local", "dask"):
         raise DataError(f"engine must be 'local' or 'dask', not {engine!r}")
     n_workers = workers or os.cpu_count() or 1
@@ -222,8 +251,13 @@ def _run_dask(chunks, args, n_workers, scheduler, progress):
     if scheduler:
         client = Client(scheduler)
     else:
-        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, env=dict(BLAS_ENV))
+        cluster = LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            env=dict(BLAS_ENV),
+        )
         client = Client(cluster)
     try:
         futures = client.map(_forecast_chunk, chunks, *[[a] * len(chunks) for a in args], pure=False)
@@ -246,9 +280,17 @@ def _output_columns(frame: pd.DataFrame, ids: list[str], levels: tuple) -> pd.Da
 
 
 # ---------------------------------------------------------------- public
-def forecast(df: pd.DataFrame, horizon: int, season_length: int = 12, level: Sequence[int] = (80, 95),
-             models: list[Model] | None = None, engine: str = "local", workers: int | None = None,
-             scheduler: str | None = None, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+def forecast(
+    df: pd.DataFrame,
+    horizon: int,
+    season_length: int = 12,
+    level: Sequence[int] = (80, 95),
+    models: list[Model] | None = None,
+    engine: str = "local",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> pd.DataFrame:
     """Forecast every series of a long frame `unique_id, ds, y` for `horizon` months.
 
     Returns `unique_id, ds, yhat, model, yhat_lo_L, yhat_hi_L` (each level L), one row per series and
@@ -268,41 +310,64 @@ def forecast(df: pd.DataFrame, horizon: int, season_length: int = 12, level: Seq
     if models is not None:
         aliases = [m.alias for m in models]
         if len(set(aliases)) != len(aliases) or not models:
-            raise DataError(f"model aliases must be unique and at least one model given (got {aliases}); "
-                            "pass alias='...' to tell two models apart")
+            raise DataError(
+                f"model aliases must be unique and at least one model given (got {aliases}); "
+                "pass alias='...' to tell two models apart"
+            )
     data = prepare(df)
-    series = [((("unique_id", uid),), g["y"].to_numpy(),
-               g["ds"].iloc[-1] + pd.DateOffset(months=1)) for uid, g in data.groupby("unique_id", sort=False)]
+    series = [
+        ((("unique_id", uid),), g["y"].to_numpy(), g["ds"].iloc[-1] + pd.DateOffset(months=1))
+        for uid, g in data.groupby("unique_id", sort=False)
+    ]
     out = _run(series, horizon, season_length, levels, models, engine, workers, scheduler, progress)
     out = _output_columns(out, ["unique_id"], levels)
     order = {uid: i for i, uid in enumerate(data["unique_id"].unique())}
-    return out.sort_values(["unique_id", "ds"], key=lambda s: s.map(order) if s.name == "unique_id" else s,
-                           kind="stable").reset_index(drop=True)
+    return out.sort_values(
+        ["unique_id", "ds"], key=lambda s: s.map(order) if s.name == "unique_id" else s, kind="stable"
+    ).reset_index(drop=True)
 
 
 def _read_table(path: Path) -> pd.DataFrame:
     if not path.exists():
-        raise DataError(f"{path}: file not found; give the path of a CSV or Parquet file with unique_id, ds, y")
+        raise DataError(
+            f"{path}: file not found; give the path of a CSV or Parquet file with unique_id, ds, y"
+        )
     suffixes = "".join(path.suffixes).lower()
     try:
         if ".parquet" in suffixes or suffixes.endswith(".pq"):
             return pd.read_parquet(path)
         return pd.read_csv(path, dtype={"unique_id": str, "ds": str})
     except (OSError, ValueError) as exc:
-        raise DataError(f"{path}: cannot read the file ({exc}); use CSV or Parquet with unique_id, ds, y") from exc
+        raise DataError(
+            f"{path}: cannot read the file ({exc}); use CSV or Parquet with unique_id, ds, y"
+        ) from exc
 
 
-def forecast_file(input: str | Path, horizon: int, season_length: int = 12, level: Sequence[int] = (80, 95),
-                  output: str | Path | None = None, engine: str = "local", workers: int | None = None,
-                  scheduler: str | None = None) -> pd.DataFrame:
+def forecast_file(
+    input: str | Path,
+    horizon: int,
+    season_length: int = 12,
+    level: Sequence[int] = (80, 95),
+    output: str | Path | None = None,
+    engine: str = "local",
+    workers: int | None = None,
+    scheduler: str | None = None,
+) -> pd.DataFrame:
     """Forecast a CSV/Parquet file of `unique_id, ds, y`; write CSV/Parquet by `output`'s suffix
     (CSV on stdout when `output` is None). Returns the forecast frame.
 
     Example:
         >>> forecast_file("history.csv", horizon=18, output="forecast.parquet")  # doctest: +SKIP
     """
-    result = forecast(_read_table(Path(input)), horizon, season_length, level, engine=engine, workers=workers,
-                      scheduler=scheduler)
+    result = forecast(
+        _read_table(Path(input)),
+        horizon,
+        season_length,
+        level,
+        engine=engine,
+        workers=workers,
+        scheduler=scheduler,
+    )
     written = result.assign(ds=result["ds"].dt.strftime("%Y-%m-%d"))
     if output is None:
         written.to_csv(sys.stdout, index=False)
@@ -316,9 +381,19 @@ def forecast_file(input: str | Path, horizon: int, season_length: int = 12, leve
     return result
 
 
-def backtest(df: pd.DataFrame, horizon: int, windows: int = 3, step: int | None = None, season_length: int = 12,
-             level: Sequence[int] = (80, 95), models: list[Model] | None = None, engine: str = "local",
-             workers: int | None = None, scheduler: str | None = None, min_train: int = 3) -> pd.DataFrame:
+def backtest(
+    df: pd.DataFrame,
+    horizon: int,
+    windows: int = 3,
+    step: int | None = None,
+    season_length: int = 12,
+    level: Sequence[int] = (80, 95),
+    models: list[Model] | None = None,
+    engine: str = "local",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    min_train: int = 3,
+) -> pd.DataFrame:
     """Rolling-origin cross-validation: `windows` forecast origins `step` months apart (default
     `horizon`), the last one `horizon` months before the end of each series; each origin refits on
     the history up to its `cutoff` and forecasts `horizon` months.
@@ -341,12 +416,18 @@ def backtest(df: pd.DataFrame, horizon: int, windows: int = 3, step: int | None 
             if end < min_train:
                 continue
             cutoff = pd.Timestamp(ds[end - 1])
-            series.append(((("unique_id", uid), ("cutoff", cutoff)), y[:end], cutoff + pd.DateOffset(months=1)))
+            series.append(
+                ((("unique_id", uid), ("cutoff", cutoff)), y[:end], cutoff + pd.DateOffset(months=1))
+            )
     if not series:
-        raise DataError(f"no series has {min_train + horizon} months of history for a backtest of horizon "
-                        f"{horizon}; shorten the horizon or the number of windows")
+        raise DataError(
+            f"no series has {min_train + horizon} months of history for a backtest of horizon "
+            f"{horizon}; shorten the horizon or the number of windows"
+        )
     out = _run(series, horizon, season_length, levels, models, engine, workers, scheduler, None)
     out = _output_columns(out, ["unique_id", "cutoff"], levels)
     out = out.merge(data, on=["unique_id", "ds"], how="left")
-    out["step"] = ((out["ds"].dt.year - out["cutoff"].dt.year) * 12 + out["ds"].dt.month - out["cutoff"].dt.month)
+    out["step"] = (
+        (out["ds"].dt.year - out["cutoff"].dt.year) * 12 + out["ds"].dt.month - out["cutoff"].dt.month
+    )
     return out.sort_values(["unique_id", "cutoff", "ds"]).reset_index(drop=True)

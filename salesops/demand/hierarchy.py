@@ -29,8 +29,12 @@ def _nodes(tags: pd.DataFrame) -> pd.DataFrame:
     """All nodes in order: total, families, SKUs; columns `level, unique_id`."""
     fams = sorted(tags["family"].astype(str).unique())
     skus = list(tags["unique_id"].astype(str))
-    return pd.DataFrame({"level": ["total"] + ["family"] * len(fams) + ["sku"] * len(skus),
-                         "unique_id": [TOTAL] + fams + skus})
+    return pd.DataFrame(
+        {
+            "level": ["total"] + ["family"] * len(fams) + ["sku"] * len(skus),
+            "unique_id": [TOTAL] + fams + skus,
+        }
+    )
 
 
 def summing_matrix(tags: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
@@ -45,16 +49,24 @@ def summing_matrix(tags: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
     nodes = _nodes(tags)
     fams = nodes.loc[nodes["level"] == "family", "unique_id"].tolist()
     fam_of = tags["family"].astype(str).to_numpy()
-    S = np.vstack([np.ones((1, len(tags))),
-                   np.array([[1.0 if f == fam else 0.0 for f in fam_of] for fam in fams]).reshape(len(fams), len(tags)),
-                   np.eye(len(tags))])
+    S = np.vstack(
+        [
+            np.ones((1, len(tags))),
+            np.array([[1.0 if f == fam else 0.0 for f in fam_of] for fam in fams]).reshape(
+                len(fams), len(tags)
+            ),
+            np.eye(len(tags)),
+        ]
+    )
     return S, nodes
 
 
 def _check_tags(tags: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in ("unique_id", "family") if c not in tags.columns]
     if missing:
-        raise DataError(f"hierarchy tags lack column(s) {', '.join(missing)}; pass unique_id (SKU) and family")
+        raise DataError(
+            f"hierarchy tags lack column(s) {', '.join(missing)}; pass unique_id (SKU) and family"
+        )
     tags = tags.loc[:, ["unique_id", "family"]].drop_duplicates("unique_id").reset_index(drop=True)
     tags["unique_id"] = tags["unique_id"].astype(str)
     tags["family"] = tags["family"].fillna("(no family)").astype(str)
@@ -76,8 +88,12 @@ def aggregate(df: pd.DataFrame, tags: pd.DataFrame, value: str | list[str] = "y"
     frame = df.merge(tags, on="unique_id", how="left")
     frame["family"] = frame["family"].fillna("(no family)")
     sku = frame.assign(level="sku")[["level", "unique_id", "ds"] + values]
-    fam = (frame.groupby(["family", "ds"], as_index=False)[values].sum()
-           .rename(columns={"family": "unique_id"}).assign(level="family"))
+    fam = (
+        frame.groupby(["family", "ds"], as_index=False)[values]
+        .sum()
+        .rename(columns={"family": "unique_id"})
+        .assign(level="family")
+    )
     tot = frame.groupby("ds", as_index=False)[values].sum().assign(level="total", unique_id=TOTAL)
     out = pd.concat([sku, fam[sku.columns], tot[sku.columns]], ignore_index=True)
     return out.sort_values(["level", "unique_id", "ds"], key=_level_key).reset_index(drop=True)
@@ -87,8 +103,13 @@ def _level_key(s: pd.Series):
     return s.map({k: i for i, k in enumerate(LEVELS)}) if s.name == "level" else s
 
 
-def reconcile(base: pd.DataFrame, tags: pd.DataFrame, method: str = "bottom_up", value: str = "yhat",
-              variances: pd.Series | None = None) -> pd.DataFrame:
+def reconcile(
+    base: pd.DataFrame,
+    tags: pd.DataFrame,
+    method: str = "bottom_up",
+    value: str = "yhat",
+    variances: pd.Series | None = None,
+) -> pd.DataFrame:
     """Coherent forecasts at SKU, family and total level: `level, unique_id, ds, value`.
 
     `base` holds `unique_id, ds, value` for SKUs (bottom_up) or for every node (`mint_wls`, `ols`:
@@ -121,9 +142,11 @@ def reconcile(base: pd.DataFrame, tags: pd.DataFrame, method: str = "bottom_up",
         cols = list(zip(nodes["level"], nodes["unique_id"]))
         absent = [c for c in cols if c not in wide.columns]
         if absent:
-            raise DataError(f"{method} reconciliation needs base forecasts for every node; missing "
-                            f"{', '.join(f'{lv} {uid}' for lv, uid in absent[:5])}; forecast the aggregated "
-                            "series too (see salesops.demand.hierarchy.aggregate)")
+            raise DataError(
+                f"{method} reconciliation needs base forecasts for every node; missing "
+                f"{', '.join(f'{lv} {uid}' for lv, uid in absent[:5])}; forecast the aggregated "
+                "series too (see salesops.demand.hierarchy.aggregate)"
+            )
         Y = wide[cols].to_numpy()
         if method == "ols":
             w = np.ones(len(nodes))

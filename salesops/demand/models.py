@@ -23,6 +23,7 @@ import warnings
 
 import numpy as np
 from scipy.stats import norm
+
 # imported here, not on first fit: forked forecast workers inherit them, and a warm kernel has them loaded
 from statsmodels.tsa.arima.model import ARIMA as SMARIMA
 from statsmodels.tsa.forecasting.theta import ThetaModel
@@ -51,7 +52,7 @@ def multiplicative_ok(y: np.ndarray, season_length: int) -> bool:
     """Multiplicative seasonality fits when the series is never negative and positive over the recent
     seasons the indices come from (zeros years ago, e.g. before a launch, do not force additive swings)."""
     y = np.asarray(y, dtype=float)
-    return bool(np.all(y >= 0) and np.all(y[-min(y.size, RECENT_SEASONS * season_length):] > 0))
+    return bool(np.all(y >= 0) and np.all(y[-min(y.size, RECENT_SEASONS * season_length) :] > 0))
 
 
 def seasonality_test(y: np.ndarray, season_length: int, z: float = 1.645) -> bool:
@@ -92,9 +93,10 @@ def seasonal_indices(y: np.ndarray, season_length: int, multiplicative: bool) ->
 def _seasonal_indices_cached(data: bytes, season_length: int, multiplicative: bool) -> np.ndarray:
     y = np.frombuffer(data, dtype=float)
     m = season_length
-    recent = y[-min(y.size, RECENT_SEASONS * m):]  # seasonality drifts: estimate it on recent years
-    res = seasonal_decompose(recent, model="multiplicative" if multiplicative else "additive", period=m,
-                             two_sided=True)
+    recent = y[-min(y.size, RECENT_SEASONS * m) :]  # seasonality drifts: estimate it on recent years
+    res = seasonal_decompose(
+        recent, model="multiplicative" if multiplicative else "additive", period=m, two_sided=True
+    )
     return np.asarray(res.seasonal[-m:], dtype=float)
 
 
@@ -325,7 +327,7 @@ class ETS(Model):
         if seasonality_test(y, m):
             seasonal = "mul" if multiplicative_ok(y, m) else "add"
         if seasonal == "mul" and not np.all(y > 0):  # zeros years ago: fit on the positive stretch since
-            since = y[np.flatnonzero(y <= 0)[-1] + 1:]
+            since = y[np.flatnonzero(y <= 0)[-1] + 1 :]
             if since.size >= 3 * m:
                 y = since
             else:
@@ -337,9 +339,13 @@ class ETS(Model):
         for trend in self.trends:
             if trend != "none" and y.size < 10:
                 continue
-            kwargs = dict(trend=None if trend == "none" else "add", damped_trend=trend == "damped",
-                          seasonal=seasonal, seasonal_periods=m if seasonal else None,
-                          initialization_method=init)
+            kwargs = {
+                "trend": None if trend == "none" else "add",
+                "damped_trend": trend == "damped",
+                "seasonal": seasonal,
+                "seasonal_periods": m if seasonal else None,
+                "initialization_method": init,
+            }
             res = ExponentialSmoothing(y, **kwargs).fit(use_brute=False, method="least_squares")
             score = res.aicc if np.isfinite(res.aicc) else res.aic
             if not np.isfinite(score) or not np.all(np.isfinite(res.params["smoothing_level"])):
@@ -370,7 +376,7 @@ class ETS(Model):
         phi = float(p.get("damping_trend") or 1.0) if res.model.damped_trend else 1.0
         beta = alpha * beta_star
         j = np.arange(1, h)
-        phi_j = np.cumsum(phi ** j) if res.model.trend else np.zeros(h - 1)
+        phi_j = np.cumsum(phi**j) if res.model.trend else np.zeros(h - 1)
         season_hit = (j % self.season_length == 0) if self.seasonal_ else np.zeros(h - 1, bool)
         c = alpha * 1 + beta * phi_j + gamma * season_hit
         var = np.concatenate([[1.0], 1 + np.cumsum(c**2)])
@@ -489,7 +495,9 @@ def _fit_arima(model):
     forecast and AICc are used) and at most 4 feasible-GLS rounds for the drift: 30% faster, the same
     forecasts on pbs-monthly and aus-retail."""
     try:
-        return model.fit(method="hannan_rissanen", cov_type="none", gls_kwargs={"max_iter": 4, "tolerance": 1e-4})
+        return model.fit(
+            method="hannan_rissanen", cov_type="none", gls_kwargs={"max_iter": 4, "tolerance": 1e-4}
+        )
     except ValueError:
         return model.fit(cov_type="none")
 
@@ -572,8 +580,9 @@ class TSB(Model):
 
     alias = "TSB"
 
-    def __init__(self, season_length: int = 12, alpha_d: float = 0.1, alpha_p: float = 0.1,
-                 alias: str | None = None):
+    def __init__(
+        self, season_length: int = 12, alpha_d: float = 0.1, alpha_p: float = 0.1, alias: str | None = None
+    ):
         super().__init__(season_length, alias)
         self.alpha_d, self.alpha_p = alpha_d, alpha_p
 

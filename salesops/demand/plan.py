@@ -30,8 +30,18 @@ from .hierarchy import aggregate, reconcile
 
 __all__ = ["PLAN_COLUMNS", "DemandPlan", "accuracy", "changes", "error_stats", "model_mix", "plan"]
 
-PLAN_COLUMNS = ["unique_id", "family", "ds", "statistical", "pipeline", "consensus", "yhat_lo_80", "yhat_hi_80",
-                "yhat_lo_95", "yhat_hi_95"]
+PLAN_COLUMNS = [
+    "unique_id",
+    "family",
+    "ds",
+    "statistical",
+    "pipeline",
+    "consensus",
+    "yhat_lo_80",
+    "yhat_hi_80",
+    "yhat_lo_95",
+    "yhat_hi_95",
+]
 MEMBER_COLUMNS = ("ETS", "Theta", "ARIMA", "SBA", "TSB")
 
 
@@ -55,8 +65,14 @@ class DemandPlan:
 
     def products(self) -> dict[str, pd.DataFrame]:
         """The step's products by name, for `ctx.write(name, frame)`."""
-        return {"forecast": self.forecast, "demand_plan": self.demand_plan, "error_stats": self.error_stats,
-                "backtest": self.backtest, "accuracy": self.accuracy, "overrides_audit": self.overrides_audit}
+        return {
+            "forecast": self.forecast,
+            "demand_plan": self.demand_plan,
+            "error_stats": self.error_stats,
+            "backtest": self.backtest,
+            "accuracy": self.accuracy,
+            "overrides_audit": self.overrides_audit,
+        }
 
     def model_mix(self) -> pd.DataFrame:
         """How many SKUs each model family forecasts (`model, skus, share`)."""
@@ -68,10 +84,13 @@ class DemandPlan:
         fam_hist = hist[hist["level"] == "family"].rename(columns={"unique_id": "family", "y": "units"})
         fam_hist = fam_hist.assign(series="history")[["family", "ds", "units", "series"]]
         fut = self.demand_plan.groupby(["family", "ds"], as_index=False)[
-            ["consensus", "statistical", "yhat_lo_80", "yhat_hi_80"]].sum()
+            ["consensus", "statistical", "yhat_lo_80", "yhat_hi_80"]
+        ].sum()
         fut = fut.rename(columns={"consensus": "units", "yhat_lo_80": "lo_80", "yhat_hi_80": "hi_80"})
         fut["series"] = "consensus plan"
-        return pd.concat([fam_hist, fut[["family", "ds", "units", "lo_80", "hi_80", "series"]]], ignore_index=True)
+        return pd.concat(
+            [fam_hist, fut[["family", "ds", "units", "lo_80", "hi_80", "series"]]], ignore_index=True
+        )
 
     def hierarchy_history(self) -> pd.DataFrame:
         tags = self.demand_plan[["unique_id", "family"]].drop_duplicates("unique_id")
@@ -81,8 +100,9 @@ class DemandPlan:
         """Coherent statistical forecast by level for the first `months`: `level, unique_id, units`
         (total and families; SKUs add up to their family, families to the total)."""
         first = self.hierarchy["ds"].min()
-        part = self.hierarchy[(self.hierarchy["ds"] < first + pd.DateOffset(months=months))
-                              & (self.hierarchy["level"] != "sku")]
+        part = self.hierarchy[
+            (self.hierarchy["ds"] < first + pd.DateOffset(months=months)) & (self.hierarchy["level"] != "sku")
+        ]
         out = part.groupby(["level", "unique_id"], as_index=False, sort=False)["yhat"].sum()
         return out.rename(columns={"yhat": f"units_next_{months}m"})
 
@@ -92,15 +112,27 @@ class DemandPlan:
 
         s = self.summary()
         better = s["wape"] < s["wape_naive"]
-        return tiles([
-            Tile("SKUs planned", f"{s['skus']:,}", f"{len(self.demand_plan['ds'].unique())} months ahead"),
-            Tile("Plan, next 12 months", f"{s['units_12m']:,.0f} units", "consensus"),
-            Tile("Backtest WAPE", f"{s['wape']:.1f}%", f"seasonal naive {s['wape_naive']:.1f}%",
-                 "good" if better else "warn"),
-            Tile("80% interval coverage", f"{s['coverage_80']:.0f}%", "target 80%",
-                 "good" if 70 <= s["coverage_80"] <= 90 else "warn"),
-            Tile("Overrides applied", f"{s['overrides']}", f"pipeline weight {s['blend_weight']:.2f}"),
-        ])
+        return tiles(
+            [
+                Tile(
+                    "SKUs planned", f"{s['skus']:,}", f"{len(self.demand_plan['ds'].unique())} months ahead"
+                ),
+                Tile("Plan, next 12 months", f"{s['units_12m']:,.0f} units", "consensus"),
+                Tile(
+                    "Backtest WAPE",
+                    f"{s['wape']:.1f}%",
+                    f"seasonal naive {s['wape_naive']:.1f}%",
+                    "good" if better else "warn",
+                ),
+                Tile(
+                    "80% interval coverage",
+                    f"{s['coverage_80']:.0f}%",
+                    "target 80%",
+                    "good" if 70 <= s["coverage_80"] <= 90 else "warn",
+                ),
+                Tile("Overrides applied", f"{s['overrides']}", f"pipeline weight {s['blend_weight']:.2f}"),
+            ]
+        )
 
     def accuracy_sentence(self) -> str:
         """One sentence comparing the statistical forecast with the seasonal naive benchmark."""
@@ -108,29 +140,37 @@ class DemandPlan:
         if not np.isfinite(s["wape"]):
             return "No backtest: the history is too short to score the forecast yet."
         verb = "beats" if s["wape"] < s["wape_naive"] else "does not beat"
-        return (f"Over the backtest the statistical forecast {verb} the seasonal naive benchmark: WAPE "
-                f"{s['wape']:.1f}% against {s['wape_naive']:.1f}%; its 80% intervals held "
-                f"{s['coverage_80']:.0f}% of the actuals.")
+        return (
+            f"Over the backtest the statistical forecast {verb} the seasonal naive benchmark: WAPE "
+            f"{s['wape']:.1f}% against {s['wape_naive']:.1f}%; its 80% intervals held "
+            f"{s['coverage_80']:.0f}% of the actuals."
+        )
 
     def pipeline_table(self, months: int = 6) -> pd.DataFrame:
         """Statistical, pipeline and consensus units by family for the first `months`."""
         first = self.demand_plan["ds"].min()
         part = self.demand_plan[self.demand_plan["ds"] < first + pd.DateOffset(months=months)]
-        return part.groupby("family", as_index=False)[["statistical", "pipeline", "consensus"]].sum(min_count=1)
+        return part.groupby("family", as_index=False)[["statistical", "pipeline", "consensus"]].sum(
+            min_count=1
+        )
 
     def summary(self) -> dict:
         """Headline figures for the tiles."""
         acc = self.accuracy.set_index("model")
         stat = acc.loc["statistical"] if "statistical" in acc.index else None
         naive = acc.loc["seasonal naive"] if "seasonal naive" in acc.index else None
-        first12 = self.demand_plan[self.demand_plan["ds"] < self.demand_plan["ds"].min() + pd.DateOffset(months=12)]
-        return {"skus": int(self.demand_plan["unique_id"].nunique()),
-                "units_12m": float(first12["consensus"].sum()),
-                "wape": float(stat["wape"]) if stat is not None else np.nan,
-                "wape_naive": float(naive["wape"]) if naive is not None else np.nan,
-                "coverage_80": float(stat["coverage_80"]) if stat is not None else np.nan,
-                "overrides": int((self.overrides_audit["status"] == "applied").sum()),
-                "blend_weight": self.blend.weight}
+        first12 = self.demand_plan[
+            self.demand_plan["ds"] < self.demand_plan["ds"].min() + pd.DateOffset(months=12)
+        ]
+        return {
+            "skus": int(self.demand_plan["unique_id"].nunique()),
+            "units_12m": float(first12["consensus"].sum()),
+            "wape": float(stat["wape"]) if stat is not None else np.nan,
+            "wape_naive": float(naive["wape"]) if naive is not None else np.nan,
+            "coverage_80": float(stat["coverage_80"]) if stat is not None else np.nan,
+            "overrides": int((self.overrides_audit["status"] == "applied").sum()),
+            "blend_weight": self.blend.weight,
+        }
 
 
 # ---------------------------------------------------------------- pieces
@@ -138,7 +178,9 @@ def _family_tags(history: pd.DataFrame, products: pd.DataFrame | None) -> pd.Dat
     ids = pd.DataFrame({"unique_id": history["unique_id"].astype(str).unique()})
     if products is None or products.empty or "sku" not in products.columns:
         return ids.assign(family="(no family)")
-    fam = products.assign(unique_id=products["sku"].astype(str))[["unique_id", "family"]].drop_duplicates("unique_id")
+    fam = products.assign(unique_id=products["sku"].astype(str))[["unique_id", "family"]].drop_duplicates(
+        "unique_id"
+    )
     out = ids.merge(fam, on="unique_id", how="left")
     out["family"] = out["family"].fillna("(no family)").astype(str)
     return out
@@ -155,8 +197,9 @@ def _seasonal_naive(bt: pd.DataFrame, history: pd.DataFrame, season_length: int)
         back = back.where(~late, back - pd.DateOffset(months=season_length))
     keys = pd.MultiIndex.from_arrays([bt["unique_id"], back])
     seasonal = pd.Series(lookup.reindex(keys).to_numpy(), index=bt.index)
-    last = pd.Series(lookup.reindex(pd.MultiIndex.from_arrays([bt["unique_id"], bt["cutoff"]])).to_numpy(),
-                     index=bt.index)
+    last = pd.Series(
+        lookup.reindex(pd.MultiIndex.from_arrays([bt["unique_id"], bt["cutoff"]])).to_numpy(), index=bt.index
+    )
     return seasonal.fillna(last)
 
 
@@ -181,14 +224,21 @@ def error_stats(bt: pd.DataFrame, history: pd.DataFrame, season_length: int = 12
         else:
             sigma = np.nan
         train = histories.get(uid, np.array([]))
-        rows.append({"unique_id": uid, "sigma": sigma,
-                     "mase": metrics.mase(g["y"], g["yhat"], train[train != np.inf], season_length),
-                     "wape": metrics.wape(g["y"], g["yhat"]) / 100,
-                     "bias": metrics.bias_pct(g["y"], g["yhat"]) / 100})
+        rows.append(
+            {
+                "unique_id": uid,
+                "sigma": sigma,
+                "mase": metrics.mase(g["y"], g["yhat"], train[train != np.inf], season_length),
+                "wape": metrics.wape(g["y"], g["yhat"]) / 100,
+                "bias": metrics.bias_pct(g["y"], g["yhat"]) / 100,
+            }
+        )
     return pd.DataFrame(rows, columns=["unique_id", "sigma", "mase", "wape", "bias"])
 
 
-def accuracy(bt: pd.DataFrame, history: pd.DataFrame, season_length: int = 12, levels=(80, 95)) -> pd.DataFrame:
+def accuracy(
+    bt: pd.DataFrame, history: pd.DataFrame, season_length: int = 12, levels=(80, 95)
+) -> pd.DataFrame:
     """Backtest accuracy by model: `model, series, wape, smape, mase, bias, coverage_80, coverage_95`.
 
     Rows: the seasonal naive benchmark, the statistical (default) forecast and each member model
@@ -204,14 +254,26 @@ def accuracy(bt: pd.DataFrame, history: pd.DataFrame, season_length: int = 12, l
         part = bt.dropna(subset=[col])
         if part.empty:
             continue
-        per_series = [metrics.mase(g["y"], g[col], histories[uid][: int((history["unique_id"] == uid).sum())],
-                                   season_length) for uid, g in part.groupby("unique_id", sort=False)]
-        row = {"model": col, "series": int(part["unique_id"].nunique()), "wape": metrics.wape(part["y"], part[col]),
-               "smape": metrics.smape(part["y"], part[col]), "mase": float(np.nanmean(per_series)),
-               "bias": metrics.bias_pct(part["y"], part[col])}
+        per_series = [
+            metrics.mase(
+                g["y"], g[col], histories[uid][: int((history["unique_id"] == uid).sum())], season_length
+            )
+            for uid, g in part.groupby("unique_id", sort=False)
+        ]
+        row = {
+            "model": col,
+            "series": int(part["unique_id"].nunique()),
+            "wape": metrics.wape(part["y"], part[col]),
+            "smape": metrics.smape(part["y"], part[col]),
+            "mase": float(np.nanmean(per_series)),
+            "bias": metrics.bias_pct(part["y"], part[col]),
+        }
         for lv in levels:
-            row[f"coverage_{lv}"] = (metrics.coverage(part["y"], part[f"yhat_lo_{lv}"], part[f"yhat_hi_{lv}"])
-                                     if col == "statistical" and f"yhat_lo_{lv}" in part else np.nan)
+            row[f"coverage_{lv}"] = (
+                metrics.coverage(part["y"], part[f"yhat_lo_{lv}"], part[f"yhat_hi_{lv}"])
+                if col == "statistical" and f"yhat_lo_{lv}" in part
+                else np.nan
+            )
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -219,9 +281,12 @@ def accuracy(bt: pd.DataFrame, history: pd.DataFrame, season_length: int = 12, l
 def model_mix(fc: pd.DataFrame) -> pd.DataFrame:
     """SKUs per model family (`model, skus, share`); fallbacks are grouped under their model, forecasts
     fitted on a recent regime only (after a restart or a collapse of demand) under `... (recent regime)`."""
-    models = fc.groupby("unique_id")["model"].first().str.replace(r"\s*\(fallback:.*", " (fallback)", regex=True)
+    models = (
+        fc.groupby("unique_id")["model"].first().str.replace(r"\s*\(fallback:.*", " (fallback)", regex=True)
+    )
     models = models.str.replace(r"^ETS\([^)]*\)", "ETS", regex=True).str.replace(
-        r"^ARIMA\([^)]*\)(\+season)?", "ARIMA", regex=True)
+        r"^ARIMA\([^)]*\)(\+season)?", "ARIMA", regex=True
+    )
     models = models.str.replace(r"\s*\(recent regime: \d+ months\)", " (recent regime)", regex=True)
     out = models.value_counts().rename_axis("model").reset_index(name="skus")
     out["share"] = out["skus"] / out["skus"].sum() * 100
@@ -247,19 +312,28 @@ def changes(new: pd.DataFrame, old: pd.DataFrame | None, n: int = 10) -> pd.Data
     cols = ["unique_id", "family", "previous", "current", "change", "change_pct"]
     if old is None or old.empty:
         return pd.DataFrame(columns=cols)
-    both = new.merge(old[["unique_id", "ds", "consensus"]].rename(columns={"consensus": "previous"}),
-                     on=["unique_id", "ds"], how="inner")
+    both = new.merge(
+        old[["unique_id", "ds", "consensus"]].rename(columns={"consensus": "previous"}),
+        on=["unique_id", "ds"],
+        how="inner",
+    )
     if both.empty:
         return pd.DataFrame(columns=cols)
-    out = both.groupby(["unique_id", "family"], as_index=False).agg(previous=("previous", "sum"),
-                                                                    current=("consensus", "sum"))
+    out = both.groupby(["unique_id", "family"], as_index=False).agg(
+        previous=("previous", "sum"), current=("consensus", "sum")
+    )
     out["change"] = out["current"] - out["previous"]
     out["change_pct"] = out["change"] / out["previous"].where(out["previous"] != 0) * 100
-    return out.reindex(out["change"].abs().sort_values(ascending=False).index).head(n)[cols].reset_index(drop=True)
+    return (
+        out.reindex(out["change"].abs().sort_values(ascending=False).index)
+        .head(n)[cols]
+        .reset_index(drop=True)
+    )
 
 
-def _value_add(bt: pd.DataFrame, history: pd.DataFrame, earlier: dict[str, pd.DataFrame],
-               season_length: int) -> pd.DataFrame:
+def _value_add(
+    bt: pd.DataFrame, history: pd.DataFrame, earlier: dict[str, pd.DataFrame], season_length: int
+) -> pd.DataFrame:
     """Forecast value add: seasonal naive -> statistical (backtest) and, where earlier plans have
     actuals now, statistical -> consensus (pipeline and overrides) on those plans."""
     bt = bt.assign(naive=_seasonal_naive(bt, history, season_length))
@@ -267,20 +341,30 @@ def _value_add(bt: pd.DataFrame, history: pd.DataFrame, earlier: dict[str, pd.Da
     fva["evidence"] = f"backtest, {len(bt):,} SKU-months"
     if earlier:
         past = pd.concat([f.assign(plan_period=k) for k, f in earlier.items()], ignore_index=True)
-        scored = past[["unique_id", "ds", "statistical", "consensus"]].merge(history, on=["unique_id", "ds"],
-                                                                             how="inner")
+        scored = past[["unique_id", "ds", "statistical", "consensus"]].merge(
+            history, on=["unique_id", "ds"], how="inner"
+        )
         if not scored.empty:
-            plan_fva = metrics.forecast_value_add(scored["y"], {"statistical": scored["statistical"],
-                                                                "consensus": scored["consensus"]})
+            plan_fva = metrics.forecast_value_add(
+                scored["y"], {"statistical": scored["statistical"], "consensus": scored["consensus"]}
+            )
             plan_fva = plan_fva.iloc[1:].assign(evidence=f"earlier plans, {len(scored):,} SKU-months")
             fva = pd.concat([fva, plan_fva], ignore_index=True)
     return fva.rename(columns={"error": "wape"})
 
 
 # ---------------------------------------------------------------- the step
-def plan(ctx=None, *, history: pd.DataFrame | None = None, products: pd.DataFrame | None = None,
-         pipeline: pd.DataFrame | None = None, params: DemandParams | None = None, period: str | None = None,
-         out: str | Path | None = None, progress=None) -> DemandPlan:
+def plan(
+    ctx=None,
+    *,
+    history: pd.DataFrame | None = None,
+    products: pd.DataFrame | None = None,
+    pipeline: pd.DataFrame | None = None,
+    params: DemandParams | None = None,
+    period: str | None = None,
+    out: str | Path | None = None,
+    progress=None,
+) -> DemandPlan:
     """Runs demand planning for a period: from a step context, or from explicit frames.
 
     With `ctx`, reads `data_collection/demand_history`, the `products` table and (when present)
@@ -315,20 +399,32 @@ def plan(ctx=None, *, history: pd.DataFrame | None = None, products: pd.DataFram
     start = pd.Timestamp(f"{period}-01") if period else hist["ds"].max() + pd.DateOffset(months=1)
     hist = hist[hist["ds"] < start]
     if hist.empty:
-        raise DataError(f"demand_history has no months before {start:%Y-%m}; the plan needs history up to the "
-                        "month before the period")
+        raise DataError(
+            f"demand_history has no months before {start:%Y-%m}; the plan needs history up to the "
+            "month before the period"
+        )
     # every series runs through the month before the period (no sales since = zeros)
     last = start - pd.DateOffset(months=1)
     ends = hist.groupby("unique_id")["ds"].max()
     stale = ends[ends < last].index
     if len(stale):
-        pad = [pd.DataFrame({"unique_id": uid, "ds": pd.date_range(ends[uid] + pd.DateOffset(months=1), last, freq="MS"),
-                             "y": 0.0}) for uid in stale]
+        pad = [
+            pd.DataFrame(
+                {
+                    "unique_id": uid,
+                    "ds": pd.date_range(ends[uid] + pd.DateOffset(months=1), last, freq="MS"),
+                    "y": 0.0,
+                }
+            )
+            for uid in stale
+        ]
         hist = pd.concat([hist, *pad], ignore_index=True).sort_values(["unique_id", "ds"], ignore_index=True)
-        notes.append(f"{len(stale)} SKUs had no sales recorded in the last months; those months count as zero.")
+        notes.append(
+            f"{len(stale)} SKUs had no sales recorded in the last months; those months count as zero."
+        )
     levels = tuple(sorted(set(params.levels) | {80, 95}))
     m, h = params.season_length, params.horizon
-    run = dict(engine=params.engine, workers=params.workers, scheduler=params.dask_scheduler)
+    run = {"engine": params.engine, "workers": params.workers, "scheduler": params.dask_scheduler}
 
     fc = run_forecast(hist, h, m, levels, progress=progress, **run)
     tags = _family_tags(hist, products)
@@ -336,8 +432,16 @@ def plan(ctx=None, *, history: pd.DataFrame | None = None, products: pd.DataFram
     bt = pd.DataFrame()
     if params.backtest_windows > 0:
         try:
-            bt = run_backtest(hist, bt_h, windows=params.backtest_windows, step=max(1, bt_h // 4),
-                              season_length=m, level=levels, min_train=max(12, 2 * m), **run)
+            bt = run_backtest(
+                hist,
+                bt_h,
+                windows=params.backtest_windows,
+                step=max(1, bt_h // 4),
+                season_length=m,
+                level=levels,
+                min_train=max(12, 2 * m),
+                **run,
+            )
         except DataError as exc:
             notes.append(f"No backtest: {exc}")
     # hierarchy
@@ -346,17 +450,26 @@ def plan(ctx=None, *, history: pd.DataFrame | None = None, products: pd.DataFram
     if method in ("mint_wls", "ols"):
         agg_hist = aggregate(hist, tags, "y")
         upper = agg_hist[agg_hist["level"] != "sku"].assign(
-            unique_id=lambda f: f["level"] + ":" + f["unique_id"])[["unique_id", "ds", "y"]]
+            unique_id=lambda f: f["level"] + ":" + f["unique_id"]
+        )[["unique_id", "ds", "y"]]
         upper_fc = run_forecast(upper, h, m, levels, **run)
         upper_fc[["level", "unique_id"]] = upper_fc["unique_id"].str.split(":", n=1, expand=True)
-        base = pd.concat([stat.assign(level="sku"), upper_fc[["level", "unique_id", "ds", "yhat"]]],
-                         ignore_index=True)
-        sd1 = pd.concat([fc, upper_fc.drop(columns="level")]).groupby("unique_id").apply(
-            lambda g: ((g["yhat_hi_80"] - g["yhat_lo_80"]).iloc[0] / 2.5632) ** 2, include_groups=False)
+        base = pd.concat(
+            [stat.assign(level="sku"), upper_fc[["level", "unique_id", "ds", "yhat"]]], ignore_index=True
+        )
+        sd1 = (
+            pd.concat([fc, upper_fc.drop(columns="level")])
+            .groupby("unique_id")
+            .apply(
+                lambda g: ((g["yhat_hi_80"] - g["yhat_lo_80"]).iloc[0] / 2.5632) ** 2, include_groups=False
+            )
+        )
         hier = reconcile(base, tags, method, variances=sd1)
     else:
         hier = reconcile(stat, tags, "bottom_up")
-    sku_rec = hier[hier["level"] == "sku"][["unique_id", "ds", "yhat"]].rename(columns={"yhat": "statistical"})
+    sku_rec = hier[hier["level"] == "sku"][["unique_id", "ds", "yhat"]].rename(
+        columns={"yhat": "statistical"}
+    )
     frame = fc.merge(sku_rec, on=["unique_id", "ds"], how="left").merge(tags, on="unique_id", how="left")
     delta = frame["statistical"] - frame["yhat"]
     for lv in levels:
@@ -368,16 +481,21 @@ def plan(ctx=None, *, history: pd.DataFrame | None = None, products: pd.DataFram
     earlier = _earlier_plans(Path(out), str(period)) if out and period else {}
     pipe = cons.pipeline_units(pipeline, frame[["unique_id", "ds", "statistical"]], tags)
     if pipeline is None or pipeline.empty:
-        notes.append("The sales pipeline forecast is empty: the consensus starts from the statistical forecast.")
+        notes.append(
+            "The sales pipeline forecast is empty: the consensus starts from the statistical forecast."
+        )
     evidence = pd.DataFrame()
     if earlier:
         past = pd.concat(earlier.values(), ignore_index=True)
         if "pipeline" in past.columns:
-            evidence = past[["unique_id", "ds", "statistical", "pipeline"]].merge(hist, on=["unique_id", "ds"],
-                                                                                  how="inner")
+            evidence = past[["unique_id", "ds", "statistical", "pipeline"]].merge(
+                hist, on=["unique_id", "ds"], how="inner"
+            )
     weight = cons.blend_weight(evidence) if params.pipeline_blend else cons.BlendWeight(0.0, 0)
     blended = cons.blend(frame[["unique_id", "ds", "statistical"]], pipe, weight.weight)
-    frame = frame.merge(blended[["unique_id", "ds", "pipeline", "blended"]], on=["unique_id", "ds"], how="left")
+    frame = frame.merge(
+        blended[["unique_id", "ds", "pipeline", "blended"]], on=["unique_id", "ds"], how="left"
+    )
     frame["consensus"] = frame["blended"]
     bounds = tuple(f"yhat_{s}_{lv}" for lv in levels for s in ("lo", "hi"))
     frame, audit = cons.apply_overrides(frame, params.overrides, "consensus", scale=bounds)
@@ -389,12 +507,32 @@ def plan(ctx=None, *, history: pd.DataFrame | None = None, products: pd.DataFram
         fva = _value_add(bt, hist, earlier, m)
     else:
         one = fc[fc["ds"] == fc["ds"].min()]
-        stats = pd.DataFrame({"unique_id": one["unique_id"],
-                              "sigma": (one["yhat_hi_80"] - one["yhat_lo_80"]) / (2 * 1.2816),
-                              "mase": np.nan, "wape": np.nan, "bias": np.nan})
-        acc = pd.DataFrame(columns=["model", "series", "wape", "smape", "mase", "bias", "coverage_80", "coverage_95"])
+        stats = pd.DataFrame(
+            {
+                "unique_id": one["unique_id"],
+                "sigma": (one["yhat_hi_80"] - one["yhat_lo_80"]) / (2 * 1.2816),
+                "mase": np.nan,
+                "wape": np.nan,
+                "bias": np.nan,
+            }
+        )
+        acc = pd.DataFrame(
+            columns=["model", "series", "wape", "smape", "mase", "bias", "coverage_80", "coverage_95"]
+        )
         fva = pd.DataFrame(columns=["forecast", "wape", "value_add", "vs_baseline", "evidence"])
     previous = earlier[max(earlier)] if earlier else None
-    return DemandPlan(forecast=fc, demand_plan=demand_plan, error_stats=stats, backtest=bt, accuracy=acc,
-                      overrides_audit=audit, history=hist, hierarchy=hier, blend=weight, value_add=fva,
-                      changes=changes(demand_plan, previous), reconciliation=method, notes=notes)
+    return DemandPlan(
+        forecast=fc,
+        demand_plan=demand_plan,
+        error_stats=stats,
+        backtest=bt,
+        accuracy=acc,
+        overrides_audit=audit,
+        history=hist,
+        hierarchy=hier,
+        blend=weight,
+        value_add=fva,
+        changes=changes(demand_plan, previous),
+        reconciliation=method,
+        notes=notes,
+    )

@@ -39,11 +39,33 @@ from .pipeline import (
     velocity,
 )
 
-__all__ = ["SalesPerformance", "aging", "attainment", "attainment_chart", "classify", "closed_deals",
-           "deal_metrics", "enps", "enps_chart", "funnel", "funnel_chart", "open_deals", "open_pipeline",
-           "payout_rate", "payouts", "performers", "pipeline_forecast", "pipeline_forecast_chart",
-           "rep_comparison", "robust_z", "slippage", "stage_probabilities", "target_incentives", "velocity",
-           "windows"]
+__all__ = [
+    "SalesPerformance",
+    "aging",
+    "attainment",
+    "attainment_chart",
+    "classify",
+    "closed_deals",
+    "deal_metrics",
+    "enps",
+    "enps_chart",
+    "funnel",
+    "funnel_chart",
+    "open_deals",
+    "open_pipeline",
+    "payout_rate",
+    "payouts",
+    "performers",
+    "pipeline_forecast",
+    "pipeline_forecast_chart",
+    "rep_comparison",
+    "robust_z",
+    "slippage",
+    "stage_probabilities",
+    "target_incentives",
+    "velocity",
+    "windows",
+]
 
 _CHARTS = ("attainment_chart", "enps_chart", "funnel_chart", "pipeline_forecast_chart")
 
@@ -52,6 +74,7 @@ def __getattr__(name: str):
     # charts import Altair (slow to import), so they load on first use only
     if name in _CHARTS:
         from . import charts
+
         return getattr(charts, name)
     raise AttributeError(f"module 'salesops.sales' has no attribute '{name}'")
 
@@ -59,8 +82,10 @@ def __getattr__(name: str):
 PRODUCTS = ("attainment", "rep_comparison", "pipeline_forecast", "payouts", "enps", "funnel")
 EMPTY = {
     "opportunities": ["opportunity_id", "rep", "stage", "amount", "created_date", "close_date"],
-    "reps": ["rep", "team", "region"], "quotas": ["rep", "month", "quota"],
-    "survey": ["respondent", "team", "date", "score"], "products": ["sku", "family", "unit_price"],
+    "reps": ["rep", "team", "region"],
+    "quotas": ["rep", "month", "quota"],
+    "survey": ["respondent", "team", "date", "score"],
+    "products": ["sku", "family", "unit_price"],
 }
 
 
@@ -75,8 +100,10 @@ class SalesPerformance:
 
     def __init__(self, tables: dict[str, pd.DataFrame], p: Params):
         self.p = p
-        self.tables = {name: tables.get(name) if tables.get(name) is not None else pd.DataFrame(columns=cols)
-                       for name, cols in EMPTY.items()}
+        self.tables = {
+            name: tables.get(name) if tables.get(name) is not None else pd.DataFrame(columns=cols)
+            for name, cols in EMPTY.items()
+        }
         self.opportunities = _frames.opportunities(self.tables["opportunities"])
         self.as_of = p.period_start - pd.Timedelta(days=1)
 
@@ -92,7 +119,9 @@ class SalesPerformance:
 
     @cached_property
     def pipeline(self) -> pd.DataFrame:
-        return open_pipeline(self.opportunities, self.as_of, self.stage_probabilities, self.p.sales.lookback_months)
+        return open_pipeline(
+            self.opportunities, self.as_of, self.stage_probabilities, self.p.sales.lookback_months
+        )
 
     @cached_property
     def pipeline_forecast(self) -> pd.DataFrame:
@@ -100,8 +129,13 @@ class SalesPerformance:
 
     @cached_property
     def funnel(self) -> pd.DataFrame:
-        return funnel(self.opportunities, self.as_of, self.stage_probabilities, self.p.sales.lookback_months,
-                      self.pipeline)
+        return funnel(
+            self.opportunities,
+            self.as_of,
+            self.stage_probabilities,
+            self.p.sales.lookback_months,
+            self.pipeline,
+        )
 
     @cached_property
     def aging(self) -> pd.DataFrame:
@@ -114,18 +148,34 @@ class SalesPerformance:
     # ---------------------------------------------------------------- performance
     @cached_property
     def attainment(self) -> pd.DataFrame:
-        return attainment(self.opportunities, self.tables["quotas"], self.tables["reps"], self.pipeline,
-                          self.as_of, self.p.sales.at_risk_attainment)
+        return attainment(
+            self.opportunities,
+            self.tables["quotas"],
+            self.tables["reps"],
+            self.pipeline,
+            self.as_of,
+            self.p.sales.at_risk_attainment,
+        )
 
     @cached_property
     def rep_comparison(self) -> pd.DataFrame:
-        return rep_comparison(self.opportunities, self.tables["quotas"], self.tables["reps"], self.pipeline,
-                              self.as_of, self.p.sales.lookback_months, self.p.sales.outlier_z)
+        return rep_comparison(
+            self.opportunities,
+            self.tables["quotas"],
+            self.tables["reps"],
+            self.pipeline,
+            self.as_of,
+            self.p.sales.lookback_months,
+            self.p.sales.outlier_z,
+        )
 
     @cached_property
     def performers(self) -> pd.DataFrame:
-        return performers(self.rep_comparison, currency=self._currency_symbol,
-                          span=f"over the last {self.p.sales.lookback_months} months")
+        return performers(
+            self.rep_comparison,
+            currency=self._currency_symbol,
+            span=f"over the last {self.p.sales.lookback_months} months",
+        )
 
     @property
     def outliers(self) -> pd.DataFrame:
@@ -136,13 +186,22 @@ class SalesPerformance:
     # ---------------------------------------------------------------- pay and engagement
     @cached_property
     def payouts(self) -> pd.DataFrame:
-        return payouts(self.opportunities, self.tables["quotas"], self.tables["reps"], self.p.sales.compensation,
-                       self.as_of)
+        return payouts(
+            self.opportunities,
+            self.tables["quotas"],
+            self.tables["reps"],
+            self.p.sales.compensation,
+            self.as_of,
+        )
 
     @cached_property
     def enps(self) -> pd.DataFrame:
-        return enps(self.tables["survey"], self.tables["reps"], self.p.sales.enps_min_responses,
-                    self.p.sales.enps_question)
+        return enps(
+            self.tables["survey"],
+            self.tables["reps"],
+            self.p.sales.enps_min_responses,
+            self.p.sales.enps_question,
+        )
 
     # ---------------------------------------------------------------- summaries for the report
     def enps_summary(self) -> pd.DataFrame:
@@ -152,9 +211,16 @@ class SalesPerformance:
             return frame
         latest = frame.loc[frame["month"] == frame["month"].max()].copy()
         minimum = self.p.sales.enps_min_responses
-        latest["note"] = [("" if not hidden else f"hidden: fewer than {minimum} answers" if n < minimum
-                           else "hidden so the company row cannot reveal a smaller team")
-                          for hidden, n in zip(latest["suppressed"], latest["responses"])]
+        latest["note"] = [
+            (
+                ""
+                if not hidden
+                else f"hidden: fewer than {minimum} answers"
+                if n < minimum
+                else "hidden so the company row cannot reveal a smaller team"
+            )
+            for hidden, n in zip(latest["suppressed"], latest["responses"])
+        ]
         return latest.drop(columns="suppressed").reset_index(drop=True)
 
     @property
@@ -163,10 +229,16 @@ class SalesPerformance:
 
     def status_table(self, window: str = "quarter") -> pd.DataFrame:
         """Reps of `window` sorted from furthest behind to furthest ahead: who is on track and who needs help."""
-        frame = self.attainment.loc[(self.attainment["level"] == "rep") & (self.attainment["window"] == window)]
+        frame = self.attainment.loc[
+            (self.attainment["level"] == "rep") & (self.attainment["window"] == window)
+        ]
         cols = ["name", "team", "quota", "won", "forecast", "forecast_attainment", "status"]
-        return frame.sort_values("forecast_attainment", na_position="first").loc[:, cols].rename(
-            columns={"name": "rep"}).reset_index(drop=True)
+        return (
+            frame.sort_values("forecast_attainment", na_position="first")
+            .loc[:, cols]
+            .rename(columns={"name": "rep"})
+            .reset_index(drop=True)
+        )
 
     def kpi_tiles(self) -> list[tuple[str, str, str, str]]:
         """`(label, value, detail, status)` tuples for `salesops.report.tiles`."""
@@ -181,29 +253,66 @@ class SalesPerformance:
             if window in company.index:
                 row = company.loc[window]
                 value = row["forecast_attainment"]
-                status = "good" if value >= 1 else ("warn" if value >= self.p.sales.at_risk_attainment else "bad")
-                tiles.append((f"{window.title()} forecast vs quota", _pct(value),
-                              f"won {cur}{row['won']:,.0f} of {cur}{row['quota']:,.0f}",
-                              status if pd.notna(value) else "info"))
+                status = (
+                    "good" if value >= 1 else ("warn" if value >= self.p.sales.at_risk_attainment else "bad")
+                )
+                tiles.append(
+                    (
+                        f"{window.title()} forecast vs quota",
+                        _pct(value),
+                        f"won {cur}{row['won']:,.0f} of {cur}{row['quota']:,.0f}",
+                        status if pd.notna(value) else "info",
+                    )
+                )
         if len(reps):
-            tiles.append(("Reps on track (quarter)", f"{on_track} of {len(reps)}", f"{behind} behind",
-                          "good" if on_track >= len(reps) / 2 else "warn"))
+            tiles.append(
+                (
+                    "Reps on track (quarter)",
+                    f"{on_track} of {len(reps)}",
+                    f"{behind} behind",
+                    "good" if on_track >= len(reps) / 2 else "warn",
+                )
+            )
         comp = self.rep_comparison
         closed = comp["closed"].sum()
         win_rate = comp["won"].sum() / closed if closed else float("nan")
-        tiles.append(("Win rate", _pct(win_rate), f"{int(closed):,} deals closed in {self.p.sales.lookback_months} months",
-                      "info"))
-        tiles.append(("Weighted pipeline", f"{cur}{self.pipeline['expected_amount'].sum():,.0f}",
-                      f"{len(self.pipeline):,} open deals, {int(self.pipeline['stale'].sum()):,} stale", "info"))
+        tiles.append(
+            (
+                "Win rate",
+                _pct(win_rate),
+                f"{int(closed):,} deals closed in {self.p.sales.lookback_months} months",
+                "info",
+            )
+        )
+        tiles.append(
+            (
+                "Weighted pipeline",
+                f"{cur}{self.pipeline['expected_amount'].sum():,.0f}",
+                f"{len(self.pipeline):,} open deals, {int(self.pipeline['stale'].sum()):,} stale",
+                "info",
+            )
+        )
         pay = self.payouts
         if len(pay):
-            tiles.append((f"Payouts {self.as_of:%b %Y}", f"{cur}{pay['payout'].sum():,.0f}",
-                          f"on-target {cur}{pay['target_incentive'].sum():,.0f}", "info"))
+            tiles.append(
+                (
+                    f"Payouts {self.as_of:%b %Y}",
+                    f"{cur}{pay['payout'].sum():,.0f}",
+                    f"on-target {cur}{pay['target_incentive'].sum():,.0f}",
+                    "info",
+                )
+            )
         company_enps = self.enps.loc[(self.enps["team"] == "All") & self.enps["enps"].notna()]
         if len(company_enps):
             last = company_enps.iloc[-1]
-            tiles.append((f"eNPS {last['month']:%b %Y}", f"{float(last['enps']):+.0f}",
-                          f"{int(last['responses'])} responses", "good" if last["enps"] > 0 else "warn"))
+            tiles.append(
+                (
+                    f"eNPS {last['month']:%b %Y}",
+                    f"{float(last['enps']):+.0f}",
+                    f"{int(last['responses'])} responses",
+                    "good" if last["enps"] > 0 else "warn",
+                )
+            )
         return tiles
 
     def headlines(self, window: str = "quarter") -> list[str]:
@@ -215,17 +324,23 @@ class SalesPerformance:
         behind = table.loc[table["status"] == "behind"]
         at_risk = table.loc[table["status"] == "at risk", "rep"].tolist()
         if len(table):
-            lines.append(f"{len(on_track)} of {len(table)} reps are forecast to reach their {window} quota; "
-                         f"{len(at_risk)} at risk and {len(behind)} behind.")
+            lines.append(
+                f"{len(on_track)} of {len(table)} reps are forecast to reach their {window} quota; "
+                f"{len(at_risk)} at risk and {len(behind)} behind."
+            )
         if len(behind):
-            names = ", ".join(f"{r} ({_pct(a)})" for r, a in zip(behind["rep"].head(5), behind["forecast_attainment"]))
+            names = ", ".join(
+                f"{r} ({_pct(a)})" for r, a in zip(behind["rep"].head(5), behind["forecast_attainment"])
+            )
             lines.append(f"Needs help most (forecast vs {window} quota): {names}.")
         lines += self.performers["why"].tolist()
         slipped = int(self.pipeline["slipped"].sum())
         stale = int(self.pipeline["stale"].sum())
         if slipped or stale:
-            lines.append(f"{slipped:,} open deals are past their close date and {stale:,} are older than 90% of "
-                         "won deals' cycles: clean them up before trusting the pipeline.")
+            lines.append(
+                f"{slipped:,} open deals are past their close date and {stale:,} are older than 90% of "
+                "won deals' cycles: clean them up before trusting the pipeline."
+            )
         return lines
 
 

@@ -23,8 +23,10 @@ def require(frame: pd.DataFrame, table: str) -> None:
     """Raise `DataError` naming the table and the missing columns."""
     missing = [c for c in REQUIRED[table] if c not in frame.columns]
     if missing:
-        raise DataError(f"{table}: missing column(s) {', '.join(missing)} (has: {', '.join(map(str, frame.columns))}); "
-                        f"add them or map them with data.tables.{table}.columns in params")
+        raise DataError(
+            f"{table}: missing column(s) {', '.join(missing)} (has: {', '.join(map(str, frame.columns))}); "
+            f"add them or map them with data.tables.{table}.columns in params"
+        )
 
 
 def month_start(values: pd.Series) -> pd.Series:
@@ -53,8 +55,9 @@ def reps(frame: pd.DataFrame | None, opps: pd.DataFrame | None = None) -> pd.Dat
     if opps is not None and len(opps):
         extra = sorted(set(opps["rep"].dropna()) - set(out["rep"]))
         if extra:
-            out = pd.concat([out, pd.DataFrame({"rep": extra, "team": UNKNOWN, "region": UNKNOWN})],
-                            ignore_index=True)
+            out = pd.concat(
+                [out, pd.DataFrame({"rep": extra, "team": UNKNOWN, "region": UNKNOWN})], ignore_index=True
+            )
     out["team"] = out["team"].fillna(UNKNOWN)
     out["region"] = out["region"].fillna(UNKNOWN)
     if "start_date" in out.columns:

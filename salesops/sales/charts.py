@@ -24,15 +24,26 @@ def attainment_chart(attainment: pd.DataFrame, window: str = "quarter") -> alt.C
     y = alt.Y("name:N", sort=order, title=None)
     base_chart = alt.Chart(reps)
     bars = base_chart.mark_bar(opacity=0.85).encode(
-        y=y, x=alt.X("forecast_attainment:Q", axis=alt.Axis(format="%"), title=f"forecast attainment ({window})"),
+        y=y,
+        x=alt.X("forecast_attainment:Q", axis=alt.Axis(format="%"), title=f"forecast attainment ({window})"),
         color=alt.Color("team:N", title="team"),
-        tooltip=["name", "team", alt.Tooltip("forecast_attainment:Q", format=".0%"),
-                 alt.Tooltip("won_share:Q", format=".0%"), "status"])
+        tooltip=[
+            "name",
+            "team",
+            alt.Tooltip("forecast_attainment:Q", format=".0%"),
+            alt.Tooltip("won_share:Q", format=".0%"),
+            "status",
+        ],
+    )
     ticks = base_chart.mark_tick(color="black", thickness=2, size=ROW_HEIGHT - 4).encode(y=y, x="won_share:Q")
-    target = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(color="#b3261e", strokeDash=[4, 3]).encode(x="x:Q")
+    target = (
+        alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(color="#b3261e", strokeDash=[4, 3]).encode(x="x:Q")
+    )
     return (bars + ticks + target).properties(
-        width=base.WIDTH - 120, height=max(ROW_HEIGHT * len(reps), 60),
-        title=f"Forecast quota attainment by rep, {window} (tick: already won)")
+        width=base.WIDTH - 120,
+        height=max(ROW_HEIGHT * len(reps), 60),
+        title=f"Forecast quota attainment by rep, {window} (tick: already won)",
+    )
 
 
 def funnel_chart(funnel: pd.DataFrame) -> alt.Chart:
@@ -42,14 +53,22 @@ def funnel_chart(funnel: pd.DataFrame) -> alt.Chart:
         >>> funnel_chart(sp.funnel)  # doctest: +SKIP
     """
     frame = funnel.loc[funnel["stage"] != "lost"].copy()
-    frame["label"] = [f"{r:,.0f}" + (f"  → {c:.0%}" if pd.notna(c) else "")
-                      for r, c in zip(frame["reached"], frame["conversion_to_next"])]
+    frame["label"] = [
+        f"{r:,.0f}" + (f"  → {c:.0%}" if pd.notna(c) else "")
+        for r, c in zip(frame["reached"], frame["conversion_to_next"])
+    ]
     y = alt.Y("stage:N", sort=frame["stage"].tolist(), title=None)
-    bars = alt.Chart(frame).mark_bar(color=base.PALETTE[0]).encode(
-        y=y, x=alt.X("reached:Q", title="deals that reached the stage"))
+    bars = (
+        alt.Chart(frame)
+        .mark_bar(color=base.PALETTE[0])
+        .encode(y=y, x=alt.X("reached:Q", title="deals that reached the stage"))
+    )
     text = alt.Chart(frame).mark_text(align="left", dx=4).encode(y=y, x="reached:Q", text="label:N")
-    return (bars + text).properties(width=base.WIDTH - 160, height=ROW_HEIGHT * 2 * len(frame),
-                                    title="Stage funnel (label: conversion to the next stage)")
+    return (bars + text).properties(
+        width=base.WIDTH - 160,
+        height=ROW_HEIGHT * 2 * len(frame),
+        title="Stage funnel (label: conversion to the next stage)",
+    )
 
 
 def pipeline_forecast_chart(forecast: pd.DataFrame, months: int = 12) -> alt.Chart:
@@ -63,9 +82,17 @@ def pipeline_forecast_chart(forecast: pd.DataFrame, months: int = 12) -> alt.Cha
     frame = frame.groupby(["ds", "family"], as_index=False)["amount"].sum()
     first = sorted(frame["ds"].unique())[:months]
     frame = frame.loc[frame["ds"].isin(first)]
-    return alt.Chart(frame, title="Pipeline forecast: expected won amount by close month").mark_bar().encode(
-        x=alt.X("yearmonth(ds):O", title=None), y=alt.Y("sum(amount):Q", title="expected amount"),
-        color=alt.Color("family:N", title="family"), tooltip=["ds", "family", "amount"]).properties(width=base.WIDTH)
+    return (
+        alt.Chart(frame, title="Pipeline forecast: expected won amount by close month")
+        .mark_bar()
+        .encode(
+            x=alt.X("yearmonth(ds):O", title=None),
+            y=alt.Y("sum(amount):Q", title="expected amount"),
+            color=alt.Color("family:N", title="family"),
+            tooltip=["ds", "family", "amount"],
+        )
+        .properties(width=base.WIDTH)
+    )
 
 
 def enps_chart(enps: pd.DataFrame, months: int = 24) -> alt.Chart:
@@ -81,9 +108,15 @@ def enps_chart(enps: pd.DataFrame, months: int = 24) -> alt.Chart:
         frame = frame.loc[frame["month"] > frame["month"].max() - pd.DateOffset(months=months)]
     teams = frame.loc[frame["team"] != "All"]
     company = frame.loc[frame["team"] == "All"]
-    lines = alt.Chart(teams).mark_line(point=True, opacity=0.7).encode(
-        x=alt.X("month:T", title=None), y=alt.Y("enps:Q", title="eNPS", scale=alt.Scale(domain=[-100, 100])),
-        color=alt.Color("team:N", title="team"))
+    lines = (
+        alt.Chart(teams)
+        .mark_line(point=True, opacity=0.7)
+        .encode(
+            x=alt.X("month:T", title=None),
+            y=alt.Y("enps:Q", title="eNPS", scale=alt.Scale(domain=[-100, 100])),
+            color=alt.Color("team:N", title="team"),
+        )
+    )
     total = alt.Chart(company).mark_line(color="black", strokeWidth=3).encode(x="month:T", y="enps:Q")
     zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="#999").encode(y="y:Q")
     return (zero + lines + total).properties(width=base.WIDTH, title="eNPS by team (black: company)")

@@ -48,16 +48,24 @@ def target_incentives(roster: pd.DataFrame, plan: CompensationPlan) -> pd.Series
                 break
         else:
             values.append(np.nan)
-            missing.append(f"{rep} (role {role}, team {team})" if role is not None else f"{rep} (team {team})")
+            missing.append(
+                f"{rep} (role {role}, team {team})" if role is not None else f"{rep} (team {team})"
+            )
     if missing:
         raise ParameterError(
             f"sales.compensation.target_incentive has no amount for {', '.join(missing[:5])}"
-            f"{' and more' if len(missing) > 5 else ''}; add the rep, role or team, or a 'default' key")
+            f"{' and more' if len(missing) > 5 else ''}; add the rep, role or team, or a 'default' key"
+        )
     return pd.Series(values, index=roster.index, dtype=float)
 
 
-def payouts(opportunities: pd.DataFrame, quotas: pd.DataFrame, reps: pd.DataFrame,
-            plan: CompensationPlan, month: pd.Timestamp | str) -> pd.DataFrame:
+def payouts(
+    opportunities: pd.DataFrame,
+    quotas: pd.DataFrame,
+    reps: pd.DataFrame,
+    plan: CompensationPlan,
+    month: pd.Timestamp | str,
+) -> pd.DataFrame:
     """The payout statement for `month`: one row per rep with every input of the payout.
 
     Columns: `month, rep, team, target_incentive, quota, won, attainment, individual_rate, team_quota,
@@ -75,8 +83,10 @@ def payouts(opportunities: pd.DataFrame, quotas: pd.DataFrame, reps: pd.DataFram
     roster = _frames.reps(reps, opps)
     extra = sorted(set(q["rep"]) - set(roster["rep"]))
     if extra:
-        roster = pd.concat([roster, pd.DataFrame({"rep": extra, "team": _frames.UNKNOWN, "region": _frames.UNKNOWN})],
-                           ignore_index=True)
+        roster = pd.concat(
+            [roster, pd.DataFrame({"rep": extra, "team": _frames.UNKNOWN, "region": _frames.UNKNOWN})],
+            ignore_index=True,
+        )
     won = opps.loc[(opps["stage"] == WON) & (_frames.month_start(opps["close_date"]) == month)]
     out = roster.loc[:, ["rep", "team"] + (["role"] if "role" in roster.columns else [])].copy()
     out.insert(0, "month", month)

@@ -15,8 +15,19 @@ from . import _frames
 
 ALL = "All"
 SCORE_COLUMNS = ("promoters", "passives", "detractors", "enps")
-COLUMNS = ["team", "month", "responses", "promoters", "passives", "detractors", "enps", "suppressed",
-           "headcount", "response_rate", "change"]
+COLUMNS = [
+    "team",
+    "month",
+    "responses",
+    "promoters",
+    "passives",
+    "detractors",
+    "enps",
+    "suppressed",
+    "headcount",
+    "response_rate",
+    "change",
+]
 
 
 def classify(scores: pd.Series) -> pd.Series:
@@ -39,15 +50,21 @@ def _headcount(reps: pd.DataFrame | None, months: pd.Series) -> pd.DataFrame:
     for month in sorted(months.unique()):
         active = roster
         if "start_date" in roster.columns:
-            active = roster.loc[roster["start_date"].isna() | (roster["start_date"] <= month + pd.offsets.MonthEnd(0))]
+            active = roster.loc[
+                roster["start_date"].isna() | (roster["start_date"] <= month + pd.offsets.MonthEnd(0))
+            ]
         counts = active.groupby("team").size()
         rows += [{"team": t, "month": month, "headcount": int(n)} for t, n in counts.items()]
         rows.append({"team": ALL, "month": month, "headcount": len(active)})
     return pd.DataFrame(rows)
 
 
-def enps(survey: pd.DataFrame, reps: pd.DataFrame | None = None, min_responses: int = 5,
-         question: str | None = None) -> pd.DataFrame:
+def enps(
+    survey: pd.DataFrame,
+    reps: pd.DataFrame | None = None,
+    min_responses: int = 5,
+    question: str | None = None,
+) -> pd.DataFrame:
     """eNPS per team and month, plus a company-wide row (team `All`) per month.
 
     Columns: `team, month, responses, promoters, passives, detractors, enps, suppressed, headcount,
@@ -66,14 +83,19 @@ def enps(survey: pd.DataFrame, reps: pd.DataFrame | None = None, min_responses: 
     if question is not None and "question" in answers.columns:
         answers = answers.loc[answers["question"] == question]
     answers["month"] = _frames.month_start(answers["date"])
-    answers = (answers.sort_values("date")
-               .drop_duplicates(["team", "month", "respondent"], keep="last"))
+    answers = answers.sort_values("date").drop_duplicates(["team", "month", "respondent"], keep="last")
     answers["kind"] = classify(answers["score"])
     frames = [answers, answers.assign(team=ALL)]
-    counts = (pd.concat(frames).groupby(["team", "month"])["kind"].value_counts().unstack(fill_value=0)
-              .reindex(columns=["promoter", "passive", "detractor"], fill_value=0))
-    out = pd.DataFrame({"promoters": counts["promoter"], "passives": counts["passive"],
-                        "detractors": counts["detractor"]}).reset_index()
+    counts = (
+        pd.concat(frames)
+        .groupby(["team", "month"])["kind"]
+        .value_counts()
+        .unstack(fill_value=0)
+        .reindex(columns=["promoter", "passive", "detractor"], fill_value=0)
+    )
+    out = pd.DataFrame(
+        {"promoters": counts["promoter"], "passives": counts["passive"], "detractors": counts["detractor"]}
+    ).reset_index()
     if out.empty:
         return pd.DataFrame(columns=COLUMNS)
     out["responses"] = out[["promoters", "passives", "detractors"]].sum(axis=1)

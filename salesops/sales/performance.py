@@ -20,7 +20,7 @@ METRICS = {  # column: (label, format, higher is better)
     "activity_trend": ("new-deal trend", "pct", True),
     "closed": ("deals closed", "count", True),
 }
-MIN_REASON_Z = 0.5          # a metric closer than this to the median does not explain a performer
+MIN_REASON_Z = 0.5  # a metric closer than this to the median does not explain a performer
 EXPLAIN_METRICS = ("win_rate", "avg_deal", "cycle_days", "closed")
 OUTLIER_METRICS = ("attainment", "win_rate", "avg_deal", "cycle_days", "coverage")
 
@@ -39,8 +39,13 @@ def windows(as_of: pd.Timestamp) -> list[tuple[str, pd.Timestamp, pd.Timestamp]]
     return out
 
 
-def deal_metrics(opportunities: pd.DataFrame, as_of: pd.Timestamp, lookback_months: int | None = None,
-                 by: str | list[str] = "rep", reps: pd.DataFrame | None = None) -> pd.DataFrame:
+def deal_metrics(
+    opportunities: pd.DataFrame,
+    as_of: pd.Timestamp,
+    lookback_months: int | None = None,
+    by: str | list[str] = "rep",
+    reps: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Win rate, average won deal and sales cycle per group, from deals closed in the lookback window.
 
     Columns: the `by` columns, `closed, won, lost, win_rate, won_amount, avg_deal, cycle_days` with
@@ -59,8 +64,17 @@ def deal_metrics(opportunities: pd.DataFrame, as_of: pd.Timestamp, lookback_mont
     closed["is_won"] = closed["stage"] == WON
     closed["won_amount"] = closed["amount"].where(closed["is_won"])
     closed["cycle_days"] = (closed["close_date"] - closed["created_date"]).dt.days.where(closed["is_won"])
-    out = closed.groupby(by).agg(closed=("stage", "size"), won=("is_won", "sum"), won_amount=("won_amount", "sum"),
-                                 avg_deal=("won_amount", "mean"), cycle_days=("cycle_days", "mean")).reset_index()
+    out = (
+        closed.groupby(by)
+        .agg(
+            closed=("stage", "size"),
+            won=("is_won", "sum"),
+            won_amount=("won_amount", "sum"),
+            avg_deal=("won_amount", "mean"),
+            cycle_days=("cycle_days", "mean"),
+        )
+        .reset_index()
+    )
     out["lost"] = out["closed"] - out["won"]
     out["win_rate"] = (out["won"] / out["closed"]).astype(float)
     out["avg_deal"] = out["avg_deal"].astype(float)
@@ -85,13 +99,22 @@ def _quota_between(quotas: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp)
 
 
 def _status(forecast_attainment: pd.Series, at_risk: float) -> pd.Series:
-    status = np.select([forecast_attainment.isna(), forecast_attainment >= 1.0, forecast_attainment >= at_risk],
-                       ["no quota", "on track", "at risk"], "behind")
+    status = np.select(
+        [forecast_attainment.isna(), forecast_attainment >= 1.0, forecast_attainment >= at_risk],
+        ["no quota", "on track", "at risk"],
+        "behind",
+    )
     return pd.Series(status, index=forecast_attainment.index)
 
 
-def attainment(opportunities: pd.DataFrame, quotas: pd.DataFrame, reps: pd.DataFrame,
-               pipeline: pd.DataFrame, as_of: pd.Timestamp, at_risk: float = 0.85) -> pd.DataFrame:
+def attainment(
+    opportunities: pd.DataFrame,
+    quotas: pd.DataFrame,
+    reps: pd.DataFrame,
+    pipeline: pd.DataFrame,
+    as_of: pd.Timestamp,
+    at_risk: float = 0.85,
+) -> pd.DataFrame:
     """Quota attainment by rep, team, region and company for the month, quarter and year containing `as_of`.
 
     Columns: `level` (rep, team, region, company), `name, team, region, window, window_start,
@@ -108,12 +131,37 @@ def attainment(opportunities: pd.DataFrame, quotas: pd.DataFrame, reps: pd.DataF
     opps = _frames.opportunities(opportunities)
     roster = _frames.reps(reps, opps).loc[:, ["rep", "team", "region"]]
     q = _frames.quotas(quotas)
-    roster = pd.concat([roster, pd.DataFrame({"rep": sorted(set(q["rep"]) - set(roster["rep"])),
-                                              "team": _frames.UNKNOWN, "region": _frames.UNKNOWN})],
-                       ignore_index=True).set_index("rep")
-    columns = ["level", "name", "team", "region", "window", "window_start", "window_end", "quota",
-               "quota_to_date", "won", "attainment", "run_rate_remaining", "pipeline_remaining", "forecast",
-               "forecast_attainment", "status"]
+    roster = pd.concat(
+        [
+            roster,
+            pd.DataFrame(
+                {
+                    "rep": sorted(set(q["rep"]) - set(roster["rep"])),
+                    "team": _frames.UNKNOWN,
+                    "region": _frames.UNKNOWN,
+                }
+            ),
+        ],
+        ignore_index=True,
+    ).set_index("rep")
+    columns = [
+        "level",
+        "name",
+        "team",
+        "region",
+        "window",
+        "window_start",
+        "window_end",
+        "quota",
+        "quota_to_date",
+        "won",
+        "attainment",
+        "run_rate_remaining",
+        "pipeline_remaining",
+        "forecast",
+        "forecast_attainment",
+        "status",
+    ]
     if roster.empty:
         return pd.DataFrame(columns=columns)
     won = _won_deals(opps, as_of)
@@ -124,14 +172,22 @@ def attainment(opportunities: pd.DataFrame, quotas: pd.DataFrame, reps: pd.DataF
         remaining_days = max((end - as_of).days, 0)
         in_window = won.loc[won["close_date"] >= start]
         ahead = pipeline.loc[(pipeline["expected_close"] > as_of) & (pipeline["expected_close"] <= end)]
-        rep_rows = roster.assign(
-            quota=_quota_between(q, start, end).reindex(roster.index),
-            quota_to_date=_quota_between(q, start, min(as_of, end)).reindex(roster.index),
-            won=in_window.groupby("rep")["amount"].sum().reindex(roster.index, fill_value=0.0),
-            run_rate_remaining=daily_rate * remaining_days,
-            pipeline_remaining=ahead.groupby("rep")["expected_amount"].sum().reindex(roster.index, fill_value=0.0),
-        ).reset_index().rename(columns={"index": "rep"})
-        rep_rows["forecast"] = rep_rows["won"] + (rep_rows["run_rate_remaining"] + rep_rows["pipeline_remaining"]) / 2
+        rep_rows = (
+            roster.assign(
+                quota=_quota_between(q, start, end).reindex(roster.index),
+                quota_to_date=_quota_between(q, start, min(as_of, end)).reindex(roster.index),
+                won=in_window.groupby("rep")["amount"].sum().reindex(roster.index, fill_value=0.0),
+                run_rate_remaining=daily_rate * remaining_days,
+                pipeline_remaining=ahead.groupby("rep")["expected_amount"]
+                .sum()
+                .reindex(roster.index, fill_value=0.0),
+            )
+            .reset_index()
+            .rename(columns={"index": "rep"})
+        )
+        rep_rows["forecast"] = (
+            rep_rows["won"] + (rep_rows["run_rate_remaining"] + rep_rows["pipeline_remaining"]) / 2
+        )
         levels = [rep_rows.assign(level="rep", name=rep_rows["rep"])]
         sums = ["quota", "quota_to_date", "won", "run_rate_remaining", "pipeline_remaining", "forecast"]
         for level, keys in (("team", ["team", "region"]), ("region", ["region"])):
@@ -187,9 +243,15 @@ def _format(value: float, kind: str, currency: str = "") -> str:
     return f"{value:.1f}x"
 
 
-def rep_comparison(opportunities: pd.DataFrame, quotas: pd.DataFrame, reps: pd.DataFrame,
-                   pipeline: pd.DataFrame, as_of: pd.Timestamp, lookback_months: int = 12,
-                   outlier_z: float = 2.0) -> pd.DataFrame:
+def rep_comparison(
+    opportunities: pd.DataFrame,
+    quotas: pd.DataFrame,
+    reps: pd.DataFrame,
+    pipeline: pd.DataFrame,
+    as_of: pd.Timestamp,
+    lookback_months: int = 12,
+    outlier_z: float = 2.0,
+) -> pd.DataFrame:
     """One row per rep: deal metrics, attainment, coverage, activity and velocity, with outliers vs the team.
 
     Over the `lookback_months` to `as_of`: `win_rate, avg_deal, cycle_days` (see `deal_metrics`),
@@ -223,18 +285,28 @@ def rep_comparison(opportunities: pd.DataFrame, quotas: pd.DataFrame, reps: pd.D
     quarter_quota = out["rep"].map(_quota_between(q, q_start, q_end))
     out["remaining_quota"] = (quarter_quota - out["rep"].map(won_in_quarter).fillna(0.0)).clip(lower=0)
     closing = pipeline.loc[pipeline["expected_close"] <= q_end].groupby("rep")["expected_amount"].sum()
-    out["coverage"] = out["rep"].map(closing).fillna(0.0) / out["remaining_quota"].where(out["remaining_quota"] > 0)
+    out["coverage"] = out["rep"].map(closing).fillna(0.0) / out["remaining_quota"].where(
+        out["remaining_quota"] > 0
+    )
 
     created = opps.loc[opps["created_date"].notna()]
-    last = created.loc[created["created_date"].between(as_of - pd.DateOffset(months=3), as_of, inclusive="right")]
-    prev = created.loc[created["created_date"].between(as_of - pd.DateOffset(months=6),
-                                                       as_of - pd.DateOffset(months=3), inclusive="right")]
+    last = created.loc[
+        created["created_date"].between(as_of - pd.DateOffset(months=3), as_of, inclusive="right")
+    ]
+    prev = created.loc[
+        created["created_date"].between(
+            as_of - pd.DateOffset(months=6), as_of - pd.DateOffset(months=3), inclusive="right"
+        )
+    ]
     out["activity_last_3m"] = out["rep"].map(last.groupby("rep").size()).fillna(0).astype(int)
     out["activity_prev_3m"] = out["rep"].map(prev.groupby("rep").size()).fillna(0).astype(int)
-    out["activity_trend"] = (out["activity_last_3m"] - out["activity_prev_3m"]) / out["activity_prev_3m"].where(
-        out["activity_prev_3m"] > 0)
-    out["velocity_per_month"] = [velocity(n, w, a, c) * DAYS_PER_MONTH for n, w, a, c in
-                                 zip(out["open_deals"], out["win_rate"], out["avg_deal"], out["cycle_days"])]
+    out["activity_trend"] = (out["activity_last_3m"] - out["activity_prev_3m"]) / out[
+        "activity_prev_3m"
+    ].where(out["activity_prev_3m"] > 0)
+    out["velocity_per_month"] = [
+        velocity(n, w, a, c) * DAYS_PER_MONTH
+        for n, w, a, c in zip(out["open_deals"], out["win_rate"], out["avg_deal"], out["cycle_days"])
+    ]
 
     notes = pd.Series([[] for _ in range(len(out))], index=out.index)
     for metric in OUTLIER_METRICS:
@@ -244,8 +316,10 @@ def rep_comparison(opportunities: pd.DataFrame, quotas: pd.DataFrame, reps: pd.D
         label, kind, _ = METRICS[metric]
         for i in out.index[z.abs() > outlier_z]:
             side = "above" if z[i] > 0 else "below"
-            notes[i].append(f"{label} {_format(out.at[i, metric], kind)} {side} team median "
-                            f"{_format(team_median[i], kind)} (z {z[i]:+.1f})")
+            notes[i].append(
+                f"{label} {_format(out.at[i, metric], kind)} {side} team median "
+                f"{_format(team_median[i], kind)} (z {z[i]:+.1f})"
+            )
     out["outlier"] = notes.map(bool)
     out["outlier_note"] = notes.map("; ".join)
     return out.sort_values(["team", "rep"]).reset_index(drop=True)
@@ -268,7 +342,7 @@ def performers(comparison: pd.DataFrame, n: int = 3, currency: str = "", span: s
     key = "attainment" if comparison["attainment"].notna().any() else "won_amount"
     ranked = comparison.loc[comparison[key].notna()].sort_values(key, ascending=False).reset_index(drop=True)
     top = ranked.head(n)
-    bottom = ranked.iloc[len(top):].tail(n).iloc[::-1]
+    bottom = ranked.iloc[len(top) :].tail(n).iloc[::-1]
     explain = list(EXPLAIN_METRICS)
     z = pd.DataFrame({m: robust_z(comparison[m]) for m in explain}).set_axis(comparison["rep"])
     medians = comparison[explain].median()
@@ -280,12 +354,27 @@ def performers(comparison: pd.DataFrame, n: int = 3, currency: str = "", span: s
             signed = pd.Series({m: wanted[m] * (1 if METRICS[m][2] else -1) for m in wanted.index})
             reasons = signed.sort_values(ascending=False).head(2)
             reasons = reasons[reasons >= MIN_REASON_Z].index
-            parts = [f"{METRICS[m][0]} {_format(getattr(row, m), METRICS[m][1], currency)} vs median "
-                     f"{_format(medians[m], METRICS[m][1], currency)}" for m in reasons]
-            headline = (f"{_format(row.attainment, 'pct')} of quota" if key == "attainment"
-                        else f"{_format(row.won_amount, 'money', currency)} won")
+            parts = [
+                f"{METRICS[m][0]} {_format(getattr(row, m), METRICS[m][1], currency)} vs median "
+                f"{_format(medians[m], METRICS[m][1], currency)}"
+                for m in reasons
+            ]
+            headline = (
+                f"{_format(row.attainment, 'pct')} of quota"
+                if key == "attainment"
+                else f"{_format(row.won_amount, 'money', currency)} won"
+            )
             why = f"{row.rep} ({row.team}) is at {headline}" + (f" {span}" if span else "")
             why += (": " + ", ".join(parts) + ".") if parts else "; no single metric stands out."
-            rows.append({"group": group, "rank": rank, "rep": row.rep, "team": row.team,
-                         "attainment": row.attainment, "won_amount": row.won_amount, "why": why})
+            rows.append(
+                {
+                    "group": group,
+                    "rank": rank,
+                    "rep": row.rep,
+                    "team": row.team,
+                    "attainment": row.attainment,
+                    "won_amount": row.won_amount,
+                    "why": why,
+                }
+            )
     return pd.DataFrame(rows, columns=columns)

@@ -15,7 +15,7 @@ import pandas as pd
 from . import _frames
 from ._frames import LOST, OPEN_STAGES, WON
 
-FALLBACK_DAYS = 30          # expected time to close when no won deal ever took this long
+FALLBACK_DAYS = 30  # expected time to close when no won deal ever took this long
 AGE_BUCKETS = (0, 30, 60, 90, 180, np.inf)
 AGE_LABELS = ("0-30 days", "31-60 days", "61-90 days", "91-180 days", "over 180 days")
 
@@ -26,8 +26,9 @@ def open_stage_order(opportunities: pd.DataFrame) -> list[str]:
     return list(OPEN_STAGES) + [s for s in seen if s not in OPEN_STAGES]
 
 
-def closed_deals(opportunities: pd.DataFrame, as_of: pd.Timestamp,
-                 lookback_months: int | None = None) -> pd.DataFrame:
+def closed_deals(
+    opportunities: pd.DataFrame, as_of: pd.Timestamp, lookback_months: int | None = None
+) -> pd.DataFrame:
     """Won and lost deals closed on or before `as_of` (and within `lookback_months` months of it)."""
     opps = opportunities
     mask = opps["stage"].isin([WON, LOST]) & opps["close_date"].notna() & (opps["close_date"] <= as_of)
@@ -44,8 +45,9 @@ def open_deals(opportunities: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame
     return opps.loc[mask]
 
 
-def stage_probabilities(opportunities: pd.DataFrame, as_of: pd.Timestamp,
-                        lookback_months: int | None = None) -> pd.DataFrame:
+def stage_probabilities(
+    opportunities: pd.DataFrame, as_of: pd.Timestamp, lookback_months: int | None = None
+) -> pd.DataFrame:
     """Win probability of an open deal at each stage, learned from the deals closed up to `as_of`.
 
     Columns: `stage, open_deals, won, lost_at_stage, lost_reached, win_probability, source` where
@@ -83,9 +85,17 @@ def stage_probabilities(opportunities: pd.DataFrame, as_of: pd.Timestamp,
         fill = probability.isna() & crm.notna()
         probability[fill] = crm[fill]
         source[fill] = "crm"
-    out = pd.DataFrame({"stage": stages, "open_deals": open_counts.to_numpy(), "won": won,
-                        "lost_at_stage": lost_at.to_numpy(), "lost_reached": lost_reached.to_numpy(),
-                        "win_probability": probability.to_numpy(), "source": source.to_numpy()})
+    out = pd.DataFrame(
+        {
+            "stage": stages,
+            "open_deals": open_counts.to_numpy(),
+            "won": won,
+            "lost_at_stage": lost_at.to_numpy(),
+            "lost_reached": lost_reached.to_numpy(),
+            "win_probability": probability.to_numpy(),
+            "source": source.to_numpy(),
+        }
+    )
     return out.loc[used.to_numpy()].reset_index(drop=True)
 
 
@@ -118,8 +128,12 @@ def impute_amounts(open_: pd.DataFrame, closed: pd.DataFrame) -> tuple[pd.Series
     return open_["amount"].where(~missing, guess), missing
 
 
-def open_pipeline(opportunities: pd.DataFrame, as_of: pd.Timestamp, probabilities: pd.DataFrame,
-                  lookback_months: int | None = None) -> pd.DataFrame:
+def open_pipeline(
+    opportunities: pd.DataFrame,
+    as_of: pd.Timestamp,
+    probabilities: pd.DataFrame,
+    lookback_months: int | None = None,
+) -> pd.DataFrame:
     """One row per open deal: its age, expected amount and close month, and whether it slipped or is stale.
 
     `expected_close` is the deal's close date when it lies after `as_of`; otherwise `as_of` plus the
@@ -137,7 +151,9 @@ def open_pipeline(opportunities: pd.DataFrame, as_of: pd.Timestamp, probabilitie
     out["age_days"] = (as_of - out["created_date"]).dt.days.astype(float)
     known_future = out["close_date"].notna() & (out["close_date"] > as_of)
     days = _days_to_close(out["age_days"].fillna(0.0), cycles)
-    out["expected_close"] = out["close_date"].where(known_future, as_of + pd.to_timedelta(days.round(), unit="D"))
+    out["expected_close"] = out["close_date"].where(
+        known_future, as_of + pd.to_timedelta(days.round(), unit="D")
+    )
     out["ds"] = _frames.month_start(out["expected_close"])
     out["amount"], out["amount_imputed"] = impute_amounts(out, closed)
     probability = probabilities.set_index("stage")["win_probability"]
@@ -167,14 +183,23 @@ def pipeline_forecast(pipeline: pd.DataFrame, products: pd.DataFrame | None) -> 
     price = frame["unit_price"].where(frame["unit_price"] > 0)
     frame["units"] = frame["expected_amount"] / price
     frame = frame.rename(columns={"expected_amount": "amount"})
-    out = (frame.groupby(["ds", "sku", "family"], dropna=False)[["units", "amount"]].sum(min_count=1)
-           .reset_index().sort_values(["ds", "sku"], na_position="last"))
+    out = (
+        frame.groupby(["ds", "sku", "family"], dropna=False)[["units", "amount"]]
+        .sum(min_count=1)
+        .reset_index()
+        .sort_values(["ds", "sku"], na_position="last")
+    )
     out["amount"] = out["amount"].fillna(0.0)
     return out.loc[:, ["ds", "sku", "family", "units", "amount"]].reset_index(drop=True)
 
 
-def funnel(opportunities: pd.DataFrame, as_of: pd.Timestamp, probabilities: pd.DataFrame,
-           lookback_months: int | None = None, pipeline: pd.DataFrame | None = None) -> pd.DataFrame:
+def funnel(
+    opportunities: pd.DataFrame,
+    as_of: pd.Timestamp,
+    probabilities: pd.DataFrame,
+    lookback_months: int | None = None,
+    pipeline: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Stage funnel: deals now at each stage, deals that reached it, conversion to the next stage.
 
     Columns `stage, opportunities, amount, reached, conversion_to_next, win_probability`. `reached`
@@ -187,8 +212,9 @@ def funnel(opportunities: pd.DataFrame, as_of: pd.Timestamp, probabilities: pd.D
     """
     opps = _frames.opportunities(opportunities)
     if opps.empty:
-        return pd.DataFrame(columns=["stage", "opportunities", "amount", "reached", "conversion_to_next",
-                                     "win_probability"])
+        return pd.DataFrame(
+            columns=["stage", "opportunities", "amount", "reached", "conversion_to_next", "win_probability"]
+        )
     closed = closed_deals(opps, as_of, lookback_months)
     open_ = open_deals(opps, as_of)
     scope = pd.concat([open_, closed])
@@ -197,23 +223,27 @@ def funnel(opportunities: pd.DataFrame, as_of: pd.Timestamp, probabilities: pd.D
     counts = scope["stage"].value_counts()
     amounts = scope.groupby("stage")["amount"].sum()
     if pipeline is not None:
-        amounts = pd.concat([closed.groupby("stage")["amount"].sum(), pipeline.groupby("stage")["amount"].sum()])
+        amounts = pd.concat(
+            [closed.groupby("stage")["amount"].sum(), pipeline.groupby("stage")["amount"].sum()]
+        )
     won = float(counts.get(WON, 0))
     later = (probs["open_deals"] + probs["lost_at_stage"])[::-1].cumsum()[::-1]
     reached = pd.concat([won + later, pd.Series({WON: won, LOST: float(counts.get(LOST, 0))})])
     order = stages + [WON, LOST]
-    next_reached = reached.reindex(order[1:len(stages) + 1]).to_numpy()
+    next_reached = reached.reindex(order[1 : len(stages) + 1]).to_numpy()
     conversion = np.full(len(order), np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
-        conversion[:len(stages)] = next_reached / reached.reindex(stages).to_numpy()
-    out = pd.DataFrame({
-        "stage": order,
-        "opportunities": [int(counts.get(s, 0)) for s in order],
-        "amount": [float(amounts.get(s, 0.0)) for s in order],
-        "reached": reached.reindex(order).to_numpy(),
-        "conversion_to_next": conversion,
-        "win_probability": list(probs["win_probability"]) + [1.0, 0.0],
-    })
+        conversion[: len(stages)] = next_reached / reached.reindex(stages).to_numpy()
+    out = pd.DataFrame(
+        {
+            "stage": order,
+            "opportunities": [int(counts.get(s, 0)) for s in order],
+            "amount": [float(amounts.get(s, 0.0)) for s in order],
+            "reached": reached.reindex(order).to_numpy(),
+            "conversion_to_next": conversion,
+            "win_probability": list(probs["win_probability"]) + [1.0, 0.0],
+        }
+    )
     out["conversion_to_next"] = out["conversion_to_next"].where(np.isfinite(out["conversion_to_next"]))
     return out
 
@@ -223,9 +253,17 @@ def aging(pipeline: pd.DataFrame) -> pd.DataFrame:
     are counted as `unknown`)."""
     bucket = pd.cut(pipeline["age_days"], AGE_BUCKETS, labels=AGE_LABELS, include_lowest=True)
     bucket = bucket.astype("string").fillna("unknown")
-    out = (pipeline.assign(age=bucket).groupby("age", sort=False)
-           .agg(deals=("opportunity_id", "size"), amount=("amount", "sum"),
-                expected_amount=("expected_amount", "sum"), stale=("stale", "sum")).reset_index())
+    out = (
+        pipeline.assign(age=bucket)
+        .groupby("age", sort=False)
+        .agg(
+            deals=("opportunity_id", "size"),
+            amount=("amount", "sum"),
+            expected_amount=("expected_amount", "sum"),
+            stale=("stale", "sum"),
+        )
+        .reset_index()
+    )
     order = {label: i for i, label in enumerate(AGE_LABELS + ("unknown",))}
     return out.sort_values("age", key=lambda s: s.map(order)).reset_index(drop=True)
 
