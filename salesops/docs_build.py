@@ -45,7 +45,7 @@ from pathlib import Path
 
 import yaml
 
-from .exceptions import SalesOpsError
+from .exceptions import DocsError, SalesOpsError
 
 PACKAGE = "salesops"
 REFERENCE_DIR = "reference"
@@ -79,17 +79,6 @@ AREAS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Reports", "Display helpers for notebooks, charts and rendering.", ("report", "charts", "render")),
     ("Other modules", "Everything else in the package, including this documentation build.", ()),
 )
-
-
-class DocsError(SalesOpsError):
-    """The documentation could not be built: a module does not import, or a renderer failed.
-
-    Example:
-        >>> build("docs", renderer="latex")
-        Traceback (most recent call last):
-        ...
-        salesops.docs_build.DocsError: renderer 'latex' is unknown; use auto, quarto or pandoc
-    """
 
 
 @dataclass(frozen=True)

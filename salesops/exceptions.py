@@ -36,6 +36,24 @@ class StepError(SalesOpsError):
         self.step, self.notebook, self.cell, self.cause = step, notebook, cell, cause
 
 
+class UpstreamError(SalesOpsError):
+    """A step read a product of a step it does not declare upstream (salesops/steps.py)."""
+
+    exit_code = 1
+
+
+class RenderError(SalesOpsError):
+    """An executed notebook could not be rendered to HTML or PDF."""
+
+    exit_code = 1
+
+
+class DocsError(SalesOpsError):
+    """The documentation site could not be built, or it has broken links or missing pages."""
+
+    exit_code = 1
+
+
 class LockError(SalesOpsError):
     """Another run of the same period holds the lock."""
 

@@ -17,15 +17,11 @@ from pathlib import Path
 
 import nbformat
 
-from .exceptions import SalesOpsError
+from .exceptions import RenderError
 
 TEMPLATES = Path(__file__).parent / "templates"
 PDF_SKIP_TAGS = {"no-pdf", "parameters", "injected-parameters", "remove-cell"}
 HTML_SKIP_TAGS = {"no-html", "remove-cell"}
-
-
-class RenderError(SalesOpsError):
-    """A report could not be rendered; says which file and which engine failed."""
 
 
 @dataclass
