@@ -16,6 +16,25 @@ import pandas as pd
 _STATUS_COLOURS = {"good": "#1b7f3b", "warn": "#b26a00", "bad": "#b3261e", "info": "#1f4e79"}
 
 
+def money(value: float) -> str:
+    """A money amount for a sentence: 1.2M, 35.0k, 940 (no currency; the sentence names it).
+
+    Args:
+        value: The amount.
+
+    Returns:
+        The amount rounded with a B, M or k suffix.
+
+    Example:
+        >>> money(1_234_567)
+        '1.2M'
+    """
+    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= limit:
+            return f"{value / limit:,.1f}{suffix}"
+    return f"{value:,.0f}"
+
+
 def _fmt(value, fmt: str | None = None) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
