@@ -1,30 +1,33 @@
 """Forecast accuracy metrics: MAPE, WAPE, sMAPE, MASE, RMSSE, bias, tracking signal, coverage, value add.
 
 Every function takes arrays of actuals and forecasts (any array-like; NaN pairs are skipped) and
-returns a float. Percentages are returned as percentages (0-200 for sMAPE), ratios as ratios.
+returns a float. Relative errors are fractions (0.1 is 10%; sMAPE runs from 0 to 2): percentages
+exist only where a report displays them.
 Scaled errors (MASE, RMSSE) need the training history `y_train` and the season length: they divide
 by the in-sample error of the seasonal naive forecast, so they work on intermittent series where
 MAPE is undefined.
 
 Example:
-    >>> round(smape([100, 200], [110, 180]), 3)
-    10.025
+    >>> round(smape([100, 200], [110, 180]), 5)
+    0.10025
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 __all__ = [
     "bias",
-    "bias_pct",
     "coverage",
     "evaluate",
     "forecast_value_add",
     "mae",
     "mape",
     "mase",
+    "normal_quantile",
+    "relative_bias",
     "rmse",
     "rmsse",
     "smape",
@@ -55,35 +58,64 @@ def rmse(actual, forecast) -> float:
 
 
 def mape(actual, forecast) -> float:
-    """Mean absolute percentage error (%), over the periods with a non-zero actual.
+    """Mean absolute percentage error as a fraction, over the periods with a non-zero actual.
 
-    Example: `mape([100, 200], [110, 180])` is 10.0.
+    Args:
+        actual: The actual values.
+        forecast: The forecasts, aligned with `actual`.
+
+    Returns:
+        The mean of |F - A| / |A| (NaN when every actual is zero).
+
+    Example:
+        >>> mape([100, 200], [110, 180])
+        0.1
     """
     a, f = _pair(actual, forecast)
     nz = a != 0
-    return float(np.mean(np.abs((f[nz] - a[nz]) / a[nz])) * 100) if nz.any() else np.nan
+    return float(np.mean(np.abs((f[nz] - a[nz]) / a[nz]))) if nz.any() else np.nan
 
 
 def wape(actual, forecast) -> float:
-    """Weighted absolute percentage error (%): sum |F-A| / sum |A|.
+    """Weighted absolute percentage error as a fraction: sum |F - A| / sum |A|.
 
-    Example: `wape([100, 300], [110, 270])` is 10.0.
+    Args:
+        actual: The actual values.
+        forecast: The forecasts, aligned with `actual`.
+
+    Returns:
+        The error as a fraction of the actual volume (NaN when the actuals sum to zero).
+
+    Example:
+        >>> wape([100, 300], [110, 270])
+        0.1
     """
     a, f = _pair(actual, forecast)
     denom = np.abs(a).sum()
-    return float(np.abs(f - a).sum() / denom * 100) if denom > 0 else np.nan
+    return float(np.abs(f - a).sum() / denom) if denom > 0 else np.nan
 
 
 def smape(actual, forecast) -> float:
-    """Symmetric MAPE as in M3 (%): mean of 200·|F−A| / (|F|+|A|); a 0/0 pair counts as 0.
+    """Symmetric MAPE as in M3, as a fraction: mean of 2·|F - A| / (|F| + |A|); a 0/0 pair counts as 0.
 
-    Example: `smape([100], [150])` is 40.0.
+    M3's published sMAPE is this times 100.
+
+    Args:
+        actual: The actual values.
+        forecast: The forecasts, aligned with `actual`.
+
+    Returns:
+        A value from 0 to 2.
+
+    Example:
+        >>> smape([100], [150])
+        0.4
     """
     a, f = _pair(actual, forecast)
     if not a.size:
         return np.nan
     denom = np.abs(a) + np.abs(f)
-    terms = np.divide(200 * np.abs(f - a), denom, out=np.zeros_like(a), where=denom > 0)
+    terms = np.divide(2 * np.abs(f - a), denom, out=np.zeros_like(a), where=denom > 0)
     return float(terms.mean())
 
 
@@ -127,11 +159,23 @@ def bias(actual, forecast) -> float:
     return float(np.mean(f - a)) if a.size else np.nan
 
 
-def bias_pct(actual, forecast) -> float:
-    """Bias as a percentage of actual volume: sum(F − A) / sum |A|. Example: `bias_pct([10, 30], [12, 32])` is 10.0."""
+def relative_bias(actual, forecast) -> float:
+    """Bias as a fraction of actual volume: sum(F - A) / sum |A| (positive = over-forecast).
+
+    Args:
+        actual: The actual values.
+        forecast: The forecasts, aligned with `actual`.
+
+    Returns:
+        The bias as a fraction (NaN when the actuals sum to zero).
+
+    Example:
+        >>> relative_bias([10, 30], [12, 32])
+        0.1
+    """
     a, f = _pair(actual, forecast)
     denom = np.abs(a).sum()
-    return float((f - a).sum() / denom * 100) if denom > 0 else np.nan
+    return float((f - a).sum() / denom) if denom > 0 else np.nan
 
 
 def tracking_signal(actual, forecast) -> float:
@@ -147,14 +191,43 @@ def tracking_signal(actual, forecast) -> float:
 
 
 def coverage(actual, lo, hi) -> float:
-    """Share (%) of actuals inside [lo, hi]. Example: `coverage([1, 5, 9], [0, 0, 0], [4, 6, 8])` is 33.3…"""
+    """Share of actuals inside [lo, hi], as a fraction.
+
+    Args:
+        actual: The actual values.
+        lo: The lower bounds.
+        hi: The upper bounds.
+
+    Returns:
+        The fraction of finite triples with lo <= actual <= hi.
+
+    Example:
+        >>> coverage([1, 5, 9, 3], [0, 0, 0, 3], [4, 6, 8, 3])
+        0.75
+    """
     a = np.asarray(actual, dtype=float).ravel()
     lo = np.asarray(lo, dtype=float).ravel()
     hi = np.asarray(hi, dtype=float).ravel()
     keep = np.isfinite(a) & np.isfinite(lo) & np.isfinite(hi)
     if not keep.any():
         return np.nan
-    return float(np.mean((a[keep] >= lo[keep]) & (a[keep] <= hi[keep])) * 100)
+    return float(np.mean((a[keep] >= lo[keep]) & (a[keep] <= hi[keep])))
+
+
+def normal_quantile(level: float) -> float:
+    """The standard normal quantile bounding a central prediction interval of `level` percent.
+
+    Args:
+        level: The interval's level in percent (80 for an 80% interval).
+
+    Returns:
+        z such that P(-z < Z < z) = level / 100.
+
+    Example:
+        >>> round(normal_quantile(80), 4)
+        1.2816
+    """
+    return float(norm.ppf(0.5 + level / 200))
 
 
 def forecast_value_add(
@@ -167,8 +240,8 @@ def forecast_value_add(
     the step helped) and `vs_baseline` = baseline error − this error.
 
     Example:
-        >>> forecast_value_add([100, 100], {"naive": [80, 120], "statistical": [90, 110]})["value_add"].tolist()
-        [nan, 10.0]
+        >>> forecast_value_add([100, 100], {"naive": [80, 120], "statistical": [90, 110]})["value_add"].round(6).tolist()
+        [nan, 0.1]
     """
     names = list(forecasts)
     errors = [metric(actual, forecasts[n]) for n in names]

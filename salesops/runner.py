@@ -13,8 +13,11 @@ import html
 import json
 import logging
 import os
+import re
 import shutil
+import socket
 import sys
+import threading
 import time
 import uuid
 from contextlib import contextmanager
@@ -28,8 +31,17 @@ from filelock import FileLock, Timeout
 from . import kernels
 from . import params as params_mod
 from . import steps as steps_mod
-from .exceptions import AlertError, DataError, LockError, ParameterError, StepError
+from .exceptions import (
+    AlertError,
+    DataError,
+    LockError,
+    OutputFolderError,
+    ParameterError,
+    StepError,
+    StepTimeoutError,
+)
 from .render import ReportInfo, to_html, to_pdf
+from .store import StepStore
 
 log = logging.getLogger("salesops")
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
@@ -59,7 +71,6 @@ class RunResult:
     run_dir: Path
     durations: dict[str, dict[str, float]] = field(default_factory=dict)
     alerts: list[dict] = field(default_factory=list)
-    failed_dir: Path | None = None
     duration_s: float | None = None
 
 
@@ -119,9 +130,69 @@ class Progress:
             self._progress.stop()
 
 
+def _owner_text() -> str:
+    return f"pid {os.getpid()} on {socket.gethostname()} since {dt.datetime.now():%Y-%m-%d %H:%M:%S}"
+
+
+def _owner_dead(text: str) -> bool:
+    """Whether the process named by an owner line (`pid N on HOST since ...`) has ended on this host."""
+    found = re.match(r"pid (\d+)(?: on (\S+))?", text.strip())
+    if not found:
+        return True
+    if found.group(2) and found.group(2) != socket.gethostname():
+        return False  # another machine's run: leave it alone
+    try:
+        os.kill(int(found.group(1)), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError):
+        return False
+    return False
+
+
+def _read_owner(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+
+
+def clean_stale(out: Path, period: str) -> list[Path]:
+    """Remove what killed runs left behind: build folders of this period (its lock is ours, so no live
+    run owns one) and of any period whose owner process has ended, and lock owner files of ended
+    processes. Returns the build folders removed."""
+    removed = []
+    builds = out / ".build"
+    if builds.is_dir():
+        for folder in builds.iterdir():
+            if not folder.is_dir():
+                continue
+            owner = folder.with_name(folder.name + ".owner")
+            text = _read_owner(owner)
+            ours = folder.name.rsplit("-", 1)[0] == period
+            if ours or (text is not None and _owner_dead(text)):
+                shutil.rmtree(folder, ignore_errors=True)
+                owner.unlink(missing_ok=True)
+                removed.append(folder)
+        for owner in builds.glob("*.owner"):
+            if not owner.with_suffix("").exists():
+                owner.unlink(missing_ok=True)
+    locks = out / ".locks"
+    if locks.is_dir():
+        for owner in locks.glob("*.owner"):
+            text = _read_owner(owner)
+            if owner.stem != period and text is not None and _owner_dead(text):
+                owner.unlink(missing_ok=True)
+    return removed
+
+
 @contextmanager
 def period_lock(out: Path, period: str):
-    """Hold the lock of one period; a second run of the same period refuses at once."""
+    """Hold the lock of one period; a second run of the same period refuses at once.
+
+    The lock is an OS file lock, released by the kernel when a process dies however it dies; the
+    owner file beside it names the holder for the message a second run prints.
+    """
     locks = out / ".locks"
     locks.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(locks / f"{period}.lock"))
@@ -129,24 +200,61 @@ def period_lock(out: Path, period: str):
     try:
         lock.acquire(timeout=0)
     except Timeout:
-        who = holder.read_text(encoding="utf-8").strip() if holder.exists() else "another process"
+        who = (_read_owner(holder) or "another process").strip()
         raise LockError(
             f"period {period} is already being run ({who}); wait for that run to finish. Nothing was changed."
         ) from None
     try:
-        holder.write_text(f"pid {os.getpid()} since {dt.datetime.now():%Y-%m-%d %H:%M:%S}", encoding="utf-8")
+        holder.write_text(_owner_text(), encoding="utf-8")
         yield
     finally:
         holder.unlink(missing_ok=True)
         lock.release()
 
 
-def _hash_files(paths) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(paths):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+_PERMISSIONS = ((os.R_OK, "read"), (os.W_OK, "write"), (os.X_OK, "search (x)"))
+
+
+def _missing_permissions(folder: Path) -> list[str]:
+    kw = {"effective_ids": True} if os.access in os.supports_effective_ids else {}
+    return [name for mode, name in _PERMISSIONS if not os.access(folder, mode, **kw)]
+
+
+def check_output_folder(out: Path, period: str) -> None:
+    """Refuse at once (exit 2), before anything is written, when the run could not write its output:
+    `OUT` (or the folder it would be created in), its working folders and `OUT/PERIOD` with every
+    folder inside it (replacing it moves and removes them)."""
+    user = _user()
+    folder = out
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise OutputFolderError(f"output folder {out}: {folder} is a file, not a folder; choose another --out")
+    folders = [folder]
+    if folder == out:
+        for name in (".locks", ".build", ".failed", ".cache", "plans"):
+            if (out / name).is_dir():
+                folders.append(out / name)
+        final = out / period
+        if final.is_dir():
+            folders.append(final)
+            folders.extend(sorted(d for d in final.rglob("*") if d.is_dir() and not d.is_symlink()))
+    for item in folders:
+        missing = _missing_permissions(item)
+        if missing:
+            raise OutputFolderError(
+                f"output folder {item} cannot be written: {' and '.join(missing)} permission missing "
+                f"for user {user}; grant it (chmod u+rwx '{item}') or choose another --out"
+            )
+
+
+def _user() -> str:
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except (ImportError, KeyError):
+        return str(os.getuid()) if hasattr(os, "getuid") else "this user"
 
 
 def _versions() -> dict[str, str]:
@@ -160,31 +268,48 @@ def _versions() -> dict[str, str]:
     return found
 
 
-def _read_optional(path: Path) -> pd.DataFrame | None:
-    return pd.read_parquet(path) if path.exists() else None
-
-
 def _records(frame: pd.DataFrame | None) -> list[dict]:
     if frame is None or frame.empty:
         return []
     return json.loads(frame.to_json(orient="records", date_format="iso"))
 
 
-def execute_step(step: steps_mod.Step, nb_dir: Path, run_dir: Path, parameters: dict, km=None) -> None:
+def execute_step(
+    step: steps_mod.Step,
+    nb_dir: Path,
+    run_dir: Path,
+    parameters: dict,
+    km=None,
+    cell_timeout_s: float | None = None,
+    step_timeout_s: float | None = None,
+) -> None:
     """Execute one step's notebook with papermill into `run_dir/notebooks/`; raise StepError on failure.
 
     `km`: a warm kernel (`salesops.kernels.KernelPool`) to run it on, shut down afterwards; None starts one.
+    A cell running longer than `cell_timeout_s`, or the notebook longer than `step_timeout_s`, raises
+    `StepTimeoutError` naming the step, the cell and the limit; the kernel is killed either way.
     """
     import papermill as pm
 
     source = nb_dir / step.notebook
     target = run_dir / "notebooks" / step.notebook
     target.parent.mkdir(parents=True, exist_ok=True)
-    kernel = (
-        {"engine_name": kernels.register_engine(), "km": km}
-        if km is not None
-        else {"kernel_manager_class": kernels.kernel_manager_class()}
-    )
+    if km is None:
+        try:
+            km = kernels.start_warm_kernel((*kernels.COMMON_IMPORTS, *step.imports))
+        except Exception as exc:  # noqa: BLE001 - no kernel: still name the step
+            raise StepError(step.name, str(target), None, f"kernel did not start: {exc}") from None
+    tracker: dict = {}
+    expired = threading.Event()
+
+    def overran():
+        expired.set()
+        kernels.kill(km)
+
+    timer = threading.Timer(step_timeout_s, overran) if step_timeout_s else None
+    if timer is not None:
+        timer.daemon = True
+        timer.start()
     try:
         pm.execute_notebook(
             str(source),
@@ -194,14 +319,38 @@ def execute_step(step: steps_mod.Step, nb_dir: Path, run_dir: Path, parameters: 
             progress_bar=False,
             log_output=False,
             cwd=os.getcwd(),
-            **kernel,
+            engine_name=kernels.register_engine(),
+            km=km,
+            execution_timeout=cell_timeout_s,
+            salesops_tracker=tracker,
         )
     except pm.PapermillExecutionError as exc:
+        if expired.is_set():
+            raise _timeout(step, target, exc.exec_count, "step_timeout_s", step_timeout_s) from None
         raise StepError(step.name, str(target), exc.exec_count, f"{exc.ename}: {exc.evalue}") from None
     except Exception as exc:  # noqa: BLE001 - kernel died, notebook missing: still name the step
+        from nbclient.exceptions import CellTimeoutError
+
+        if expired.is_set():
+            raise _timeout(step, target, tracker.get("cell"), "step_timeout_s", step_timeout_s) from None
+        if isinstance(exc, CellTimeoutError):
+            raise _timeout(step, target, tracker.get("cell"), "cell_timeout_s", cell_timeout_s) from None
         raise StepError(step.name, str(target), None, f"{type(exc).__name__}: {exc}") from None
     finally:
+        if timer is not None:
+            timer.cancel()
         kernels.shutdown(km)
+
+
+def _timeout(step, target: Path, cell: int | None, key: str, limit: float | None) -> StepTimeoutError:
+    what = "the cell" if key == "cell_timeout_s" else "the step"
+    return StepTimeoutError(
+        step.name,
+        str(target),
+        cell,
+        f"timed out: {what} ran longer than execution.{key} = {limit:g} s; the kernel was shut down "
+        f"(raise execution.{key} in params if the step needs longer)",
+    )
 
 
 def _write_period_index(run_dir: Path, p, run: dict):
@@ -299,14 +448,13 @@ def run(
             + "\n".join(str(f) for f in errors),
             errors,
         )
-    if selected[0].name != steps_mod.STEPS[0].name:
-        needed = steps_mod.STEP_NAMES[: steps_mod.STEP_NAMES.index(selected[0].name)]
-        missing = [s for s in needed if not (final_dir / "data" / s).is_dir()]
-        if missing:
-            raise ParameterError(
-                f"--from {selected[0].name} needs the outputs of {', '.join(missing)} in "
-                f"{final_dir / 'data'}; run the whole cycle first (salesops run {period})"
-            )
+    published = StepStore(final_dir)
+    missing = [s for s in steps_mod.prerequisites(selected) if not published.has_step(s)]
+    if missing:
+        raise ParameterError(
+            f"--from {selected[0].name} needs the outputs of {', '.join(missing)} in "
+            f"{final_dir / 'data'}; run the whole cycle first (salesops run {period})"
+        )
 
     progress = progress or Progress(total=len(selected))
     with period_lock(out, period):
@@ -386,14 +534,10 @@ def run(
                 pool.close()
         progress.close()
 
-        snapshot = run_dir / "data" / "data_collection" / "snapshot.json"
-        record["input_hash"] = (
-            json.loads(snapshot.read_text())["input_hash"]
-            if snapshot.exists()
-            else _hash_files((run_dir / "data" / "data_collection").glob("*.parquet"))
-        )
-        alerts = _records(_read_optional(run_dir / "data" / "follow_up" / "alerts.parquet"))
-        plan_status = _records(_read_optional(run_dir / "data" / "executive_review" / "plan_status.parquet"))
+        built = StepStore(run_dir)
+        record["input_hash"] = built.read_json("data_collection", "snapshot", default={}).get("input_hash")
+        alerts = _records(built.read("follow_up", "alerts", default=None))
+        plan_status = _records(built.read("executive_review", "plan_status", default=None))
         record.update(
             status="success",
             finished=dt.datetime.now().isoformat(timespec="seconds"),

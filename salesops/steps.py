@@ -219,6 +219,13 @@ class StepResult:
         """JSON documents the step writes beside its products, name to mapping (usually none)."""
         return {}
 
+    def saved(self, store: StepStore) -> None:
+        """Called by `StepContext.save` once every product is written (nothing by default).
+
+        Args:
+            store: The run's store.
+        """
+
 
 class StepContext:
     """What a notebook uses: the parameters, earlier steps' products, and a place to write its own.
@@ -331,6 +338,7 @@ class StepContext:
             self.store.write(self.step.name, name, products[name])
         for name, content in result.metadata.items():
             self.store.write_json(self.step.name, name, content)
+        result.saved(self.store)
 
 
 def context(step: str, p: Params) -> StepContext:

@@ -1,10 +1,10 @@
-"""Hierarchy, consensus (pipeline blend, overrides) and the step function `salesops.demand.plan`."""
+"""Hierarchy, consensus (pipeline blend, overrides) and the step function `salesops.demand.run`."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from salesops.demand import consensus, hierarchy, plan
+from salesops.demand import consensus, hierarchy, run
 from salesops.params import DemandParams, Override
 
 TAGS = pd.DataFrame({"unique_id": ["a", "b", "c"], "family": ["F", "F", "G"]})
@@ -158,8 +158,8 @@ def test_plan_products_are_complete_and_consistent(tmp_path):
         workers=1,
         overrides=[Override(sku="K1", month="2026-12", quantity=100, owner="Ana", reason="launch")],
     )
-    dp = plan(history=hist, products=products, pipeline=pipe, params=params, period="2026-11", out=tmp_path)
-    products_ = dp.products()
+    dp = run(history=hist, products=products, pipeline=pipe, params=params, period="2026-11", out=tmp_path)
+    products_ = dp.products
     assert set(products_) == {
         "forecast",
         "demand_plan",
@@ -220,7 +220,7 @@ def test_plan_learns_the_blend_from_an_earlier_cycle(tmp_path):
             "amount": [1.0],
         }
     )
-    dp = plan(
+    dp = run(
         history=hist,
         products=products,
         pipeline=pipe,
@@ -237,7 +237,7 @@ def test_plan_learns_the_blend_from_an_earlier_cycle(tmp_path):
 
 
 def test_model_mix_groups_fallbacks_and_recent_regimes():
-    from salesops.demand.plan import model_mix
+    from salesops.demand.planning import model_mix
 
     fc = pd.DataFrame(
         {
@@ -263,7 +263,7 @@ def test_model_mix_groups_fallbacks_and_recent_regimes():
 
 
 def test_error_stats_wape_and_bias_are_fractions_of_actual_volume():
-    from salesops.demand.plan import error_stats
+    from salesops.demand.planning import error_stats
 
     bt = pd.DataFrame(
         {

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesops import plan
+from salesops import executive, plan_of_record
 from salesops.exceptions import PlanError
 from salesops.params import Decision, validate
 
@@ -38,7 +38,7 @@ def a_plan(production=(100.0, 120.0, 90.0), scenario="baseline") -> pd.DataFrame
         }
     )
     stat = pd.DataFrame({"unique_id": "A1", "ds": MONTHS, "statistical": [90.0, 100.0, 90.0]})
-    return plan.plan_frame(demand, families, scenario, stat)
+    return plan_of_record.plan_frame(demand, families, scenario, stat)
 
 
 def params(out, approved_by=None, approved_on=None, reapprove=False, decisions=()):
@@ -56,7 +56,7 @@ def params(out, approved_by=None, approved_on=None, reapprove=False, decisions=(
 # ---------------------------------------------------------------- plan of record
 def test_plan_frame_holds_demand_and_production():
     frame = a_plan()
-    assert frame.columns.tolist() == plan.PLAN_COLUMNS
+    assert frame.columns.tolist() == plan_of_record.PLAN_COLUMNS
     demand = frame[frame["kind"] == "demand"]
     production = frame[frame["kind"] == "production"]
     assert demand["consensus"].tolist() == [100.0, 110.0, 95.0]
@@ -70,17 +70,21 @@ def test_unknown_approved_scenario_is_named():
     )
     families = pd.DataFrame({"scenario": "baseline", "family": "F", "month": MONTHS, "production": 1.0})
     with pytest.raises(Exception, match="executive.scenario = 'Push'.*baseline"):
-        plan.plan_frame(demand, families, "Push")
+        plan_of_record.plan_frame(demand, families, "Push")
 
 
 def test_plan_hash_ignores_row_order_but_not_numbers():
     frame = a_plan()
-    assert plan.plan_hash(frame) == plan.plan_hash(frame.iloc[::-1].reset_index(drop=True))
-    assert plan.plan_hash(frame) != plan.plan_hash(a_plan(production=(100.0, 120.0, 91.0)))
+    assert plan_of_record.plan_hash(frame) == plan_of_record.plan_hash(
+        frame.iloc[::-1].reset_index(drop=True)
+    )
+    assert plan_of_record.plan_hash(frame) != plan_of_record.plan_hash(
+        a_plan(production=(100.0, 120.0, 91.0))
+    )
 
 
 def test_not_approved_writes_nothing(tmp_path):
-    status = plan.freeze(a_plan(), params(tmp_path), "baseline")
+    status = plan_of_record.freeze(a_plan(), params(tmp_path), "baseline")
     assert status.status == "proposed" and status.hash is None
     assert not (tmp_path / "plans").exists()
     assert status.frame()["status"].item() == "proposed"
@@ -91,7 +95,7 @@ def test_approval_freezes_the_plan(tmp_path):
         id="d1", title="Approve overtime", owner="Ops", due="2026-11-20", status="done", decision="approved"
     )
     frame = a_plan()
-    status = plan.freeze(
+    status = plan_of_record.freeze(
         frame,
         params(tmp_path, "Dana Whitfield", "2026-11-18", decisions=[decision.model_dump()]),
         "baseline",
@@ -101,7 +105,7 @@ def test_approval_freezes_the_plan(tmp_path):
     stored = pd.read_parquet(folder / "plan.parquet")
     meta = json.loads((folder / "plan.json").read_text())
     assert meta["approved_by"] == "Dana Whitfield" and meta["approved_on"] == "2026-11-18"
-    assert meta["hash"] == plan.plan_hash(stored) == status.hash
+    assert meta["hash"] == plan_of_record.plan_hash(stored) == status.hash
     assert meta["version"] == 1 and meta["scenario"] == "baseline"
     assert meta["decisions"][0]["id"] == "d1" and meta["decisions"][0]["due"] == "2026-11-20"
     assert Decision.model_validate(meta["decisions"][0]) == decision  # follow-up reads them back
@@ -116,26 +120,26 @@ def test_approval_freezes_the_plan(tmp_path):
 
 def test_identical_plan_is_a_no_op(tmp_path):
     p = params(tmp_path, "Dana", "2026-11-18")
-    plan.freeze(a_plan(), p, "baseline")
+    plan_of_record.freeze(a_plan(), p, "baseline")
     folder = tmp_path / "plans" / "2026-11"
     before = {f.name: (f.stat().st_mtime_ns, f.read_bytes()) for f in folder.iterdir()}
-    status = plan.freeze(a_plan(), params(tmp_path, "Someone else", "2026-12-01"), "baseline")
+    status = plan_of_record.freeze(a_plan(), params(tmp_path, "Someone else", "2026-12-01"), "baseline")
     after = {f.name: (f.stat().st_mtime_ns, f.read_bytes()) for f in folder.iterdir()}
     assert before == after
     assert status.approved_by == "Dana" and status.version == 1
 
 
 def test_changed_plan_is_refused_with_how_to_reapprove(tmp_path):
-    plan.freeze(a_plan(), params(tmp_path, "Dana", "2026-11-18"), "baseline")
+    plan_of_record.freeze(a_plan(), params(tmp_path, "Dana", "2026-11-18"), "baseline")
     with pytest.raises(PlanError) as err:
-        plan.freeze(
+        plan_of_record.freeze(
             a_plan(production=(100.0, 130.0, 80.0)), params(tmp_path, "Dana", "2026-11-18"), "baseline"
         )
     message = str(err.value)
     assert "plan of record of 2026-11 was approved by Dana on 2026-11-18" in message
     assert "salesops run 2026-11 --reapprove" in message
     stored = pd.read_parquet(tmp_path / "plans" / "2026-11" / "plan.parquet")
-    assert plan.plan_hash(stored) == plan.plan_hash(a_plan())  # untouched
+    assert plan_of_record.plan_hash(stored) == plan_of_record.plan_hash(a_plan())  # untouched
 
 
 def test_reapproval_keeps_the_old_versions(tmp_path):
@@ -144,19 +148,25 @@ def test_reapproval_keeps_the_old_versions(tmp_path):
         a_plan(production=(100.0, 130.0, 80.0)),
         a_plan(production=(90.0, 130.0, 90.0)),
     )
-    plan.freeze(first, params(tmp_path, "Dana", "2026-11-18"), "baseline")
-    status = plan.freeze(second, params(tmp_path, "Dana", "2026-11-25", reapprove=True), "baseline")
+    plan_of_record.freeze(first, params(tmp_path, "Dana", "2026-11-18"), "baseline")
+    status = plan_of_record.freeze(second, params(tmp_path, "Dana", "2026-11-25", reapprove=True), "baseline")
     folder = tmp_path / "plans" / "2026-11"
     assert status.version == 2
-    assert plan.plan_hash(pd.read_parquet(folder / "plan.v1.parquet")) == plan.plan_hash(first)
+    assert plan_of_record.plan_hash(pd.read_parquet(folder / "plan.v1.parquet")) == plan_of_record.plan_hash(
+        first
+    )
     assert json.loads((folder / "plan.v1.json").read_text())["approved_on"] == "2026-11-18"
     meta = json.loads((folder / "plan.json").read_text())
     assert (
         meta["version"] == 2 and meta["supersedes"] == "plan.v1.json" and meta["approved_on"] == "2026-11-25"
     )
-    assert plan.plan_hash(pd.read_parquet(folder / "plan.parquet")) == plan.plan_hash(second)
-    plan.freeze(third, params(tmp_path, "Dana", "2026-11-28", reapprove=True), "baseline")
-    assert plan.plan_hash(pd.read_parquet(folder / "plan.v2.parquet")) == plan.plan_hash(second)
+    assert plan_of_record.plan_hash(pd.read_parquet(folder / "plan.parquet")) == plan_of_record.plan_hash(
+        second
+    )
+    plan_of_record.freeze(third, params(tmp_path, "Dana", "2026-11-28", reapprove=True), "baseline")
+    assert plan_of_record.plan_hash(pd.read_parquet(folder / "plan.v2.parquet")) == plan_of_record.plan_hash(
+        second
+    )
     assert json.loads((folder / "plan.json").read_text())["version"] == 3
     assert sorted(f.name for f in folder.iterdir()) == [
         "plan.json",
@@ -169,21 +179,23 @@ def test_reapproval_keeps_the_old_versions(tmp_path):
 
 
 def test_reapprove_with_identical_plan_changes_nothing(tmp_path):
-    plan.freeze(a_plan(), params(tmp_path, "Dana", "2026-11-18"), "baseline")
-    status = plan.freeze(a_plan(), params(tmp_path, "Dana", "2026-11-30", reapprove=True), "baseline")
+    plan_of_record.freeze(a_plan(), params(tmp_path, "Dana", "2026-11-18"), "baseline")
+    status = plan_of_record.freeze(
+        a_plan(), params(tmp_path, "Dana", "2026-11-30", reapprove=True), "baseline"
+    )
     assert status.version == 1 and status.approved_on == "2026-11-18"
     assert not (tmp_path / "plans" / "2026-11" / "plan.v1.json").exists()
 
 
 def test_unapproved_run_reports_the_existing_record(tmp_path):
-    plan.freeze(a_plan(), params(tmp_path, "Dana", "2026-11-18"), "baseline")
-    status = plan.freeze(a_plan(production=(1.0, 2.0, 3.0)), params(tmp_path), "baseline")
+    plan_of_record.freeze(a_plan(), params(tmp_path, "Dana", "2026-11-18"), "baseline")
+    status = plan_of_record.freeze(a_plan(production=(1.0, 2.0, 3.0)), params(tmp_path), "baseline")
     assert status.status == "approved" and status.approved_by == "Dana"
     assert status.hash != status.current_hash and "differs" in status.message
 
 
 def test_approved_on_defaults_to_today(tmp_path):
-    status = plan.freeze(a_plan(), params(tmp_path, "Dana"), "baseline")
+    status = plan_of_record.freeze(a_plan(), params(tmp_path, "Dana"), "baseline")
     assert status.approved_on == dt.date.today().isoformat()
 
 
@@ -209,7 +221,9 @@ def test_decisions_merge_proposals_with_params():
         ),
         Decision(id="hire-planner", title="Hire a planner", owner="HR", due="2026-12-31"),
     ]
-    frame = plan.decisions(recs, taken, pd.Timestamp("2026-11-01"), "Push", "Dana", dt.date(2026, 11, 18))
+    frame = executive.decisions(
+        recs, taken, pd.Timestamp("2026-11-01"), "Push", "Dana", dt.date(2026, 11, 18)
+    )
     rows = frame.set_index("id")
     assert frame["id"].tolist() == ["plan-approval", "overload-line-a", "budget-gap-kettles", "hire-planner"]
     assert rows.loc["plan-approval", "status"] == "done" and "Dana" in rows.loc["plan-approval", "decision"]
@@ -218,7 +232,7 @@ def test_decisions_merge_proposals_with_params():
     assert rows.loc["overload-line-a", "due"] == pd.Timestamp("2026-11-10")
     assert rows.loc["budget-gap-kettles", "status"] == "open"
     assert rows.loc["hire-planner", "source"] == "params"
-    shown = plan.decisions_table(frame)._repr_markdown_()
+    shown = executive.decisions_table(frame)._repr_markdown_()
     assert "done: Saturday shifts approved" in shown and "open; options: push; revise" in shown
     assert "Hire a planner" in shown
 
@@ -232,7 +246,7 @@ def test_revenue_vs_budget_window():
             "budget_revenue": [100.0] * 13 + [np.nan],
         }
     )
-    kpi = plan.revenue_vs_budget(gaps, months=12)
+    kpi = executive.revenue_vs_budget(gaps, months=12)
     assert kpi["value"] == pytest.approx(12 * 90 / (12 * 100) - 1) and kpi["status"] == "bad"
     assert "next 12 months" in kpi["detail"]
 
@@ -246,7 +260,7 @@ def test_weeks_of_supply_and_status():
             "safety_stock": [40.0, 20.0, 0, 0, 0, 0],
         }
     )
-    kpi = plan.weeks_of_supply(proj)
+    kpi = executive.weeks_of_supply(proj)
     weekly = (130.0 + 130.0) / 2 * 12 / 52
     assert kpi["value"] == pytest.approx(130.0 / weekly)
     assert kpi["target"] == pytest.approx(60.0 / weekly)
@@ -263,9 +277,9 @@ def test_capacity_utilisation_statuses():
             "overtime_hours": [10.0, 10.0],
         }
     )
-    assert plan.capacity_utilisation(load)["status"] == "good"
+    assert executive.capacity_utilisation(load)["status"] == "good"
     over = load.assign(required_hours=[115.0, 50.0])
-    kpi = plan.capacity_utilisation(over)
+    kpi = executive.capacity_utilisation(over)
     assert kpi["status"] == "bad" and kpi["value"] == pytest.approx(1.15)
     assert "A 2026-11" in kpi["detail"] and "average 82%" in kpi["detail"]
 
@@ -273,7 +287,7 @@ def test_capacity_utilisation_statuses():
 def test_forecast_accuracy_weights_by_volume():
     stats = pd.DataFrame({"unique_id": ["A", "B", "C"], "wape": [0.1, 0.5, np.nan], "bias": [0.0, 0.2, 0.0]})
     demand = pd.DataFrame({"unique_id": ["A", "A", "B"], "consensus": [100.0, 200.0, 100.0]})
-    kpi = plan.forecast_accuracy(stats, demand)
+    kpi = executive.forecast_accuracy(stats, demand)
     assert kpi["value"] == pytest.approx(1 - (0.1 * 300 + 0.5 * 100) / 400)
     assert "bias +5%" in kpi["detail"]
 
@@ -288,13 +302,15 @@ def test_enps_takes_the_latest_company_score():
             "suppressed": [False, False, True, False],
         }
     )
-    kpi = plan.enps(frame)
+    kpi = executive.enps(frame)
     assert kpi["value"] == 18.0 and kpi["display"] == "+18" and "+6 on prior" in kpi["detail"]
-    assert plan.enps(None)["status"] == "info"
+    assert executive.enps(None)["status"] == "info"
 
 
 def test_tiles_render_every_kpi():
-    frame = pd.DataFrame([plan.service_level(0.93, 0.95), plan.enps(None)], columns=plan.KPI_COLUMNS)
-    md = plan.kpi_tiles(frame)._repr_markdown_()
+    frame = pd.DataFrame(
+        [executive.service_level(0.93, 0.95), executive.enps(None)], columns=executive.KPI_COLUMNS
+    )
+    md = executive.kpi_tiles(frame)._repr_markdown_()
     assert "#kpi-tiles" in md and "93.0%" in md and "Employee NPS" in md
     assert frame.iloc[0]["status"] == "warn"

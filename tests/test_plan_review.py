@@ -48,7 +48,7 @@ def params(run, out, **executive):
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
-    """Products of steps 1-4 for the small case (step 4 through `balance.review_context`)."""
+    """Products of steps 1-4 for the small case (step 4 through `balance.run`)."""
     run = tmp_path_factory.mktemp("run")
     store = StepStore(run)
     demand_plan, tables = small_case()
@@ -69,7 +69,7 @@ def run_dir(tmp_path_factory):
         p.supply,
         period=p.period,
     )
-    for name, frame in sp.products().items():
+    for name, frame in sp.products.items():
         store.write("supply_planning", name, frame)
     store.write(
         "sales_performance",
@@ -88,9 +88,7 @@ def run_dir(tmp_path_factory):
         ),
     )
     ctx = so.steps.context("pre_sop", p)
-    pre = so.balance.review_context(ctx)
-    for name in ("gaps", "exceptions", "scenarios", "recommendations", "scenario_plans", "scenario_demand"):
-        ctx.write(name, getattr(pre, name))
+    ctx.save(so.balance.run(ctx))
     return run
 
 
@@ -108,10 +106,10 @@ def test_pre_sop_products(run_dir):
 def test_executive_review_approves_then_refuses_a_changed_plan(run_dir):
     out = run_dir / "out"
     p = params(run_dir, out, approved_by="Dana", approved_on="2026-11-18")
-    review = so.plan.review(so.steps.context("executive_review", p))
+    review = so.executive.run(so.steps.context("executive_review", p))
     decisions = review.decisions.set_index("id")
     assert decisions.loc["budget-gap-alpha", "status"] == "done"
-    assert "Run the spring promotion" in so.plan.decisions_table(review.decisions)._repr_markdown_()
+    assert "Run the spring promotion" in so.executive.decisions_table(review.decisions)._repr_markdown_()
     assert decisions.loc["plan-approval", "status"] == "done"
     assert review.kpis["kpi"].tolist() == [
         "revenue_vs_budget",
@@ -128,9 +126,9 @@ def test_executive_review_approves_then_refuses_a_changed_plan(run_dir):
     push = StepStore(run_dir).read("pre_sop", "scenario_demand").query("scenario == 'push'")
     assert record.loc[record["kind"] == "demand", "consensus"].sum() == pytest.approx(push["consensus"].sum())
 
-    again = so.plan.review(so.steps.context("executive_review", p))
+    again = so.executive.run(so.steps.context("executive_review", p))
     assert again.status.version == 1 and again.status.hash == meta["hash"]
 
     other = params(run_dir, out, approved_by="Dana", approved_on="2026-11-18", scenario="baseline")
     with pytest.raises(PlanError, match="approved by Dana on 2026-11-18.*--reapprove"):
-        so.plan.review(so.steps.context("executive_review", other))
+        so.executive.run(so.steps.context("executive_review", other))

@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from salesops.demand.plan import error_stats
-from salesops.plan import forecast_accuracy
+from salesops.demand.planning import error_stats
+from salesops.executive import forecast_accuracy
 
 
 def test_error_stats_wape_and_bias_are_fractions():

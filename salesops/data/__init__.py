@@ -26,7 +26,7 @@ from .overview import (
     sources_table,
     summary_tiles,
 )
-from .snapshot import Collection, check, collect, demand_history
+from .snapshot import Collection, check, collect, demand_history, run, snapshot
 from .sources import load_tables
 
 __all__ = [
@@ -53,6 +53,8 @@ __all__ = [
     "row_counts",
     "row_counts_by_table",
     "row_counts_chart",
+    "run",
+    "snapshot",
     "sources_table",
     "summary_tiles",
     "write_demo",

@@ -12,7 +12,7 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 Kind = Literal["text", "number", "date", "month"]
@@ -63,7 +63,6 @@ class Table:
     key: tuple[str, ...] = ()
     must_have_rows: bool = True
     description: str = ""
-    month_columns: tuple[str, ...] = field(default=())
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)

@@ -10,14 +10,13 @@ Example:
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
+from ..store import ReportsStore
 from .contract import TABLES
 from .findings import Finding, cap, to_frame
 
-STEP_DIR = Path("data") / "data_collection"
+STEP = "data_collection"
 HISTORY_TABLES = ("sales", "opportunities", "survey")
 
 
@@ -179,16 +178,15 @@ def changes_since_last_period(p, tables: dict[str, pd.DataFrame]) -> pd.DataFram
     Columns `table, rows_before, rows_now, added_keys, removed_keys, note`. The note names revised
     history: sales months both snapshots hold whose units differ.
     """
-    folder = Path(p.out) / previous_period(p.period) / STEP_DIR
+    previous = ReportsStore(p.out).run(previous_period(p.period))
     rows = []
-    if not folder.is_dir():
+    if not previous.has_step(STEP):
         return pd.DataFrame(
             columns=["table", "rows_before", "rows_now", "added_keys", "removed_keys", "note"]
         )
     for name, spec in TABLES.items():
-        path = folder / f"{name}.parquet"
         now = tables.get(name)
-        before = pd.read_parquet(path) if path.exists() else None
+        before = previous.read(STEP, name, default=None)
         key = [
             k
             for k in (("sku",) if name in ("sales", "inventory", "supply") else spec.key or ())
@@ -278,6 +276,8 @@ def changes_note(p, changes: pd.DataFrame):
 
     if changes.empty:
         return callout(
-            f"No snapshot of {previous_period(p.period)} under {Path(p.out)}: nothing to compare yet.", "info"
+            f"No published run of {previous_period(p.period)} in the reports folder: nothing to compare "
+            "yet; this section fills from the second cycle on.",
+            "info",
         )
     return callout(f"Compared with the snapshot of {previous_period(p.period)}.", "info")

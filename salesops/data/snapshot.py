@@ -1,8 +1,10 @@
 """Check, normalise and freeze the inputs of one period (step 1 of the cycle).
 
-`collect` writes every normalised table, `demand_history` and `findings` into the run's store under
-`data_collection`, plus `snapshot.json` (content hash, sources, rows, freshness) for `run.json`.
-A rerun whose normalised inputs hash the same reuses the cached snapshot files byte for byte.
+`run(ctx)` returns the `Collection`: every normalised table, `demand_history` and `findings` as
+products, plus `snapshot.json` (content hash, sources, rows, freshness) for `run.json`, which
+`ctx.save` writes under `data_collection`. Saved snapshots are cached by content hash in
+`OUT/.cache/snapshots/`; a rerun whose normalised inputs hash the same is marked reused and keeps
+the first snapshot's description.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataError
+from ..steps import StepResult
 from .contract import TABLES
 from .findings import Finding, cap, to_frame
 from .sources import describe_source, read_source
@@ -30,8 +33,19 @@ SNAPSHOT_VERSION = 1
 
 
 @dataclass
-class Collection:
-    """The period snapshot: normalised tables, every finding, the content hash and what was read."""
+class Collection(StepResult):
+    """The period snapshot: normalised tables, every finding, the content hash and what was read.
+
+    Attributes:
+        tables: The normalised input tables by name.
+        findings: Every warning found (errors stop the step before a Collection exists).
+        input_hash: The sha256 of the normalised tables and the period.
+        sources: Where each table came from (`sources_frame`).
+        demand_history: Monthly units per SKU through the month before the period.
+        reused: Whether a snapshot with the same hash was saved before.
+        snapshot: The description written as `snapshot.json`.
+        cache: The snapshot cache folder of this hash (filled once the products are saved).
+    """
 
     tables: dict[str, pd.DataFrame]
     findings: list[Finding]
@@ -39,14 +53,37 @@ class Collection:
     sources: pd.DataFrame
     demand_history: pd.DataFrame = field(default_factory=pd.DataFrame)
     reused: bool = False
+    snapshot: dict = field(default_factory=dict)
+    cache: Path | None = None
 
     @property
     def errors(self) -> list[Finding]:
+        """The findings that are errors."""
         return [f for f in self.findings if f.is_error]
 
     @property
     def warnings(self) -> list[Finding]:
+        """The findings that are warnings."""
         return [f for f in self.findings if not f.is_error]
+
+    @property
+    def products(self) -> dict[str, pd.DataFrame]:
+        """Every normalised table, `demand_history` and `findings`, by name."""
+        return dict(self.tables, demand_history=self.demand_history, findings=to_frame(self.findings))
+
+    @property
+    def metadata(self) -> dict[str, dict]:
+        """`snapshot.json`: the content hash, sources, rows and counts of findings."""
+        return {"snapshot": self.snapshot}
+
+    def saved(self, store) -> None:
+        """Fill the snapshot cache from the saved products (first save of this hash only).
+
+        Args:
+            store: The `StepStore` the products were written to.
+        """
+        if self.cache is not None and not self.reused:
+            _fill_cache(self.cache, store.data_dir / STEP, self.products, self.snapshot)
 
 
 def _period_start(p) -> pd.Timestamp | None:
@@ -55,7 +92,12 @@ def _period_start(p) -> pd.Timestamp | None:
 
 def _check_all(p):
     raw = read_source(p)
-    typed, findings = parse_tables(raw, _period_start(p))
+    typed, findings = parse_tables(
+        raw,
+        _period_start(p),
+        max_text_chars=p.data.max_text_chars,
+        allow_missing_recent_months=p.data.allow_missing_recent_months,
+    )
     return raw, typed, findings
 
 
@@ -215,19 +257,18 @@ def sources_frame(raw: dict, typed: dict) -> pd.DataFrame:
     return frame
 
 
-# ---------------------------------------------------------------- collect
-def collect(p, store) -> Collection:
-    """Step 1: load, validate, normalise and freeze the period's inputs into `store`.
+# ---------------------------------------------------------------- the step
+def snapshot(p) -> Collection:
+    """Load, validate and normalise the period's inputs; nothing is written.
 
-    Raises `DataError(message, findings)` when any error is found (nothing is written then); warnings
-    are kept in the `findings` product.
+    Args:
+        p: The validated parameters (`salesops.params.load`) with a period.
 
-    Example:
-        >>> import salesops as so
-        >>> p = so.params.load(period="2026-11", out="/tmp/so-doc")
-        >>> c = collect(p, so.store.StepStore("/tmp/so-doc/2026-11"))
-        >>> c.tables["sales"]["month"].max()
-        Timestamp('2026-10-01 00:00:00')
+    Returns:
+        The period's `Collection`.
+
+    Raises:
+        DataError: The inputs break the data contract; `findings` holds one entry per problem.
     """
     if p.period is None:
         raise DataError("collect needs a period (YYYY-MM): history runs through the month before it")
@@ -239,32 +280,81 @@ def collect(p, store) -> Collection:
     history = demand_history(tables["sales"], period_start)
     input_hash = content_hash(tables, p.period)
     sources = sources_frame(raw, typed)
-    products = dict(tables, demand_history=history, findings=to_frame(findings))
-
+    names = [*tables, "demand_history", "findings"]
     cache = Path(p.out) / ".cache" / "snapshots" / input_hash
-    reused = (cache / "snapshot.json").exists() and all((cache / f"{n}.parquet").exists() for n in products)
-    target = store.data_dir / STEP
-    target.mkdir(parents=True, exist_ok=True)
-    meta = {
-        "input_hash": input_hash,
-        "period": p.period,
-        "source": describe_source(p),
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "rows": {n: len(f) for n, f in products.items()},
-        "errors": sum(f.is_error for f in findings),
-        "warnings": sum(not f.is_error for f in findings),
-        "sources": json.loads(sources.to_json(orient="records", date_format="iso")),
-    }
+    reused = (cache / "snapshot.json").exists() and all((cache / f"{n}.parquet").exists() for n in names)
     if reused:
-        for name in products:
-            shutil.copyfile(cache / f"{name}.parquet", target / f"{name}.parquet")
         meta = json.loads((cache / "snapshot.json").read_text()) | {"reused": True}
     else:
-        for name, frame in products.items():
-            store.write(STEP, name, frame)
-        _fill_cache(cache, target, products, meta)
-    (target / "snapshot.json").write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
-    return Collection(tables, findings, input_hash, sources, history, reused)
+        meta = {
+            "input_hash": input_hash,
+            "period": p.period,
+            "source": describe_source(p),
+            "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "rows": {
+                **{n: len(f) for n, f in tables.items()},
+                "demand_history": len(history),
+                "findings": len(findings),
+            },
+            "errors": sum(f.is_error for f in findings),
+            "warnings": sum(not f.is_error for f in findings),
+            "sources": json.loads(sources.to_json(orient="records", date_format="iso")),
+        }
+    return Collection(tables, findings, input_hash, sources, history, reused, meta, cache)
+
+
+def run(ctx) -> Collection:
+    """Step 1: load, validate, normalise and freeze the period's inputs.
+
+    Args:
+        ctx: The data collection step's context.
+
+    Returns:
+        The `Collection`; `ctx.save(collection)` writes every table, `demand_history`, `findings`
+        and `snapshot.json`.
+
+    Raises:
+        DataError: The inputs break the data contract (nothing is written then).
+
+    Example:
+        >>> import salesops as so
+        >>> p = so.params.load(period="2026-11", out="/tmp/so-doc")
+        >>> ctx = so.steps.context("data_collection", p)
+        >>> collection = run(ctx)
+        >>> ctx.save(collection)
+        >>> collection.tables["sales"]["month"].max()
+        Timestamp('2026-10-01 00:00:00')
+    """
+    return snapshot(ctx.p)
+
+
+def collect(p, store) -> Collection:
+    """Step 1 outside a notebook: `snapshot(p)`, then write its products into `store`.
+
+    Args:
+        p: The validated parameters with a period.
+        store: The `StepStore` of the run.
+
+    Returns:
+        The period's `Collection`.
+
+    Raises:
+        DataError: The inputs break the data contract (nothing is written then).
+
+    Example:
+        >>> import salesops as so
+        >>> p = so.params.load(period="2026-11", out="/tmp/so-doc")
+        >>> c = collect(p, so.store.StepStore("/tmp/so-doc/2026-11"))
+        >>> c.tables["sales"]["month"].max()
+        Timestamp('2026-10-01 00:00:00')
+    """
+    collection = snapshot(p)
+    for name, frame in collection.products.items():
+        store.write(STEP, name, frame)
+    for name, content in collection.metadata.items():
+        store.write_json(STEP, name, content)
+    collection.saved(store)
+    return collection
 
 
 def _fill_cache(cache: Path, written: Path, products: dict, meta: dict) -> None:

@@ -12,7 +12,7 @@ from . import consensus, hierarchy
 from .auto import AutoCombo
 from .engine import backtest, forecast, forecast_file, prepare
 from .models import ARIMA, ETS, SBA, TSB, Croston, HistoricAverage, Naive, SeasonalNaive, Theta
-from .plan import DemandPlan, plan
+from .planning import DemandPlan, run
 
 Default = AutoCombo
 
@@ -34,8 +34,8 @@ __all__ = [
     "forecast",
     "forecast_file",
     "hierarchy",
-    "plan",
     "prepare",
+    "run",
 ]
 
 

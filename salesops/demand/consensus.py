@@ -124,7 +124,7 @@ class BlendWeight:
         verdict = "helps" if self.helps else "does not help"
         return (
             f"The pipeline blend weight is {self.weight:.2f}, learned on {self.observations} SKU-months of "
-            f"earlier plans: WAPE {self.wape_statistical:.1f}% statistical vs {self.wape_blended:.1f}% "
+            f"earlier plans: WAPE {self.wape_statistical:.1%} statistical vs {self.wape_blended:.1%} "
             f"blended, so the blend {verdict}."
         )
 

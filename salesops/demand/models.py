@@ -22,7 +22,6 @@ import math
 import warnings
 
 import numpy as np
-from scipy.stats import norm
 
 # imported here, not on first fit: forked forecast workers inherit them, and a warm kernel has them loaded
 from statsmodels.tsa.arima.model import ARIMA as SMARIMA
@@ -30,6 +29,8 @@ from statsmodels.tsa.forecasting.theta import ThetaModel
 from statsmodels.tsa.holtwinters import ExponentialSmoothing
 from statsmodels.tsa.seasonal import seasonal_decompose
 from statsmodels.tsa.stattools import kpss
+
+from ..metrics import normal_quantile
 
 __all__ = [
     "ARIMA",
@@ -117,14 +118,10 @@ def is_intermittent(y: np.ndarray, threshold: float = 1.32) -> bool:
     return bool(y.size / nz > threshold and np.all(y >= 0))
 
 
-def _z(level: float) -> float:
-    return float(norm.ppf(0.5 + level / 200))
-
-
 def _normal_intervals(mean: np.ndarray, sd: np.ndarray, level, lower_bound: float | None) -> dict:
     out = {"mean": mean}
     for lv in level or ():
-        z = _z(lv)
+        z = normal_quantile(lv)
         lo, hi = mean - z * sd, mean + z * sd
         if lower_bound is not None:
             lo = np.maximum(lo, lower_bound)

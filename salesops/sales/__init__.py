@@ -23,6 +23,7 @@ from functools import cached_property
 import pandas as pd
 
 from ..params import Params
+from ..steps import StepResult
 from . import _frames
 from .compensation import payout_rate, payouts, target_incentives
 from .enps import classify, enps
@@ -40,6 +41,7 @@ from .pipeline import (
 )
 
 __all__ = [
+    "PRODUCTS",
     "SalesPerformance",
     "aging",
     "attainment",
@@ -60,6 +62,7 @@ __all__ = [
     "pipeline_forecast_chart",
     "rep_comparison",
     "robust_z",
+    "run",
     "slippage",
     "stage_probabilities",
     "target_incentives",
@@ -89,13 +92,30 @@ EMPTY = {
 }
 
 
-class SalesPerformance:
-    """Every sales product of one period, computed from the input tables on first use.
+def run(ctx) -> SalesPerformance:
+    """The sales performance step: every sales product of the period, from the snapshot's tables.
+
+    Args:
+        ctx: The sales performance step's context.
+
+    Returns:
+        The `SalesPerformance`; `ctx.save(sp)` writes its products.
 
     Example:
-        >>> sp = SalesPerformance.from_context(ctx)                       # doctest: +SKIP
+        >>> sp = run(ctx)                                                  # doctest: +SKIP
         >>> sp.attainment.query("level == 'company'")                      # doctest: +SKIP
-        >>> ctx.write("pipeline_forecast", sp.pipeline_forecast)           # doctest: +SKIP
+        >>> ctx.save(sp)                                                   # doctest: +SKIP
+    """
+    return SalesPerformance({name: ctx.table(name, default=None) for name in EMPTY}, ctx.p)
+
+
+class SalesPerformance(StepResult):
+    """Every sales product of one period, computed from the input tables on first use.
+
+    Args:
+        tables: The input tables by name (`opportunities`, `reps`, `quotas`, `survey`, `products`);
+            a missing one counts as empty.
+        p: The validated parameters of the period.
     """
 
     def __init__(self, tables: dict[str, pd.DataFrame], p: Params):
@@ -107,10 +127,10 @@ class SalesPerformance:
         self.opportunities = _frames.opportunities(self.tables["opportunities"])
         self.as_of = p.period_start - pd.Timedelta(days=1)
 
-    @classmethod
-    def from_context(cls, ctx) -> SalesPerformance:
-        """Read the input tables of the period snapshot through the step context."""
-        return cls({name: ctx.table(name) for name in EMPTY}, ctx.p)
+    @property
+    def products(self) -> dict[str, pd.DataFrame]:
+        """The step's products (`PRODUCTS`), name to frame."""
+        return {name: getattr(self, name) for name in PRODUCTS}
 
     # ---------------------------------------------------------------- pipeline
     @cached_property

@@ -1,6 +1,8 @@
 """Supply planning (step 3): rough-cut capacity, chase / level / cost-optimal production plans, and the
 SKU inventory projection with safety stock. `plan` is pure and fast: the pre-S&OP scenarios re-run it.
 
+The step's entry point is `run(ctx)`; `plan(...)` is the pure function behind it.
+
 Example:
     >>> import salesops as so
     >>> sp = so.supply.plan(demand_plan, tables, p.supply, error_stats, period=p.period)   # doctest: +SKIP
@@ -27,7 +29,7 @@ from .planning import (
     sku_costs,
     weeks_of_supply,
 )
-from .step import inputs
+from .step import inputs, run
 
 __all__ = [
     "STRATEGIES",
@@ -45,6 +47,7 @@ __all__ = [
     "overload_drivers",
     "plan",
     "risk_by_sku",
+    "run",
     "safety_stock",
     "shortages",
     "sku_costs",

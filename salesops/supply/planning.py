@@ -46,17 +46,19 @@ from scipy.optimize import linprog
 from scipy.stats import norm
 
 from ..exceptions import DataError, PlanError
+from ..metrics import normal_quantile
 from ..params import SupplyParams
+from ..steps import StepResult
 
 STRATEGIES = ("chase", "level", "optimal")
 PURCHASED = "(bought in)"
-Z_80 = float(norm.ppf(0.9))  # half-width of an 80% interval in sigmas
+Z_80 = normal_quantile(80)  # half-width of an 80% interval in sigmas
 FORWARD_MONTHS = 3  # months of coming demand that set weeks of supply and excess
 WEEKS_PER_MONTH = 52 / 12
 
 
 @dataclass
-class SupplyPlan:
+class SupplyPlan(StepResult):
     """The result of `plan`: tidy frames for the step's products plus the SKU parameters used.
 
     `production_plan` holds all three strategies; `inventory_projection` is the SKU detail of the
@@ -74,8 +76,9 @@ class SupplyPlan:
     strategy: str
     notes: list[str] = field(default_factory=list)
 
+    @property
     def products(self) -> dict[str, pd.DataFrame]:
-        """The step's products by name (what the notebook writes)."""
+        """The step's products by name (what `ctx.save` writes)."""
         return {
             "capacity_load": self.capacity_load,
             "production_plan": self.production_plan,

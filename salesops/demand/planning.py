@@ -1,18 +1,17 @@
 """The demand planning step: statistical forecast, backtest, hierarchy, pipeline blend, overrides.
 
-`plan(ctx)` (or `plan(history=..., products=..., ...)`) returns a `DemandPlan` holding the step's
+`run(ctx)` (or `run(history=..., products=..., ...)`) returns a `DemandPlan` holding the step's
 products (`forecast, demand_plan, error_stats, backtest, accuracy, overrides_audit`) and the tables
 the report shows (history and forecast by family, model mix, value add, changes since last cycle).
+Accuracy figures are fractions (0.25 is 25%); the report formats them as percentages.
 
 Example:
-    >>> dp = plan(ctx)                                   # doctest: +SKIP
-    >>> for name, frame in dp.products().items():        # doctest: +SKIP
-    ...     ctx.write(name, frame)
+    >>> dp = run(ctx)                                    # doctest: +SKIP
+    >>> ctx.save(dp)                                     # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,13 +21,15 @@ import pandas as pd
 from .. import metrics
 from ..exceptions import DataError
 from ..params import DemandParams
+from ..steps import StepResult
+from ..store import ReportsStore
 from . import consensus as cons
 from .engine import backtest as run_backtest
 from .engine import forecast as run_forecast
 from .engine import prepare
 from .hierarchy import aggregate, reconcile
 
-__all__ = ["PLAN_COLUMNS", "DemandPlan", "accuracy", "changes", "error_stats", "model_mix", "plan"]
+__all__ = ["PLAN_COLUMNS", "DemandPlan", "accuracy", "changes", "error_stats", "model_mix", "run"]
 
 PLAN_COLUMNS = [
     "unique_id",
@@ -45,9 +46,12 @@ PLAN_COLUMNS = [
 MEMBER_COLUMNS = ("ETS", "Theta", "ARIMA", "SBA", "TSB")
 
 
+Z_80 = metrics.normal_quantile(80)
+
+
 @dataclass
-class DemandPlan:
-    """Everything step 2 produces; `products()` is what the notebook writes."""
+class DemandPlan(StepResult):
+    """Everything step 2 produces; `products` is what `ctx.save` writes."""
 
     forecast: pd.DataFrame
     demand_plan: pd.DataFrame
@@ -63,8 +67,9 @@ class DemandPlan:
     reconciliation: str = "bottom_up"
     notes: list[str] = field(default_factory=list)
 
+    @property
     def products(self) -> dict[str, pd.DataFrame]:
-        """The step's products by name, for `ctx.write(name, frame)`."""
+        """The step's products by name."""
         return {
             "forecast": self.forecast,
             "demand_plan": self.demand_plan,
@@ -120,15 +125,15 @@ class DemandPlan:
                 Tile("Plan, next 12 months", f"{s['units_12m']:,.0f} units", "consensus"),
                 Tile(
                     "Backtest WAPE",
-                    f"{s['wape']:.1f}%",
-                    f"seasonal naive {s['wape_naive']:.1f}%",
+                    f"{s['wape']:.1%}",
+                    f"seasonal naive {s['wape_naive']:.1%}",
                     "good" if better else "warn",
                 ),
                 Tile(
                     "80% interval coverage",
-                    f"{s['coverage_80']:.0f}%",
+                    f"{s['coverage_80']:.0%}",
                     "target 80%",
-                    "good" if 70 <= s["coverage_80"] <= 90 else "warn",
+                    "good" if 0.7 <= s["coverage_80"] <= 0.9 else "warn",
                 ),
                 Tile("Overrides applied", f"{s['overrides']}", f"pipeline weight {s['blend_weight']:.2f}"),
             ]
@@ -142,8 +147,8 @@ class DemandPlan:
         verb = "beats" if s["wape"] < s["wape_naive"] else "does not beat"
         return (
             f"Over the backtest the statistical forecast {verb} the seasonal naive benchmark: WAPE "
-            f"{s['wape']:.1f}% against {s['wape_naive']:.1f}%; its 80% intervals held "
-            f"{s['coverage_80']:.0f}% of the actuals."
+            f"{s['wape']:.1%} against {s['wape_naive']:.1%}; its 80% intervals held "
+            f"{s['coverage_80']:.0%} of the actuals."
         )
 
     def pipeline_table(self, months: int = 6) -> pd.DataFrame:
@@ -209,7 +214,7 @@ def error_stats(bt: pd.DataFrame, history: pd.DataFrame, season_length: int = 12
     `sigma` is the standard deviation about zero (root mean square) of the 1-step-ahead backtest
     errors in units (feeds safety stock); with fewer than two 1-step errors it comes from the width
     of the 80% interval at step 1 instead. `mase`, `wape` and `bias` cover every backtest step;
-    `wape` and `bias` are FRACTIONS (0.25 = 25 %): wape = sum|F - A| / sum|A|, bias = sum(F - A) / sum|A|
+    `wape` and `bias` are fractions (0.25 = 25 %), as every metric: wape = sum|F - A| / sum|A|, bias = sum(F - A) / sum|A|
     (positive = over-forecast). The executive pack and the pre-S&OP exceptions read them as fractions.
     """
     rows = []
@@ -220,7 +225,7 @@ def error_stats(bt: pd.DataFrame, history: pd.DataFrame, season_length: int = 12
         if err.size >= 2:
             sigma = float(np.sqrt(np.mean(err**2)))
         elif {"yhat_lo_80", "yhat_hi_80"} <= set(g.columns) and len(one):
-            sigma = float((one["yhat_hi_80"] - one["yhat_lo_80"]).mean() / (2 * 1.2816))
+            sigma = float((one["yhat_hi_80"] - one["yhat_lo_80"]).mean() / (2 * Z_80))
         else:
             sigma = np.nan
         train = histories.get(uid, np.array([]))
@@ -229,8 +234,8 @@ def error_stats(bt: pd.DataFrame, history: pd.DataFrame, season_length: int = 12
                 "unique_id": uid,
                 "sigma": sigma,
                 "mase": metrics.mase(g["y"], g["yhat"], train[train != np.inf], season_length),
-                "wape": metrics.wape(g["y"], g["yhat"]) / 100,
-                "bias": metrics.bias_pct(g["y"], g["yhat"]) / 100,
+                "wape": metrics.wape(g["y"], g["yhat"]),
+                "bias": metrics.relative_bias(g["y"], g["yhat"]),
             }
         )
     return pd.DataFrame(rows, columns=["unique_id", "sigma", "mase", "wape", "bias"])
@@ -266,7 +271,7 @@ def accuracy(
             "wape": metrics.wape(part["y"], part[col]),
             "smape": metrics.smape(part["y"], part[col]),
             "mase": float(np.nanmean(per_series)),
-            "bias": metrics.bias_pct(part["y"], part[col]),
+            "bias": metrics.relative_bias(part["y"], part[col]),
         }
         for lv in levels:
             row[f"coverage_{lv}"] = (
@@ -289,20 +294,14 @@ def model_mix(fc: pd.DataFrame) -> pd.DataFrame:
     )
     models = models.str.replace(r"\s*\(recent regime: \d+ months\)", " (recent regime)", regex=True)
     out = models.value_counts().rename_axis("model").reset_index(name="skus")
-    out["share"] = out["skus"] / out["skus"].sum() * 100
+    out["share"] = out["skus"] / out["skus"].sum()
     return out
 
 
 def _earlier_plans(out_dir: Path, period: str) -> dict[str, pd.DataFrame]:
-    """Earlier runs' `demand_plan` products under OUT/<period>/data/demand_planning/, by period."""
-    plans = {}
-    for path in sorted(out_dir.glob("*/data/demand_planning/demand_plan.parquet")):
-        name = path.parents[2].name
-        if re.fullmatch(r"\d{4}-\d{2}", name) and name < period:
-            frame = pd.read_parquet(path)
-            frame["ds"] = pd.to_datetime(frame["ds"])
-            plans[name] = frame
-    return plans
+    """Earlier periods' published `demand_plan` products, by period."""
+    plans = ReportsStore(out_dir).collect("demand_planning", "demand_plan", before=period)
+    return {name: frame.assign(ds=pd.to_datetime(frame["ds"])) for name, frame in plans.items()}
 
 
 def changes(new: pd.DataFrame, old: pd.DataFrame | None, n: int = 10) -> pd.DataFrame:
@@ -323,7 +322,7 @@ def changes(new: pd.DataFrame, old: pd.DataFrame | None, n: int = 10) -> pd.Data
         previous=("previous", "sum"), current=("consensus", "sum")
     )
     out["change"] = out["current"] - out["previous"]
-    out["change_pct"] = out["change"] / out["previous"].where(out["previous"] != 0) * 100
+    out["change_pct"] = out["change"] / out["previous"].where(out["previous"] != 0)
     return (
         out.reindex(out["change"].abs().sort_values(ascending=False).index)
         .head(n)[cols]
@@ -354,7 +353,7 @@ def _value_add(
 
 
 # ---------------------------------------------------------------- the step
-def plan(
+def run(
     ctx=None,
     *,
     history: pd.DataFrame | None = None,
@@ -371,8 +370,24 @@ def plan(
     `sales_performance/pipeline_forecast`; parameters come from `ctx.p.demand`. Explicit arguments
     win. History is cut at the month before the period; the plan starts at the period.
 
+    Args:
+        ctx: The demand planning step's context (or None with explicit frames).
+        history: Monthly demand, `unique_id, ds, y`.
+        products: The products table (`sku, family`), for the hierarchy.
+        pipeline: The sales pipeline forecast (`ds, sku, family, units, amount`).
+        params: The `demand:` parameters.
+        period: The first month planned (`YYYY-MM`).
+        out: The reports folder, where earlier periods' plans are read.
+        progress: A callback for forecasting progress.
+
+    Returns:
+        The `DemandPlan`; `ctx.save(dp)` writes its products.
+
+    Raises:
+        DataError: No history, or none before the period.
+
     Example:
-        >>> dp = plan(history=hist, products=prods, params=DemandParams(horizon=12), period="2026-11")  # doctest: +SKIP
+        >>> dp = run(history=hist, products=prods, params=DemandParams(horizon=12), period="2026-11")  # doctest: +SKIP
         >>> dp.demand_plan.columns.tolist()[:6]                                                        # doctest: +SKIP
         ['unique_id', 'family', 'ds', 'statistical', 'pipeline', 'consensus']
     """
@@ -382,15 +397,9 @@ def plan(
         out = out or ctx.p.out
         history = history if history is not None else ctx.read("data_collection", "demand_history")
         if products is None:
-            try:
-                products = ctx.table("products")
-            except DataError:
-                products = None
+            products = ctx.table("products", default=None)
         if pipeline is None:
-            try:
-                pipeline = ctx.read("sales_performance", "pipeline_forecast")
-            except DataError:
-                pipeline = None
+            pipeline = ctx.read("sales_performance", "pipeline_forecast", default=None)
     params = params or DemandParams()
     if history is None:
         raise DataError("demand planning needs a demand history (unique_id, ds, y); run step data_collection")
@@ -461,7 +470,8 @@ def plan(
             pd.concat([fc, upper_fc.drop(columns="level")])
             .groupby("unique_id")
             .apply(
-                lambda g: ((g["yhat_hi_80"] - g["yhat_lo_80"]).iloc[0] / 2.5632) ** 2, include_groups=False
+                lambda g: ((g["yhat_hi_80"] - g["yhat_lo_80"]).iloc[0] / (2 * Z_80)) ** 2,
+                include_groups=False,
             )
         )
         hier = reconcile(base, tags, method, variances=sd1)
@@ -510,7 +520,7 @@ def plan(
         stats = pd.DataFrame(
             {
                 "unique_id": one["unique_id"],
-                "sigma": (one["yhat_hi_80"] - one["yhat_lo_80"]) / (2 * 1.2816),
+                "sigma": (one["yhat_hi_80"] - one["yhat_lo_80"]) / (2 * Z_80),
                 "mase": np.nan,
                 "wape": np.nan,
                 "bias": np.nan,

@@ -1,69 +1,27 @@
-"""Executive review: the KPIs of the pack, the decisions, and the plan of record.
+"""Executive review (step 5): the KPIs of the pack, the decisions, and the approval of the plan.
 
-The plan of record of a period is the approved scenario's SKU demand plan (`consensus`) and family
-production plan, frozen when `executive.approved_by` is set, in `OUT/plans/PERIOD/`:
-
-* `plan.parquet`: one frame; demand rows (`kind = demand`: `unique_id, family, ds, statistical,
-  consensus`) and production rows (`kind = production`: `family, month, demand, production,
-  inventory, backlog`), each with the `scenario` it came from;
-* `plan.json`: period, approved_by, approved_on, scenario, sha256 hash of the plan, version, decisions.
-
-An identical plan is a no-op; a different one raises `PlanError` unless re-approved
-(`salesops run PERIOD --reapprove`), which keeps the old files as `plan.vN.parquet` / `plan.vN.json`.
+`run(ctx)` reads the products of demand planning, supply planning, pre-S&OP and sales performance,
+computes the KPIs and the decision list, and freezes the approved scenario as the plan of record
+(`salesops.plan_of_record`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
-import os
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from .exceptions import DataError, ParameterError, PlanError
 from .params import Decision, Params
-from .report import Tile, tiles
+from .plan_of_record import PlanStatus, freeze, plan_frame
+from .report import Tile, money, tiles
+from .steps import StepResult
 
 KPI_COLUMNS = ["kpi", "label", "value", "target", "status", "display", "detail"]
 DECISION_COLUMNS = ["id", "title", "owner", "due", "status", "decision", "options", "source"]
-PLAN_COLUMNS = [
-    "scenario",
-    "kind",
-    "unique_id",
-    "family",
-    "ds",
-    "statistical",
-    "consensus",
-    "month",
-    "demand",
-    "production",
-    "inventory",
-    "backlog",
-]
-STATUS_COLUMNS = [
-    "period",
-    "status",
-    "approved_by",
-    "approved_on",
-    "hash",
-    "scenario",
-    "version",
-    "current_hash",
-    "path",
-]
 WEEKS_PER_MONTH = 52 / 12
-
-
-def _money(value: float) -> str:
-    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= limit:
-            return f"{value / limit:,.1f}{suffix}"
-    return f"{value:,.0f}"
 
 
 # ---------------------------------------------------------------- KPIs
@@ -99,7 +57,7 @@ def revenue_vs_budget(gaps: pd.DataFrame, months: int = 12, currency: str = "USD
             np.nan,
             0.0,
             "info",
-            _money(plan),
+            money(plan),
             f"{currency}, no budget for the horizon",
         )
     rows = budgeted[budgeted["month"].isin(window)]
@@ -113,7 +71,7 @@ def revenue_vs_budget(gaps: pd.DataFrame, months: int = 12, currency: str = "USD
         0.0,
         status,
         f"{ratio:+.1%}",
-        f"plan {_money(plan)} vs {_money(target)} {currency}, next {len(window)} months",
+        f"plan {money(plan)} vs {money(target)} {currency}, next {len(window)} months",
     )
 
 
@@ -376,241 +334,22 @@ def decisions_table(decision_frame: pd.DataFrame):
     return table(frame)
 
 
-# ---------------------------------------------------------------- plan of record
-@dataclass
-class PlanStatus:
-    """Where the plan of record of a period stands after this run."""
-
-    period: str
-    status: str  # approved or proposed
-    approved_by: str | None
-    approved_on: str | None
-    hash: str | None
-    scenario: str
-    version: int | None
-    current_hash: str
-    path: str | None
-    message: str = ""
-
-    @property
-    def kind(self) -> str:
-        """`good` when this run's plan is the approved one, else `warn` (for `salesops.report.callout`)."""
-        return "good" if self.status == "approved" and self.hash == self.current_hash else "warn"
-
-    def frame(self) -> pd.DataFrame:
-        """One row `plan_status` (`STATUS_COLUMNS`), what the runner copies into run.json."""
-        return pd.DataFrame(
-            [{k: v for k, v in asdict(self).items() if k in STATUS_COLUMNS}], columns=STATUS_COLUMNS
-        )
-
-
-def plan_frame(
-    scenario_demand: pd.DataFrame,
-    scenario_plans: pd.DataFrame,
-    scenario: str,
-    demand_plan: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """The plan of one scenario as a plan of record (`PLAN_COLUMNS`): SKU demand + family production.
-
-    `statistical` comes from `demand_plan` (the statistical forecast is the same in every scenario).
-    """
-    known = sorted(scenario_plans["scenario"].unique())
-    if scenario not in known:
-        raise ParameterError(
-            f"executive.scenario = '{scenario}' is not a scenario of this run "
-            f"(scenarios: {', '.join(known)}); set it to one of them or leave it empty"
-        )
-    dem = scenario_demand[scenario_demand["scenario"] == scenario].copy()
-    dem["ds"] = pd.to_datetime(dem["ds"])
-    if demand_plan is not None and "statistical" in demand_plan.columns:
-        stat = demand_plan[["unique_id", "ds", "statistical"]].assign(ds=lambda f: pd.to_datetime(f["ds"]))
-        dem = dem.merge(stat, on=["unique_id", "ds"], how="left")
-    dem["kind"] = "demand"
-    prod = scenario_plans[scenario_plans["scenario"] == scenario].copy()
-    prod["month"] = pd.to_datetime(prod["month"])
-    prod["kind"] = "production"
-    out = pd.concat([dem, prod], ignore_index=True)
-    for col in PLAN_COLUMNS:
-        if col not in out.columns:
-            out[col] = np.nan
-    out = out[PLAN_COLUMNS].sort_values(
-        ["kind", "family", "unique_id", "ds", "month"], ignore_index=True, na_position="first"
-    )
-    return out
-
-
-def plan_hash(frame: pd.DataFrame) -> str:
-    """sha256 of a plan: rows sorted, numbers rounded to 6 decimals, written as CSV.
-
-    Example:
-        >>> a = pd.DataFrame({"family": ["F", "G"], "production": [1.0, 2.0]})
-        >>> plan_hash(a) == plan_hash(a.iloc[::-1]) and plan_hash(a) != plan_hash(a.assign(production=[1.0, 2.5]))
-        True
-    """
-    canon = frame[sorted(frame.columns)].copy()
-    for col in canon.columns:
-        if pd.api.types.is_float_dtype(canon[col]):
-            canon[col] = canon[col].round(6)
-        elif pd.api.types.is_datetime64_any_dtype(canon[col]):
-            canon[col] = canon[col].dt.strftime("%Y-%m-%d")
-    canon = canon.astype(str).sort_values(list(canon.columns), ignore_index=True)
-    return hashlib.sha256(canon.to_csv(index=False, lineterminator="\n").encode()).hexdigest()
-
-
-def plan_dir(out: str | Path, period: str) -> Path:
-    """`OUT/plans/PERIOD`: where the plan of record of a period lives."""
-    return Path(out) / "plans" / period
-
-
-def read_record(out: str | Path, period: str) -> dict | None:
-    """The `plan.json` of a period's plan of record, or None when none was approved."""
-    path = plan_dir(out, period) / "plan.json"
-    if not path.exists():
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise PlanError(
-            f"{path}: the plan of record cannot be read ({exc}); restore it from a plan.vN.json "
-            "or remove the folder to approve again"
-        ) from exc
-
-
-def _atomic_write_bytes(path: Path, data: bytes):
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
-def _next_version(folder: Path) -> int:
-    n = 1
-    while (folder / f"plan.v{n}.json").exists() or (folder / f"plan.v{n}.parquet").exists():
-        n += 1
-    return n
-
-
-def freeze(plan: pd.DataFrame, p: Params, scenario: str, taken: Sequence[Decision] = ()) -> PlanStatus:
-    """Freeze the plan of record of `p.period` when `p.executive.approved_by` is set.
-
-    * not approved: nothing is written; status `proposed` (or the existing record's, if any).
-    * approved and no record: `plan.parquet` + `plan.json` are written (version 1).
-    * a record with the same hash: nothing changes (no-op).
-    * a record with another hash: `PlanError`, unless `p.reapprove`, which keeps the old files as
-      `plan.vN.*` and writes the new plan as version N+1.
-
-    Example:
-        >>> status = freeze(plan_frame(demand, plans, "baseline"), p, "baseline")  # doctest: +SKIP
-        >>> status.status
-        'approved'
-    """
-    period = str(p.period)
-    folder = plan_dir(p.out, period)
-    current = plan_hash(plan)
-    record = read_record(p.out, period)
-    if not p.executive.approved_by:
-        if record is None:
-            return PlanStatus(
-                period,
-                "proposed",
-                None,
-                None,
-                None,
-                scenario,
-                None,
-                current,
-                None,
-                f"Not approved yet: set executive.approved_by (and approved_on) in params/{period}.yaml "
-                "and run again to freeze this plan as the plan of record.",
-            )
-        same = record.get("hash") == current
-        return PlanStatus(
-            period,
-            "approved",
-            record.get("approved_by"),
-            record.get("approved_on"),
-            record.get("hash"),
-            record.get("scenario", scenario),
-            record.get("version"),
-            current,
-            str(folder / "plan.parquet"),
-            f"The plan of record was approved by {record.get('approved_by')} on "
-            f"{record.get('approved_on')}; "
-            + (
-                "this run's plan is the same."
-                if same
-                else "this run's plan differs from it and is only a proposal."
-            ),
-        )
-    approved_on = (p.executive.approved_on or dt.date.today()).isoformat()
-    if record is not None:
-        if record.get("hash") == current:
-            return PlanStatus(
-                period,
-                "approved",
-                record.get("approved_by"),
-                record.get("approved_on"),
-                current,
-                record.get("scenario", scenario),
-                record.get("version"),
-                current,
-                str(folder / "plan.parquet"),
-                f"Plan of record: scenario {record.get('scenario', scenario)}, approved by "
-                f"{record.get('approved_by')} on {record.get('approved_on')} (version "
-                f"{record.get('version')}, sha256 {current[:12]}); this run reproduces it exactly.",
-            )
-        if not p.reapprove:
-            raise PlanError(
-                f"the plan of record of {period} was approved by {record.get('approved_by')} on "
-                f"{record.get('approved_on')} (scenario {record.get('scenario')}, hash {str(record.get('hash'))[:12]}) "
-                f"and this run's plan differs (hash {current[:12]}). An approved plan is never replaced silently: "
-                f"to approve the new plan run `salesops run {period} --reapprove` (the old plan is kept as "
-                f"plan.v{_next_version(folder)}.parquet/.json in {folder}), or restore the inputs and params "
-                "that produced the approved plan."
-            )
-        old = _next_version(folder)
-        for suffix in ("parquet", "json"):
-            os.replace(folder / f"plan.{suffix}", folder / f"plan.v{old}.{suffix}")
-        version = old + 1
-    else:
-        version = 1
-    folder.mkdir(parents=True, exist_ok=True)
-    meta = {
-        "period": period,
-        "approved_by": p.executive.approved_by,
-        "approved_on": approved_on,
-        "scenario": scenario,
-        "hash": current,
-        "version": version,
-        "decisions": [d.model_dump(mode="json") for d in taken],
-        "frozen_at": dt.datetime.now().isoformat(timespec="seconds"),
-    }
-    if version > 1:
-        meta["supersedes"] = f"plan.v{version - 1}.json"
-    tmp = folder / ".plan.parquet.tmp"
-    plan.to_parquet(tmp, index=False)
-    os.replace(tmp, folder / "plan.parquet")
-    _atomic_write_bytes(folder / "plan.json", json.dumps(meta, indent=2).encode())
-    verb = "Re-approved" if version > 1 else "Approved"
-    return PlanStatus(
-        period,
-        "approved",
-        p.executive.approved_by,
-        approved_on,
-        current,
-        scenario,
-        version,
-        current,
-        str(folder / "plan.parquet"),
-        f"{verb}: the plan of record of {period} (scenario {scenario}, version {version}, sha256 "
-        f"{current[:12]}) was frozen by {p.executive.approved_by} on {approved_on}; changing it later "
-        f"needs an explicit re-approval (salesops run {period} --reapprove).",
-    )
-
-
 # ---------------------------------------------------------------- the executive review
 @dataclass
-class ExecutiveReview:
-    """What the executive pack shows and step 5 writes; built by `review`."""
+class ExecutiveReview(StepResult):
+    """What the executive pack shows and step 5 writes; built by `run`.
+
+    Attributes:
+        kpis: The KPI tiles' figures (`KPI_COLUMNS`).
+        scenarios: The pre-S&OP scenario comparison.
+        gaps: The pre-S&OP demand, supply and budget gaps.
+        decisions: The meeting's decisions (`DECISION_COLUMNS`).
+        plan_of_record: The approved (or proposed) plan with its hash.
+        status: Where the plan of record stands after this run.
+        scenario: The scenario approved or recommended.
+        reasons: Why that scenario, as sentences.
+        currency: The currency of money figures.
+    """
 
     kpis: pd.DataFrame
     scenarios: pd.DataFrame
@@ -624,7 +363,18 @@ class ExecutiveReview:
 
     @property
     def plan_status(self) -> pd.DataFrame:
+        """The one-row `plan_status` product (copied into run.json by the runner)."""
         return self.status.frame()
+
+    @property
+    def products(self) -> dict[str, pd.DataFrame]:
+        """The step's products: `kpis, decisions, plan_of_record, plan_status`."""
+        return {
+            "kpis": self.kpis,
+            "decisions": self.decisions,
+            "plan_of_record": self.plan_of_record,
+            "plan_status": self.plan_status,
+        }
 
     def summary(self) -> str:
         """The pack's opening paragraph: KPIs off target and the recommendation."""
@@ -646,14 +396,24 @@ class ExecutiveReview:
         return text
 
 
-def review(ctx) -> ExecutiveReview:
-    """The executive review of a step context: KPIs, decisions and the plan of record (frozen when approved).
+def run(ctx) -> ExecutiveReview:
+    """Step 5: KPIs, decisions and the plan of record (frozen when approved).
 
-    Reads the products of demand planning, supply planning, pre-S&OP and sales performance.
+    Reads the products of demand planning, supply planning, pre-S&OP and sales performance
+    (error statistics and eNPS are optional: their tiles say when they are missing).
+
+    Args:
+        ctx: The executive review's step context.
+
+    Returns:
+        The review; `ctx.save(review)` writes its products.
+
+    Raises:
+        PlanError: The approved plan of record would change without `--reapprove`.
 
     Example:
-        >>> rev = review(so.steps.context("executive_review", p))  # doctest: +SKIP
-        >>> rev.status.status
+        >>> review = run(so.steps.context("executive_review", p))  # doctest: +SKIP
+        >>> review.status.status                                   # doctest: +SKIP
         'proposed'
     """
     from .balance import RULE, recommend
@@ -663,8 +423,8 @@ def review(ctx) -> ExecutiveReview:
     gaps = ctx.read("pre_sop", "gaps")
     recs = ctx.read("pre_sop", "recommendations")
     demand_plan = ctx.read("demand_planning", "demand_plan")
-    error_stats = _optional(ctx, "demand_planning", "error_stats")
-    enps_frame = _optional(ctx, "sales_performance", "enps")
+    error_stats = ctx.read("demand_planning", "error_stats", default=None)
+    enps_frame = ctx.read("sales_performance", "enps", default=None)
     projection = ctx.read("supply_planning", "inventory_projection")
     load = ctx.read("supply_planning", "capacity_load")
     recommended = recommend(scenarios, p.supply.service_level)
@@ -698,10 +458,3 @@ def review(ctx) -> ExecutiveReview:
         reasons,
         p.currency,
     )
-
-
-def _optional(ctx, step: str, name: str) -> pd.DataFrame | None:
-    try:
-        return ctx.read(step, name)
-    except DataError:  # the product is optional for the pack: its tile says so
-        return None
