@@ -32,7 +32,7 @@ def _params(tmp_path, period="2026-11"):
 def test_every_step_has_one_entry_point_returning_a_step_result(step):
     module = importlib.import_module(ENTRY_POINTS[step])
     run = module.run
-    assert list(inspect.signature(run).parameters)[0] == "ctx"
+    assert next(iter(inspect.signature(run).parameters)) == "ctx"
     result_type = inspect.signature(run).return_annotation
     result_class = getattr(module, result_type) if isinstance(result_type, str) else result_type
     assert issubclass(result_class, steps.StepResult), f"{step}: run returns {result_type}"
