@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesops import balance
+from salesops import balance, steps
 from salesops.exceptions import ParameterError
 from salesops.params import Adjustment, Launch, Scenario, SupplyParams, validate
+from salesops.store import StepStore
 
 MONTHS = pd.date_range("2026-11-01", periods=4, freq="MS")
 PRICE = {"A1": 10.0, "A2": 20.0, "B1": 50.0}
@@ -459,7 +460,7 @@ def test_budget_tolerance_drops_small_gaps():
         }
     )
     gap["revenue_gap"] = gap["revenue"] - gap["budget_revenue"]
-    rows = balance._budget_gaps(gap, tolerance=0.05)
+    rows = balance.exception_list._budget_gaps(gap, tolerance=0.05)
     assert [r["subject"] for r in rows] == ["Beta"]
 
 
@@ -496,3 +497,60 @@ def test_recommendations_from_exceptions():
     assert overload["due"] == pd.Timestamp("2026-11-08")  # hits next month: due in a week
     assert recs.set_index("id").loc["budget-gap-f1", "due"] == pd.Timestamp("2026-11-15")
     assert all(";" in o for o in recs["options"])
+
+
+# ---------------------------------------------------------------- the step: run(ctx) and its products
+def step_context(tmp_path, budget: bool = True, error_stats: bool = True):
+    """A pre-S&OP context over the small case's products, written as steps 1-3 would write them."""
+    store = StepStore(tmp_path)
+    demand_plan, tables = small_case()
+    for name, frame in tables.items():
+        if budget or name != "budget":
+            store.write("data_collection", name, frame)
+    store.write("demand_planning", "demand_plan", demand_plan)
+    if error_stats:
+        store.write(
+            "demand_planning",
+            "error_stats",
+            pd.DataFrame({"unique_id": ["A1", "A2", "B1"], "sigma": 0.0, "bias": [0.3, 0.3, 0.0]}),
+        )
+    p = validate(
+        {
+            "period": "2026-11",
+            "run_dir": str(tmp_path),
+            "out": str(tmp_path / "out"),
+            "scenarios": [{"name": "push", "demand": [{"family": "Alpha", "from": "2027-01", "pct": 15}]}],
+            "supply": {"fallback_error_cv": 0.0},
+        }
+    )
+    return steps.context("pre_sop", p), demand_plan, tables, p
+
+
+def test_run_products_are_the_declared_products(tmp_path):
+    ctx, *_ = step_context(tmp_path)
+    pre = balance.run(ctx)
+    assert isinstance(pre, steps.StepResult)
+    assert tuple(pre.products) == steps.get("pre_sop").products
+    ctx.save(pre)
+    store = StepStore(tmp_path)
+    for name, frame in pre.products.items():
+        # Parquet may store timestamps at another resolution; the values must match
+        pd.testing.assert_frame_equal(store.read("pre_sop", name), frame, check_dtype=False)
+
+
+def test_run_is_review_on_the_context_inputs(tmp_path):
+    ctx, demand_plan, tables, p = step_context(tmp_path)
+    stats = ctx.read("demand_planning", "error_stats")
+    by_hand = balance.review(demand_plan, tables, p, stats)
+    pre = balance.run(ctx)
+    for name, frame in by_hand.products.items():
+        pd.testing.assert_frame_equal(pre.products[name], frame, check_dtype=False)
+    assert ("bias", "Alpha") in set(zip(pre.exceptions["kind"], pre.exceptions["subject"]))
+
+
+def test_run_without_budget_or_error_stats(tmp_path):
+    ctx, *_ = step_context(tmp_path, budget=False, error_stats=False)
+    pre = balance.run(ctx)
+    assert pre.gaps["budget_revenue"].isna().all()
+    assert not set(pre.exceptions["kind"]) & {"budget_gap", "bias"}
+    assert set(pre.products) == set(steps.get("pre_sop").products)
