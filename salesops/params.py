@@ -50,6 +50,24 @@ class DataParams(Strict):
     )
     tables: dict[str, TableMapping] = Field(default_factory=dict)
     max_problems: int = Field(50, ge=1, description="problems listed per check before the rest are counted")
+    allow_missing_recent_months: int = Field(
+        0,
+        ge=0,
+        description="months of sales history that may be missing before the period (0: history must "
+        "reach the month before it)",
+    )
+    max_text_chars: int = Field(
+        1000, ge=1, description="longest text accepted in a table cell; longer texts are refused"
+    )
+
+
+class ExecutionParams(Strict):
+    cell_timeout_s: float = Field(
+        1800, gt=0, description="a notebook cell running longer fails the run (exit 1)"
+    )
+    step_timeout_s: float = Field(
+        3600, gt=0, description="a step's notebook running longer in all fails the run (exit 1)"
+    )
 
 
 class DemoParams(Strict):
@@ -87,7 +105,9 @@ class DemandParams(Strict):
     horizon: int = Field(18, ge=1, le=60)
     season_length: int = Field(12, ge=1)
     levels: list[int] = Field(default_factory=lambda: [80, 95])
-    backtest_windows: int = Field(2, ge=0, description="rolling origins of the backtest (0 = none)")
+    backtest_windows: int = Field(
+        6, ge=0, description="forecast origins of the backtest, the last cycles' (0 = none)"
+    )
     reconciliation: Literal["bottom_up", "mint_wls", "ols", "none"] = "bottom_up"
     engine: Literal["local", "dask"] = "local"
     workers: int | None = Field(None, ge=1)
@@ -136,6 +156,33 @@ class SupplyParams(Strict):
     strategy: Literal["chase", "level", "optimal"] = Field(
         "optimal", description="the strategy whose plan drives the SKU inventory projection"
     )
+    lost_sale_rate: float = Field(
+        1.0, ge=0, description="cost per unit still backlogged at the end of the horizon, fraction of unit price"
+    )
+    frozen_months: int = Field(
+        1,
+        ge=0,
+        description="months from the period's start in which no new production or purchase is planned "
+        "(firm receipts of the supply table only); a SKU's lead time can push its first month later",
+    )
+    min_error_samples: int = Field(
+        8,
+        ge=1,
+        description="lead-time forecast errors a SKU needs from the backtest for its safety stock; "
+        "with fewer, sigma comes from error_stats (or the interval) x sqrt(lead time)",
+    )
+    no_safety_stock_statuses: list[str] = Field(
+        default_factory=lambda: ["end_of_life", "discontinued", "obsolete"],
+        description="products.status values that get no safety stock",
+    )
+    mip_max_variables: int = Field(
+        20000,
+        ge=0,
+        description="a resource with at most this many SKU-month production variables is solved as a MIP "
+        "(whole lots, minimum orders); above it, the LP rounded up to lots within the hours",
+    )
+    mip_time_limit_s: float = Field(10.0, gt=0, description="time limit of each MIP (the best plan found is used)")
+    mip_gap: float = Field(0.001, ge=0, description="relative optimality gap at which a MIP stops")
 
 
 # ---------------------------------------------------------------- pre-S&OP and executive
@@ -331,6 +378,7 @@ class Params(Strict):
     sales: SalesParams = Field(default_factory=SalesParams)
     alerts: AlertParams = Field(default_factory=AlertParams)
     report: ReportParams = Field(default_factory=ReportParams)
+    execution: ExecutionParams = Field(default_factory=ExecutionParams)
 
     @field_validator("period")
     @classmethod
@@ -352,6 +400,8 @@ def _check_period(v: Any) -> str:
     v = str(v)
     if not PERIOD_RE.match(v):
         raise ValueError(f"'{v}' is not a month written YYYY-MM (e.g. 2026-11)")
+    if not 1900 <= int(v[:4]) <= 2200:
+        raise ValueError(f"'{v}': the year must be between 1900 and 2200 (e.g. 2026-11)")
     return v
 
 
@@ -452,9 +502,32 @@ def project_root(start: Path | None = None) -> Path:
     return here
 
 
+def params_files(
+    period: str | None = None,
+    params: str | Path | list[str | Path] | tuple[str | Path, ...] | None = None,
+    params_dir: str | Path | None = None,
+) -> list[Path]:
+    """The params files `load` reads for `period`, in the order they are merged (see `load`).
+
+    Example:
+        >>> [f.name for f in params_files("2026-11")]
+        ['default.yaml', '2026-11.yaml']
+        >>> [str(f) for f in params_files("2026-11", params=["acme.yaml", "acme-2026-11.yaml"])]
+        ['acme.yaml', 'acme-2026-11.yaml']
+    """
+    if params is not None:
+        named = [params] if isinstance(params, (str, Path)) else list(params)
+        return [Path(f) for f in named]
+    folder = Path(params_dir) if params_dir else project_root() / DEFAULT_PARAMS_DIR
+    files = [folder / "default.yaml"] if (folder / "default.yaml").exists() else []
+    if period is not None and PERIOD_RE.match(str(period)) and (folder / f"{period}.yaml").exists():
+        files.append(folder / f"{period}.yaml")
+    return files
+
+
 def load(
     period: str | None = None,
-    params: str | Path | None = None,
+    params: str | Path | list[str | Path] | tuple[str | Path, ...] | None = None,
     data: str | None = None,
     out: str | Path | None = None,
     run_dir: str | Path | None = None,
@@ -463,31 +536,30 @@ def load(
 ) -> Params:
     """Load and validate the parameters of one cycle.
 
-    `params` is a YAML file; without it `params/default.yaml` is read (when present) and then
-    `params/<period>.yaml` on top of it. Explicit arguments win over files.
+    Which files are read (the one rule, also in the README and the data guide):
+
+    - without `params`: `params/default.yaml` (when present), then `params/<period>.yaml` on top of
+      it when that file exists (`params_dir` replaces the project's `params/` folder);
+    - with `params` (one file or a list of files, `--params FILE` repeated on the command line):
+      exactly those files, in order, each merged on top of the one before. No period file is added:
+      to layer one, name it (`--params acme.yaml --params acme-2026-11.yaml`).
+
+    Explicit arguments win over files. `p.params_files` lists the files read, in order.
 
     Example:
         >>> p = load(period="2026-11")
         >>> p.demand.horizon
         18
+        >>> [Path(f).name for f in p.params_files]
+        ['default.yaml', '2026-11.yaml']
     """
     values: dict = {}
-    files: list[Path] = []
-    if params is not None:
-        files.append(Path(params))
-        period_dir = Path(params).parent
-    else:
-        period_dir = Path(params_dir) if params_dir else project_root() / DEFAULT_PARAMS_DIR
-        if (period_dir / "default.yaml").exists():
-            files.append(period_dir / "default.yaml")
     if period is not None:
         try:
             _check_period(period)
         except ValueError as exc:
             raise ParameterError(f"period: {exc}") from None
-        candidate = period_dir / f"{period}.yaml"
-        if candidate.exists() and candidate not in files:
-            files.append(candidate)
+    files = params_files(period, params, params_dir)
     problems = []
     for path in files:
         content = read_yaml(path)
@@ -511,3 +583,37 @@ def load(
     values.update(overrides)
     values["params_files"] = [str(f) for f in files]
     return validate(values, " + ".join(str(f) for f in files) or "parameters")
+
+
+def unknown_overrides(p: Params, products) -> list[str]:
+    """One warning per demand override naming a SKU or family the products table does not have.
+
+    Demand planning ignores such an override (its audit says "unknown SKU"), so `salesops validate`
+    and `salesops run` print these lines. `products` is the products table (columns `sku`, `family`).
+
+    Example:
+        >>> import pandas as pd
+        >>> p = validate({"demand": {"overrides": [
+        ...     {"sku": "KET-1010", "month": "2026-12", "change_pct": 20, "owner": "Ana", "reason": "promotion"}]}})
+        >>> unknown_overrides(p, pd.DataFrame({"sku": ["KET-1001"], "family": ["Kettles"]}))  # doctest: +ELLIPSIS
+        ["demand.overrides.0: sku 'KET-1010' is not in the products table, so the override is ignored; ..."]
+    """
+    if products is None or not p.demand.overrides:
+        return []
+    known = {
+        kind: sorted({str(v) for v in products[kind].dropna()}) if kind in products.columns else []
+        for kind in ("sku", "family")
+    }
+    lines = []
+    for i, override in enumerate(p.demand.overrides):
+        kind = "sku" if override.sku is not None else "family"
+        name = str(getattr(override, kind))
+        if name in known[kind] or not known[kind]:
+            continue
+        close = difflib.get_close_matches(name, known[kind], n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"e.g. '{known[kind][0]}'"
+        lines.append(
+            f"demand.overrides.{i}: {kind} '{name}' is not in the products table, so the override is "
+            f"ignored; name a {kind} the products table has ({hint})"
+        )
+    return lines

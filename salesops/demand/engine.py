@@ -16,7 +16,9 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataError
+from ..safety import neutralise_frame
 from .auto import AutoCombo
+from .cache import ForecastCache
 from .models import Model
 
 __all__ = ["BLAS_ENV", "backtest", "forecast", "forecast_file", "prepare"]
@@ -29,6 +31,7 @@ BLAS_ENV = {
     "NUMEXPR_NUM_THREADS": "1",
 }
 REQUIRED = ("unique_id", "ds", "y")
+DASK_CONNECT_TIMEOUT_S = 30  # an unreachable scheduler fails with a DataError after this
 
 
 # ---------------------------------------------------------------- input
@@ -244,12 +247,48 @@ def _run(
     return pd.concat(results, ignore_index=True) if results else pd.DataFrame()
 
 
+def _run_cached(series: list, cache, *args) -> pd.DataFrame:
+    """`_run` for the series `cache` does not hold; the rest come from the cache, with their ids."""
+    if cache is None:
+        return _run(series, *args)
+    keys = [cache.key(y, first) for _, y, first in series]
+    found = cache.get(dict(zip(keys, (first for _, _, first in series))))
+    todo = [s for s, k in zip(series, keys) if k not in found]
+    fresh = _run(todo, *args) if todo else pd.DataFrame()
+    parts, new = [], {}
+    if not fresh.empty:
+        id_columns = [name for name, _ in todo[0][0]]
+        by_id = dict(
+            zip(
+                (tuple(v for _, v in s[0]) for s in todo), (k for s, k in zip(series, keys) if k not in found)
+            )
+        )
+        for ids, rows in fresh.groupby(id_columns, sort=False):
+            rows = rows.drop(columns=id_columns).dropna(axis=1, how="all").reset_index(drop=True)
+            new[by_id[ids if isinstance(ids, tuple) else (ids,)]] = rows
+        cache.put(new)
+        parts.append(fresh)
+    for (key_columns, _, _), key in zip(series, keys):
+        if key in found:
+            rows = found[key].copy()
+            for name, value in reversed(list(key_columns)):
+                rows.insert(0, name, value)
+            parts.append(rows)
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
 def _run_dask(chunks, args, n_workers, scheduler, progress):
     from dask.distributed import Client, LocalCluster, as_completed
 
     cluster = None
     if scheduler:
-        client = Client(scheduler)
+        try:
+            client = Client(scheduler, timeout=DASK_CONNECT_TIMEOUT_S)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise DataError(
+                f"cannot reach the Dask scheduler at {scheduler!r} ({type(exc).__name__}: {exc}); "
+                "start one with `dask scheduler` and give its address, e.g. tcp://10.0.0.5:8786"
+            ) from exc
     else:
         cluster = LocalCluster(
             n_workers=n_workers,
@@ -273,9 +312,15 @@ def _run_dask(chunks, args, n_workers, scheduler, progress):
             cluster.close()
 
 
+MEMBER_ORDER = ("ETS", "Theta", "ARIMA", "SeasonalNaive", "Naive", "SBA", "TSB")
+
+
 def _output_columns(frame: pd.DataFrame, ids: list[str], levels: tuple) -> pd.DataFrame:
+    """Id, forecast and interval columns first, then member columns in a fixed order (not the order in
+    which worker processes happened to finish)."""
     fixed = ids + ["ds", "yhat", "model"] + [f"yhat_{s}_{lv}" for lv in levels for s in ("lo", "hi")]
     rest = [c for c in frame.columns if c not in fixed]
+    rest.sort(key=lambda c: (MEMBER_ORDER.index(c) if c in MEMBER_ORDER else len(MEMBER_ORDER), c))
     return frame[fixed + rest]
 
 
@@ -290,6 +335,7 @@ def forecast(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    cache: ForecastCache | None = None,
 ) -> pd.DataFrame:
     """Forecast every series of a long frame `unique_id, ds, y` for `horizon` months.
 
@@ -299,6 +345,8 @@ def forecast(
     then the first model's forecast and every model gets a column named by its `alias`.
     `engine="local"` runs a process pool on `workers` cores (all by default, BLAS at one thread);
     `engine="dask"` runs the same chunks on dask.distributed (`scheduler` address, else a LocalCluster).
+    `cache` (a `ForecastCache`, default model only) returns earlier forecasts of the same histories
+    instead of fitting them again.
 
     Example:
         >>> hist = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2022-01", periods=36, freq="MS"),
@@ -319,7 +367,10 @@ def forecast(
         ((("unique_id", uid),), g["y"].to_numpy(), g["ds"].iloc[-1] + pd.DateOffset(months=1))
         for uid, g in data.groupby("unique_id", sort=False)
     ]
-    out = _run(series, horizon, season_length, levels, models, engine, workers, scheduler, progress)
+    cache = cache if models is None else None
+    out = _run_cached(
+        series, cache, horizon, season_length, levels, models, engine, workers, scheduler, progress
+    )
     out = _output_columns(out, ["unique_id"], levels)
     order = {uid: i for i, uid in enumerate(data["unique_id"].unique())}
     return out.sort_values(
@@ -368,7 +419,7 @@ def forecast_file(
         workers=workers,
         scheduler=scheduler,
     )
-    written = result.assign(ds=result["ds"].dt.strftime("%Y-%m-%d"))
+    written = neutralise_frame(result.assign(ds=result["ds"].dt.strftime("%Y-%m-%d")))  # no formulas
     if output is None:
         written.to_csv(sys.stdout, index=False)
     else:
@@ -393,6 +444,8 @@ def backtest(
     workers: int | None = None,
     scheduler: str | None = None,
     min_train: int = 3,
+    partial: bool = False,
+    cache: ForecastCache | None = None,
 ) -> pd.DataFrame:
     """Rolling-origin cross-validation: `windows` forecast origins `step` months apart (default
     `horizon`), the last one `horizon` months before the end of each series; each origin refits on
@@ -400,6 +453,11 @@ def backtest(
 
     Returns the `forecast` columns plus `cutoff`, `step` (1..horizon) and the actual `y`.
     Origins that leave fewer than `min_train` months of history are skipped.
+
+    With `partial=True` the last origin is one month before the end (its forecast has one actual),
+    and each window keeps only the months that have actuals: the windows are then the forecasts
+    earlier cycles made, scored on what is known now. `cache` (a `ForecastCache`) reuses forecasts
+    made before for the same history; the default model only.
 
     Example:
         >>> cv = backtest(history, horizon=6, windows=2)  # doctest: +SKIP
@@ -412,7 +470,7 @@ def backtest(
     for uid, g in data.groupby("unique_id", sort=False):
         y, ds = g["y"].to_numpy(), g["ds"].to_numpy()
         for w in range(windows):
-            end = len(y) - horizon - step * (windows - 1 - w)
+            end = len(y) - (1 if partial else horizon) - step * (windows - 1 - w)
             if end < min_train:
                 continue
             cutoff = pd.Timestamp(ds[end - 1])
@@ -424,9 +482,12 @@ def backtest(
             f"no series has {min_train + horizon} months of history for a backtest of horizon "
             f"{horizon}; shorten the horizon or the number of windows"
         )
-    out = _run(series, horizon, season_length, levels, models, engine, workers, scheduler, None)
+    cache = cache if models is None else None
+    out = _run_cached(series, cache, horizon, season_length, levels, models, engine, workers, scheduler, None)
     out = _output_columns(out, ["unique_id", "cutoff"], levels)
     out = out.merge(data, on=["unique_id", "ds"], how="left")
+    if partial:
+        out = out[out["y"].notna()]
     out["step"] = (
         (out["ds"].dt.year - out["cutoff"].dt.year) * 12 + out["ds"].dt.month - out["cutoff"].dt.month
     )

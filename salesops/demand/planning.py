@@ -24,6 +24,7 @@ from ..params import DemandParams
 from ..steps import StepResult
 from ..store import ReportsStore
 from . import consensus as cons
+from .cache import ForecastCache
 from .engine import backtest as run_backtest
 from .engine import forecast as run_forecast
 from .engine import prepare
@@ -433,23 +434,27 @@ def run(
         )
     levels = tuple(sorted(set(params.levels) | {80, 95}))
     m, h = params.season_length, params.horizon
-    run = {"engine": params.engine, "workers": params.workers, "scheduler": params.dask_scheduler}
+    cache = ForecastCache(Path(out) / ".cache" / "forecasts", h, m, levels) if out else None
+    engine_args = {"engine": params.engine, "workers": params.workers, "scheduler": params.dask_scheduler}
 
-    fc = run_forecast(hist, h, m, levels, progress=progress, **run)
+    fc = run_forecast(hist, h, m, levels, progress=progress, cache=cache, **engine_args)
     tags = _family_tags(hist, products)
-    bt_h = min(h, 12)
     bt = pd.DataFrame()
     if params.backtest_windows > 0:
+        # the windows are the forecasts of the last cycles (origins 1..windows months back, same
+        # horizon), scored on the months that have actuals now; the cache holds those made before
         try:
             bt = run_backtest(
                 hist,
-                bt_h,
+                h,
                 windows=params.backtest_windows,
-                step=max(1, bt_h // 4),
+                step=1,
                 season_length=m,
                 level=levels,
                 min_train=max(12, 2 * m),
-                **run,
+                partial=True,
+                cache=cache,
+                **engine_args,
             )
         except DataError as exc:
             notes.append(f"No backtest: {exc}")
@@ -461,7 +466,7 @@ def run(
         upper = agg_hist[agg_hist["level"] != "sku"].assign(
             unique_id=lambda f: f["level"] + ":" + f["unique_id"]
         )[["unique_id", "ds", "y"]]
-        upper_fc = run_forecast(upper, h, m, levels, **run)
+        upper_fc = run_forecast(upper, h, m, levels, cache=cache, **engine_args)
         upper_fc[["level", "unique_id"]] = upper_fc["unique_id"].str.split(":", n=1, expand=True)
         base = pd.concat(
             [stat.assign(level="sku"), upper_fc[["level", "unique_id", "ds", "yhat"]]], ignore_index=True
