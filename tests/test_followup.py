@@ -296,13 +296,15 @@ def test_tracking_signal_alert_fires_just_above_the_limit():
 
 def test_accuracy_drop_alert_compares_with_the_previous_cycles():
     # WAPE 10%, 10%, 10%, then 25%: accuracy dropped 15 points vs the previous three months
+    # (the alert holds fractions: 15 points is 0.15, the threshold 14.9 points is 0.149)
     scored = _scored_by_hand([10, -10, 10, 25])
     acc = followup.accuracy_by_lag(scored)
     no_bias = followup.bias_by_family(scored).iloc[0:0]
     empty = followup.decision_log([], PERIOD)
     fired = followup.alerts(acc, no_bias, pd.DataFrame(), empty, AlertParams(accuracy_drop_pct=14.9))
     silent = followup.alerts(acc, no_bias, pd.DataFrame(), empty, AlertParams(accuracy_drop_pct=15.1))
-    assert _kinds(fired) == {"accuracy_drop"} and fired["value"].iloc[0] == pytest.approx(15.0)
+    assert fired["threshold"].iloc[0] == pytest.approx(14.9 / 100)
+    assert _kinds(fired) == {"accuracy_drop"} and fired["value"].iloc[0] == pytest.approx(15.0 / 100)
     assert silent.empty
     # a baseline of one cycle: 25% vs 10% is the same 15 points
     one = followup.alerts(
@@ -499,7 +501,7 @@ def _current_run(out, scenario) -> Path:
     return run_dir
 
 
-def test_review_of_a_build_folder_finds_the_published_periods(scenario, tmp_path):
+def test_run_of_a_build_folder_finds_the_published_periods(scenario, tmp_path):
     from salesops.steps import context
 
     run_dir = _current_run(scenario["out"], scenario)
@@ -510,7 +512,7 @@ def test_review_of_a_build_folder_finds_the_published_periods(scenario, tmp_path
         )
     )
     p = load(period=PERIOD, params=params, out=scenario["out"], run_dir=run_dir)
-    fu = followup.review(context("follow_up", p))
+    fu = followup.run(context("follow_up", p))
     assert not fu.first_run and list(fu.sources["period"]) == CYCLES
     expected = _expected_accuracy(scenario)
     assert len(fu.accuracy_by_lag) == len(expected)
@@ -520,6 +522,20 @@ def test_review_of_a_build_folder_finds_the_published_periods(scenario, tmp_path
         ["overdue_decision", "D-2026-08"],
     ]
     assert set(fu.products) >= {"alerts", "accuracy_by_lag", "decision_log"}
+
+
+def test_run_returns_exactly_the_declared_products(scenario, tmp_path):
+    from salesops import steps
+
+    run_dir = _current_run(tmp_path / "out", scenario)  # a first run: no earlier cycle
+    params = tmp_path / "params" / "default.yaml"  # hermetic: not the repository's params/
+    params.parent.mkdir()
+    params.write_text("company: Test\n")
+    p = load(period=PERIOD, params=params, out=tmp_path / "out", run_dir=run_dir)
+    fu = followup.run(steps.context("follow_up", p))
+    assert isinstance(fu, steps.StepResult) and fu.first_run
+    assert list(fu.products) == list(steps.get("follow_up").products)
+    assert all(isinstance(frame, pd.DataFrame) for frame in fu.products.values())
 
 
 @pytest.mark.slow
