@@ -63,10 +63,23 @@ def _typst_string(text: str) -> str:
 
 @dataclass
 class Table:
+    """A table Jupyter displays as escaped HTML, or as Markdown for the PDF pack (see `table`).
+
+    Attributes:
+        frame: The rows to show.
+        caption: The caption under the table.
+        formats: Format specs by column (e.g. `{"share": ".1%"}`); numbers get thousands
+            separators otherwise.
+        max_rows: The number of rows shown; the rest are counted in a note.
+        empty: What the report says instead of a table without rows: why there is nothing yet and
+            when it will fill.
+    """
+
     frame: pd.DataFrame
     caption: str | None = None
     formats: dict[str, str] | None = None
     max_rows: int = 30
+    empty: str = "No rows for this period."
 
     def _cells(self) -> tuple[list[str], list[list[str]], int]:
         frame = self.frame
@@ -80,7 +93,12 @@ class Table:
         ]
         return header, rows, hidden
 
+    def _empty_text(self) -> str:
+        return f"{self.caption}: {self.empty}" if self.caption else self.empty
+
     def _repr_html_(self) -> str:
+        if self.frame.empty:
+            return f'<p class="so-note so-empty">{html.escape(self._empty_text())}</p>'
         header, rows, hidden = self._cells()
         numeric = [pd.api.types.is_numeric_dtype(self.frame[c]) for c in self.frame.columns]
         out = ['<table class="so-table">']
@@ -103,6 +121,8 @@ class Table:
         return "".join(out)
 
     def _repr_markdown_(self) -> str:
+        if self.frame.empty:
+            return _md_escape(self._empty_text()) + "\n"
         header, rows, hidden = self._cells()
         if not header:
             return ""
@@ -131,19 +151,44 @@ class Table:
 
 
 def table(
-    frame: pd.DataFrame, caption: str | None = None, formats: dict[str, str] | None = None, max_rows: int = 30
+    frame: pd.DataFrame,
+    caption: str | None = None,
+    formats: dict[str, str] | None = None,
+    max_rows: int = 30,
+    empty: str = "No rows for this period.",
 ) -> Table:
     """A table for a report: strings escaped, numbers formatted, long tables cut at `max_rows`.
+
+    Args:
+        frame: The rows to show.
+        caption: The caption under the table.
+        formats: Format specs by column (e.g. `{"share": ".1%"}`); numbers get thousands
+            separators otherwise.
+        max_rows: The number of rows shown; the rest are counted in a note.
+        empty: Shown instead of a table without rows (after the caption): say why there is
+            nothing yet and when it will fill, e.g. "fills from the second cycle on".
+
+    Returns:
+        The `Table` the notebook displays.
 
     Example:
         >>> table(pd.DataFrame({"sku": ["A"], "units": [1200.0]}))._repr_markdown_().splitlines()[2]
         '| A | 1,200 |'
     """
-    return Table(frame, caption, formats, max_rows)
+    return Table(frame, caption, formats, max_rows, empty)
 
 
 @dataclass
 class Tile:
+    """One KPI tile.
+
+    Attributes:
+        label: What the number is.
+        value: The number, formatted.
+        detail: A line under the number (e.g. the target).
+        status: Its colour: good, warn, bad or info.
+    """
+
     label: str
     value: str
     detail: str = ""
@@ -152,6 +197,12 @@ class Tile:
 
 @dataclass
 class Tiles:
+    """A row of KPI tiles, displayed as HTML or as Typst for the PDF pack (see `tiles`).
+
+    Attributes:
+        tiles: The tiles, in display order.
+    """
+
     tiles: Sequence[Tile]
 
     def _repr_html_(self) -> str:
@@ -181,12 +232,30 @@ class Tiles:
 
 
 def tiles(items: Iterable[Tile | tuple]) -> Tiles:
-    """KPI tiles: each a `Tile(label, value, detail, status)` with status good, warn, bad or info."""
+    """KPI tiles: each a `Tile(label, value, detail, status)` with status good, warn, bad or info.
+
+    Args:
+        items: `Tile`s, or tuples of a `Tile`'s arguments.
+
+    Returns:
+        The `Tiles` the notebook displays.
+
+    Example:
+        >>> tiles([("Fill rate", "97%", "target 95%", "good")])
+        Fill rate: 97% (target 95%)
+    """
     return Tiles([i if isinstance(i, Tile) else Tile(*i) for i in items])
 
 
 @dataclass
 class Callout:
+    """A highlighted sentence (see `callout`).
+
+    Attributes:
+        text: The sentence (escaped when displayed).
+        kind: Its colour: good, warn, bad or info.
+    """
+
     text: str
     kind: str = "info"
 
@@ -205,12 +274,30 @@ class Callout:
 
 
 def callout(text: str, kind: str = "info") -> Callout:
-    """A highlighted sentence (kind: good, warn, bad, info); the text is escaped."""
+    """A highlighted sentence (kind: good, warn, bad, info); the text is escaped.
+
+    Args:
+        text: The sentence.
+        kind: Its colour: good, warn, bad or info.
+
+    Returns:
+        The `Callout` the notebook displays.
+
+    Example:
+        >>> callout("Demand is 4% above plan.", "warn")._repr_markdown_()
+        '> Demand is 4% above plan.\\n'
+    """
     return Callout(text, kind)
 
 
 @dataclass
 class Bullets:
+    """A bullet list of sentences (see `bullets`).
+
+    Attributes:
+        items: The sentences (escaped when displayed).
+    """
+
     items: Sequence[str]
 
     def _repr_html_(self) -> str:
@@ -224,5 +311,16 @@ class Bullets:
 
 
 def bullets(items: Iterable[str]) -> Bullets:
-    """A bullet list of sentences (escaped)."""
+    """A bullet list of sentences (escaped).
+
+    Args:
+        items: The sentences.
+
+    Returns:
+        The `Bullets` the notebook displays.
+
+    Example:
+        >>> bullets(["One.", "Two."])._repr_markdown_()
+        '- One.\\n- Two.\\n'
+    """
     return Bullets(list(items))
