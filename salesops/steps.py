@@ -132,6 +132,7 @@ STEPS: tuple[Step, ...] = (
             "service",
             "inventory_vs_target",
             "plan_sources",
+            "plan_stability",
         ),
         "Implementation and follow-up",
         ("salesops.followup",),

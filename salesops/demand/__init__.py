@@ -12,7 +12,7 @@ from . import consensus, hierarchy
 from .auto import AutoCombo
 from .engine import backtest, forecast, forecast_file, prepare
 from .models import ARIMA, ETS, SBA, TSB, Croston, HistoricAverage, Naive, SeasonalNaive, Theta
-from .planning import DemandPlan, run
+from .planning import DemandPlan, plan_stability, run
 
 Default = AutoCombo
 
@@ -34,6 +34,7 @@ __all__ = [
     "forecast",
     "forecast_file",
     "hierarchy",
+    "plan_stability",
     "prepare",
     "run",
 ]

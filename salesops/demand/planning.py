@@ -30,7 +30,21 @@ from .engine import forecast as run_forecast
 from .engine import prepare
 from .hierarchy import aggregate, reconcile
 
-__all__ = ["PLAN_COLUMNS", "DemandPlan", "accuracy", "changes", "error_stats", "model_mix", "run"]
+__all__ = [
+    "PLAN_COLUMNS",
+    "STABILITY_COLUMNS",
+    "DemandPlan",
+    "accuracy",
+    "changes",
+    "error_stats",
+    "model_mix",
+    "plan_stability",
+    "run",
+]
+
+STABILITY_COLUMNS = ["family", "months", "previous", "current", "net_change", "abs_change"]
+TOTAL = "Total"
+
 
 PLAN_COLUMNS = [
     "unique_id",
@@ -65,6 +79,7 @@ class DemandPlan(StepResult):
     blend: cons.BlendWeight
     value_add: pd.DataFrame
     changes: pd.DataFrame
+    stability: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=STABILITY_COLUMNS))
     reconciliation: str = "bottom_up"
     notes: list[str] = field(default_factory=list)
 
@@ -303,6 +318,57 @@ def _earlier_plans(out_dir: Path, period: str) -> dict[str, pd.DataFrame]:
     """Earlier periods' published `demand_plan` products, by period."""
     plans = ReportsStore(out_dir).collect("demand_planning", "demand_plan", before=period)
     return {name: frame.assign(ds=pd.to_datetime(frame["ds"])) for name, frame in plans.items()}
+
+
+def plan_stability(
+    current: pd.DataFrame, previous: pd.DataFrame | None, column: str = "consensus"
+) -> pd.DataFrame:
+    """How much the plan moved since the last cycle, per family and in total (planners' "nervousness").
+
+    Compares the two plans over the SKU-months both cover. `net_change` is the change of the total
+    (sum current / sum previous - 1); `abs_change` is the nervousness: the sum of every SKU-month's
+    absolute change over the previous plan's total, so moves that cancel out in a family still count.
+
+    Args:
+        current: This cycle's plan (`unique_id, family, ds` and `column`).
+        previous: The last cycle's plan, same columns (None or empty: nothing to compare).
+        column: The plan column compared.
+
+    Returns:
+        `STABILITY_COLUMNS`, one row per family then a `Total` row (fractions; empty without a
+        previous plan).
+
+    Example:
+        >>> ds = pd.to_datetime(["2026-11-01", "2026-12-01"])
+        >>> old = pd.DataFrame({"unique_id": ["a", "a"], "family": "F", "ds": ds, "consensus": [100.0, 100.0]})
+        >>> new = old.assign(consensus=[110.0, 90.0])
+        >>> plan_stability(new, old)[["family", "net_change", "abs_change"]].values.tolist()
+        [['F', 0.0, 0.1], ['Total', 0.0, 0.1]]
+    """
+    if previous is None or previous.empty:
+        return pd.DataFrame(columns=STABILITY_COLUMNS)
+    both = current[["unique_id", "family", "ds", column]].merge(
+        previous[["unique_id", "ds", column]].rename(columns={column: "previous"}), on=["unique_id", "ds"]
+    )
+    if both.empty:
+        return pd.DataFrame(columns=STABILITY_COLUMNS)
+    both = both.rename(columns={column: "current"}).assign(
+        moved=lambda f: (f["current"] - f["previous"]).abs()
+    )
+    rows = []
+    for family, part in [*both.groupby("family", sort=True), (TOTAL, both)]:
+        prev, cur = part["previous"].sum(), part["current"].sum()
+        rows.append(
+            {
+                "family": family,
+                "months": int(part["ds"].nunique()),
+                "previous": prev,
+                "current": cur,
+                "net_change": cur / prev - 1 if prev else np.nan,
+                "abs_change": part["moved"].sum() / prev if prev else np.nan,
+            }
+        )
+    return pd.DataFrame(rows, columns=STABILITY_COLUMNS)
 
 
 def changes(new: pd.DataFrame, old: pd.DataFrame | None, n: int = 10) -> pd.DataFrame:
@@ -548,6 +614,7 @@ def run(
         blend=weight,
         value_add=fva,
         changes=changes(demand_plan, previous),
+        stability=plan_stability(demand_plan, previous),
         reconciliation=method,
         notes=notes,
     )

@@ -58,6 +58,7 @@ from .execution import (
     service_levels,
 )
 from .past_plans import PLAN_OF_RECORD, PROPOSED, SOURCE_COLUMNS, PastPlans, load_past_plans
+from .stability import STABILITY_BY_CYCLE_COLUMNS, stability_by_cycle
 from .step import FollowUp, run
 from .tables import PERCENT_FORMATS, status_callout, summary_tiles, trend_table, value_add_table
 
@@ -76,6 +77,7 @@ __all__ = [
     "SERVICE_COLUMNS",
     "SEVERITY_ORDER",
     "SOURCE_COLUMNS",
+    "STABILITY_BY_CYCLE_COLUMNS",
     "TOTAL",
     "TREND_COLUMNS",
     "VALUE_ADD_COLUMNS",
@@ -94,6 +96,7 @@ __all__ = [
     "scored_forecasts",
     "seasonal_naive",
     "service_levels",
+    "stability_by_cycle",
     "status_callout",
     "summary_tiles",
     "trend_table",
@@ -101,7 +104,14 @@ __all__ = [
     "value_add_table",
 ]
 
-_CHARTS = ("accuracy_chart", "adherence_chart", "bias_chart", "family_accuracy_chart", "value_add_chart")
+_CHARTS = (
+    "accuracy_chart",
+    "adherence_chart",
+    "bias_chart",
+    "family_accuracy_chart",
+    "stability_chart",
+    "value_add_chart",
+)
 
 
 def __getattr__(name: str):

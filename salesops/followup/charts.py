@@ -18,6 +18,7 @@ __all__ = [
     "adherence_chart",
     "bias_chart",
     "family_accuracy_chart",
+    "stability_chart",
     "value_add_chart",
 ]
 
@@ -210,6 +211,40 @@ def family_accuracy_chart(accuracy: pd.DataFrame, lag: int = 1, months: int = 12
                 "family:N",
                 alt.Tooltip("accuracy:Q", format=".1%"),
                 alt.Tooltip("bias:Q", format="+.1%"),
+            ],
+        )
+        .properties(width=base.WIDTH)
+    )
+
+
+def stability_chart(stability: pd.DataFrame) -> alt.Chart | Callout:
+    """How much each cycle's plan moved against the one before, all families and per family.
+
+    Args:
+        stability: `stability_by_cycle` (`abs_change` and `net_change` fractions).
+
+    Returns:
+        A line chart of the nervousness (`abs_change`) by cycle, or a callout before the second cycle.
+
+    Example:
+        >>> stability_chart(fu.stability)   # doctest: +SKIP
+    """
+    if stability.empty:
+        return _nothing("Plan stability needs two cycles' plans: the chart appears from the second cycle on.")
+    data = stability.assign(cycle=pd.to_datetime(stability["period"] + "-01"))
+    return (
+        alt.Chart(data, title="Plan movement since the previous cycle (share of the previous plan)")
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("yearmonth(cycle):T", title="cycle", axis=alt.Axis(format="%b %Y", tickCount="month")),
+            y=alt.Y("abs_change:Q", axis=alt.Axis(format="%"), title="moved (sum of |change|)"),
+            color=alt.Color("family:N", title=None),
+            strokeWidth=alt.condition(alt.datum.family == TOTAL, alt.value(3), alt.value(1)),
+            tooltip=[
+                alt.Tooltip("period:N", title="cycle"),
+                "family:N",
+                alt.Tooltip("abs_change:Q", format=".1%", title="moved"),
+                alt.Tooltip("net_change:Q", format="+.1%", title="net change"),
             ],
         )
         .properties(width=base.WIDTH)

@@ -12,6 +12,7 @@ from .alerting import alerts
 from .decisions import collect_decisions, decision_log
 from .execution import inventory_vs_target, plan_adherence, service_levels
 from .past_plans import PROPOSED, load_past_plans
+from .stability import STABILITY_BY_CYCLE_COLUMNS, stability_by_cycle
 
 __all__ = [
     "FollowUp",
@@ -36,6 +37,7 @@ class FollowUp(StepResult):
         inventory: Stock on hand vs target and vs the last plan (`inventory_vs_target`).
         decision_log: Every decision with its state.
         alerts: The alerts that fired (`ALERT_COLUMNS`).
+        stability: How much each cycle's plan moved against the one before (`stability_by_cycle`).
         notes: Sentences on what could not be scored yet.
         service_target: The fill-rate target (a fraction), for the report's tiles.
 
@@ -57,6 +59,7 @@ class FollowUp(StepResult):
     inventory: pd.DataFrame
     decision_log: pd.DataFrame
     alerts: pd.DataFrame
+    stability: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=STABILITY_BY_CYCLE_COLUMNS))
     notes: list[str] = field(default_factory=list)
     service_target: float = 0.95
 
@@ -68,7 +71,7 @@ class FollowUp(StepResult):
     @property
     def products(self) -> dict[str, pd.DataFrame]:
         """The step's products: `alerts, accuracy_by_lag, decision_log, value_add, bias,
-        plan_adherence, service, inventory_vs_target, plan_sources`."""
+        plan_adherence, service, inventory_vs_target, plan_sources, plan_stability`."""
         return {
             "alerts": self.alerts,
             "accuracy_by_lag": self.accuracy_by_lag,
@@ -79,6 +82,7 @@ class FollowUp(StepResult):
             "service": self.service,
             "inventory_vs_target": self.inventory,
             "plan_sources": self.sources,
+            "plan_stability": self.stability,
         }
 
 
@@ -86,7 +90,7 @@ def _notes(plans, scored: pd.DataFrame, out) -> list[str]:
     notes = []
     if plans.sources.empty:
         notes.append(
-            f"No earlier cycle was found under {out}: follow-up starts after the first cycle. "
+            "No earlier cycle was found in the reports folder: follow-up starts after the first cycle. "
             "Run earlier periods (salesops backfill FROM TO) to see accuracy and adherence now."
         )
     elif scored.empty:
@@ -148,6 +152,7 @@ def run(ctx) -> FollowUp:
         inventory=inventory_vs_target(inventory, products, plans, period),
         decision_log=log,
         alerts=alerts(accuracy, bias, service, log, p.alerts),
+        stability=stability_by_cycle(plans, ctx.read("demand_planning", "demand_plan", default=None), period),
         notes=_notes(plans, scored, p.out),
         service_target=p.alerts.service_target,
     )
