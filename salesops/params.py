@@ -183,6 +183,9 @@ class SupplyParams(Strict):
     )
     mip_time_limit_s: float = Field(10.0, gt=0, description="time limit of each MIP (the best plan found is used)")
     mip_gap: float = Field(0.001, ge=0, description="relative optimality gap at which a MIP stops")
+    workers: int | None = Field(
+        None, ge=1, description="processes that solve large resource LPs in parallel (None = all cores)"
+    )
 
 
 # ---------------------------------------------------------------- pre-S&OP and executive
@@ -239,6 +242,7 @@ class Decision(Strict):
     status: Literal["open", "done", "dropped"] = "open"
     decision: str = ""
     period: str | None = Field(None, description="the period the decision was taken in")
+    done_on: dt.date | None = Field(None, description="when a done decision was carried out (on time or late)")
 
 
 class ExecutiveParams(Strict):
@@ -509,6 +513,14 @@ def params_files(
 ) -> list[Path]:
     """The params files `load` reads for `period`, in the order they are merged (see `load`).
 
+    Args:
+        period: the period (`YYYY-MM`) whose `params/<period>.yaml` is added when no file is named.
+        params: one file or a list of files (`--params`, repeatable); read alone, in order.
+        params_dir: the folder of `default.yaml` and the period files; None = the project's `params/`.
+
+    Returns:
+        The files, in the order they are merged.
+
     Example:
         >>> [f.name for f in params_files("2026-11")]
         ['default.yaml', '2026-11.yaml']
@@ -589,7 +601,14 @@ def unknown_overrides(p: Params, products) -> list[str]:
     """One warning per demand override naming a SKU or family the products table does not have.
 
     Demand planning ignores such an override (its audit says "unknown SKU"), so `salesops validate`
-    and `salesops run` print these lines. `products` is the products table (columns `sku`, `family`).
+    and `salesops run` print these lines.
+
+    Args:
+        p: the parameters, with their `demand.overrides`.
+        products: the products table (columns `sku`, `family`); None = nothing to check against.
+
+    Returns:
+        One line per override naming an unknown SKU or family, empty when all are known.
 
     Example:
         >>> import pandas as pd

@@ -652,3 +652,16 @@ def test_demo_company_cycles_scored_against_independent_pandas(tmp_path):
             assert got.loc[(str(cycle), fam), "bias"] == pytest.approx(r.err / r.y)
     # lag 3 exists for the cycles whose third month is before the period: 2026-03 .. 2026-08
     assert sorted(acc[acc.lag == 3]["period"].unique()) == cycles[:6]
+
+
+def test_decisions_carried_out_late_are_told_apart_from_those_on_time():
+    on_time = Decision(
+        id="A", title="Add a shift", owner="Ops", due="2026-10-15", status="done", done_on="2026-10-14"
+    )
+    late = Decision(
+        id="B", title="Price list", owner="Sales", due="2026-10-15", status="done", done_on="2026-10-27"
+    )
+    log = followup.decision_log([on_time, late], "2026-11").set_index("id")
+    assert log.loc["A", "state"] == "done" and log.loc["A", "days_late"] == 0
+    assert log.loc["B", "state"] == "done late" and log.loc["B", "days_late"] == 12
+    assert log.index.tolist() == ["B", "A"]  # late before on time

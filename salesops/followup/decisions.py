@@ -30,10 +30,12 @@ DECISION_COLUMNS = [
     "overdue",
     "days_overdue",
     "state",
+    "done_on",
+    "days_late",
     "decision",
     "source",
 ]
-STATE_ORDER = {"overdue": 0, "open": 1, "done": 2, "dropped": 3}
+STATE_ORDER = {"overdue": 0, "open": 1, "done late": 2, "done": 3, "dropped": 4}
 
 
 def _decision(entry, source: str) -> Decision:
@@ -93,8 +95,9 @@ def collect_decisions(p: Params) -> list[tuple[Decision, str]]:
 def decision_log(decisions: list[Decision] | list[tuple[Decision, str]], period: str) -> pd.DataFrame:
     """One row per decision, overdue first.
 
-    `overdue` = still open and due before the first day of `period`; `state` = overdue, open, done
-    or dropped.
+    `overdue` = still open and due before the first day of `period`; `state` = overdue, open, done,
+    done late (carried out after its due date, `done_on` in params) or dropped; `days_late` counts
+    the days past due of a late one.
 
     Args:
         decisions: Decisions, or `(decision, source)` pairs as `collect_decisions` returns them.
@@ -116,6 +119,8 @@ def decision_log(decisions: list[Decision] | list[tuple[Decision, str]], period:
         decision, source = item if isinstance(item, tuple) else (item, "params")
         due = pd.Timestamp(decision.due)
         overdue = decision.status == "open" and due < start
+        done_on = pd.Timestamp(decision.done_on) if decision.done_on else pd.NaT
+        late = decision.status == "done" and pd.notna(done_on) and done_on > due
         rows.append(
             {
                 "id": decision.id,
@@ -126,7 +131,9 @@ def decision_log(decisions: list[Decision] | list[tuple[Decision, str]], period:
                 "period": decision.period,
                 "overdue": overdue,
                 "days_overdue": int((start - due).days) if overdue else 0,
-                "state": "overdue" if overdue else decision.status,
+                "state": "overdue" if overdue else "done late" if late else decision.status,
+                "done_on": done_on,
+                "days_late": int((done_on - due).days) if late else 0,
                 "decision": decision.decision,
                 "source": source,
             }
