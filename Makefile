@@ -1,8 +1,9 @@
-# salesops: `make demo` runs the demo cycle and renders its reports; `make test` runs the whole test suite.
+# salesops: `make demo` runs seven monthly cycles of the demo company (2026-05 to 2026-11) and renders their reports; `make test` runs the whole test suite.
 # Both create the environment first (.venv, with uv when available, else pip).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PERIOD ?= 2026-11
+DEMO_FROM ?= 2026-05
 
 .PHONY: setup demo test test-fast lint system-deps benchmarks docs clean
 
@@ -13,8 +14,8 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 demo: setup
-	$(VENV)/bin/salesops run $(PERIOD)
-	@echo "Open reports/$(PERIOD)/index.html (the executive pack: reports/$(PERIOD)/executive_review.pdf)"
+	$(VENV)/bin/salesops backfill $(DEMO_FROM) $(PERIOD)
+	@echo "Open reports/index.html (every period), then reports/$(PERIOD)/06_follow_up.html (how the last cycles did) and reports/$(PERIOD)/05_executive_review.html (the plan to approve; PDF: reports/$(PERIOD)/executive_review.pdf)"
 
 system-deps:
 	bash scripts/system-deps.sh

@@ -18,10 +18,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..safety import neutralise_frame
 from .contract import TABLE_NAMES
 
 DEMO_LAST_MONTH = "2026-10"
-DEMO_VERSION = 4  # bump when the generator changes, so cached demo files are rebuilt
+DEMO_VERSION = 5  # bump when the generator changes, so cached demo files are rebuilt
+
+# What the demo plants for its S&OP loop (params/2026-*.yaml tell the story): promotions that sales
+# knew of and entered as overrides (they help), and a retailer that delisted the blenders from July
+# 2026, which the statistical forecast learns only slowly (bias and tracking-signal alerts).
+PLANTED_PROMOTIONS = {
+    ("KET-1003", "2026-06"): 1.7,
+    ("AIR-1008", "2026-08"): 1.8,
+    ("COF-1009", "2026-09"): 1.7,
+}
+PLANTED_DELISTING = ("Blenders", "2026-07", 0.6)  # family, first month, share of demand kept
 
 # family, code, resource, typical price, monthly units per SKU, seasonal amplitude, peak month (1-12)
 FAMILIES = (
@@ -176,6 +187,20 @@ def _fmt_month(idx) -> np.ndarray:
     return pd.DatetimeIndex(idx).strftime("%Y-%m-%d").to_numpy()
 
 
+def _planted(sku_ids: list[str], families: list[tuple], hist: pd.DatetimeIndex) -> np.ndarray:
+    """Multipliers of monthly demand for the planted promotions and the delisting (1 elsewhere)."""
+    factor = np.ones((len(sku_ids), len(hist)))
+    col = {m.strftime("%Y-%m"): j for j, m in enumerate(hist)}
+    row = {sku: i for i, sku in enumerate(sku_ids)}
+    for (sku, month), lift in PLANTED_PROMOTIONS.items():
+        if sku in row and month in col:
+            factor[row[sku], col[month]] = lift
+    family, first, kept = PLANTED_DELISTING
+    hit = np.array([f[0] == family for f in families])
+    factor[np.ix_(hit, hist >= pd.Timestamp(f"{first}-01"))] *= kept
+    return factor
+
+
 def generate_demo(
     seed: int = 42, skus: int = 150, months: int = 48, reps: int = 25
 ) -> dict[str, pd.DataFrame]:
@@ -183,6 +208,15 @@ def generate_demo(
 
     History runs over `months` months ending in `DEMO_LAST_MONTH` (2026-10); capacity and budget run
     24 months past it, quotas 12 months.
+
+    Args:
+        seed: The random seed: same seed and sizes, same tables.
+        skus: The number of products.
+        months: The number of months of history.
+        reps: The number of sales reps.
+
+    Returns:
+        The input tables by name (`products`, `sales`, ...).
 
     Example:
         >>> t = generate_demo(seed=3, skus=12, months=12, reps=6)
@@ -242,6 +276,7 @@ def generate_demo(
     fade = np.where(eol[:, None], np.clip((stop[:, None] - t) / 6, 0, 1), 1.0)
     alive = (t >= start[:, None]) & (t < stop[:, None])
     mean = level[:, None] * np.exp(trend * (t - months)) * season * uplift * ramp * fade * alive
+    mean = mean * _planted(sku_ids, fam, hist)
     gamma = rng.gamma(8.0, 1 / 8.0, (skus, months))
     qty = rng.poisson(mean * gamma)
 
@@ -513,6 +548,16 @@ def write_demo(
 ) -> dict[str, Path]:
     """Write the demo company's tables as `<table>.csv` into `directory`; same seed, same bytes.
 
+    Args:
+        directory: The folder to write into (created when missing).
+        seed: The random seed: same seed and sizes, same bytes.
+        skus: The number of products.
+        months: The number of months of history.
+        reps: The number of sales reps.
+
+    Returns:
+        The path of each CSV file, by table name.
+
     Example:
         >>> paths = write_demo("/tmp/demo-doc", seed=1, skus=20, months=12, reps=8)
         >>> paths["sales"].name
@@ -523,27 +568,46 @@ def write_demo(
     paths = {}
     for name, frame in generate_demo(seed, skus, months, reps).items():
         path = directory / f"{name}.csv"
-        _atomic_write(path, lambda tmp, f=frame: f.to_csv(tmp, index=False, lineterminator="\n"))
+        safe = neutralise_frame(frame)  # no cell a spreadsheet would run as a formula
+        _atomic_write(path, lambda tmp, f=safe: f.to_csv(tmp, index=False, lineterminator="\n"))
         paths[name] = path
     return paths
 
 
 def _atomic_write(path: Path, write) -> None:
-    """Write through a temporary file in the same folder, then rename (readers never see half a file)."""
+    """Write through a temporary file in the same folder, then rename (readers never see half a file).
+
+    The file gets the mode a plain `open()` would give it (0666 less the umask, usually 0644), not
+    the owner-only 0600 of the temporary file, so a scheduler running as another user can read it.
+    """
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
+def _umask() -> int:
+    """The process's umask (read by setting it and putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def demo_source(p) -> str:
     """Path of the embedded demo company as a DuckDB file, built on first use and cached.
 
     The file sits in `OUT/.cache/demo-<seed>-<skus>-<months>-<reps>.duckdb`.
+
+    Args:
+        p: The validated parameters (`p.demo` sizes the company, `p.out` holds the cache).
+
+    Returns:
+        The path of the DuckDB file.
 
     Example:
         >>> import salesops as so
