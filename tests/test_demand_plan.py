@@ -282,3 +282,73 @@ def test_error_stats_wape_and_bias_are_fractions_of_actual_volume():
     assert row["wape"] == pytest.approx((2 + 2 + 3 + 0) / 100)  # 0.07, not 7 %
     assert row["bias"] == pytest.approx((2 - 2 + 3 + 0) / 100)  # +0.03: over-forecast
     assert row["sigma"] == pytest.approx(np.sqrt((2**2 + 3**2) / 2))  # 1-step errors -2 and -3
+
+
+def test_override_value_add_scores_each_earlier_override_against_actuals():
+    def audit(rows):
+        base = {"kind": "change_pct", "status": "applied"}
+        return pd.DataFrame([{**base, **r} for r in rows])
+
+    june = pd.Timestamp("2026-06-01")
+    audits = {
+        "2026-06": audit(
+            [  # one family override touching two SKUs, and one SKU override
+                {
+                    "unique_id": "a",
+                    "family": "F",
+                    "ds": june,
+                    "before": 100.0,
+                    "after": 80.0,
+                    "change": -20.0,
+                    "value": -20.0,
+                    "owner": "Bo",
+                    "reason": "delisting",
+                },
+                {
+                    "unique_id": "b",
+                    "family": "F",
+                    "ds": june,
+                    "before": 50.0,
+                    "after": 40.0,
+                    "change": -10.0,
+                    "value": -20.0,
+                    "owner": "Bo",
+                    "reason": "delisting",
+                },
+                {
+                    "unique_id": "c",
+                    "family": "G",
+                    "ds": june,
+                    "before": 10.0,
+                    "after": 20.0,
+                    "change": 10.0,
+                    "value": 100.0,
+                    "owner": "Ana",
+                    "reason": "hope",
+                },
+            ]
+        ),
+        "2026-07": audit(
+            [
+                {
+                    "unique_id": "a",
+                    "family": "F",
+                    "ds": pd.Timestamp("2026-12-01"),
+                    "before": 5.0,
+                    "after": 6.0,
+                    "change": 1.0,
+                    "value": 20.0,
+                    "owner": "Ana",
+                    "reason": "future",
+                }
+            ]
+        ),
+    }
+    history = pd.DataFrame({"unique_id": ["a", "b", "c"], "ds": [june] * 3, "y": [85.0, 45.0, 10.0]})
+    out = consensus.override_value_add(audits, history).set_index("reason")
+    # delisting: without |100-85| + |50-45| = 20, with |80-85| + |40-45| = 10
+    assert out.loc["delisting", ["error_without", "error_with", "value_add"]].tolist() == [20.0, 10.0, 10.0]
+    assert out.loc["delisting", "target"] == "F (2 SKUs)" and out.loc["delisting", "verdict"] == "helped"
+    assert out.loc["hope", "value_add"] == -10.0 and out.loc["hope", "verdict"] == "hurt"
+    assert out.loc["future", "verdict"] == "not scored yet"
+    assert out.index[0] == "future"  # newest cycle first

@@ -24,7 +24,16 @@ import pandas as pd
 from .. import metrics
 from ..exceptions import DataError
 
-__all__ = ["AUDIT_COLUMNS", "BlendWeight", "apply_overrides", "blend", "blend_weight", "pipeline_units"]
+__all__ = [
+    "AUDIT_COLUMNS",
+    "OVERRIDE_SCORE_COLUMNS",
+    "BlendWeight",
+    "apply_overrides",
+    "blend",
+    "blend_weight",
+    "override_value_add",
+    "pipeline_units",
+]
 
 AUDIT_COLUMNS = [
     "unique_id",
@@ -46,8 +55,20 @@ def pipeline_units(
 ) -> pd.DataFrame:
     """Pipeline units by SKU and month: `unique_id, ds, pipeline` (empty when there is no pipeline).
 
-    `statistical` is `unique_id, ds, statistical`; `tags` is `unique_id, family`. Rows without units
-    (no price known) are left out.
+    Deals naming a SKU go to it, deals naming only a family are shared by the SKUs' statistical
+    forecast, deals naming neither by the SKUs' share of the total. Rows without units (no price
+    known) are left out.
+
+    Args:
+        pipeline: The pipeline forecast `ds, sku, family, units, amount`, or None.
+        statistical: The statistical forecast `unique_id, ds, statistical`.
+        tags: The family of each SKU: `unique_id, family`.
+
+    Returns:
+        The pipeline units `unique_id, ds, pipeline`.
+
+    Raises:
+        DataError: The pipeline forecast lacks a column.
 
     Example:
         >>> stat = pd.DataFrame({"unique_id": ["a", "b"], "ds": pd.Timestamp("2026-01-01"), "statistical": [1.0, 3.0]})
@@ -104,7 +125,18 @@ def pipeline_units(
 
 @dataclass
 class BlendWeight:
-    """The learned blend: weight on the pipeline, rows of evidence, WAPE without and with the blend."""
+    """The learned blend: weight on the pipeline, rows of evidence, WAPE without and with the blend.
+
+    Attributes:
+        weight: The weight on the pipeline, in [0, 1].
+        observations: The SKU-months of evidence it was learned on.
+        wape_statistical: The WAPE of the statistical forecast on the evidence (a fraction).
+        wape_blended: The WAPE of the blended forecast on the evidence (a fraction).
+
+    Example:
+        >>> BlendWeight(0.0, 0).sentence().split(",")[0]
+        'No earlier plan with a pipeline forecast can be scored yet'
+    """
 
     weight: float
     observations: int
@@ -113,9 +145,15 @@ class BlendWeight:
 
     @property
     def helps(self) -> bool:
+        """Whether the blend moves the forecast and lowers the WAPE."""
         return self.weight > 0 and self.wape_blended < self.wape_statistical
 
     def sentence(self) -> str:
+        """The blend in one sentence for the report.
+
+        Returns:
+            The weight, its evidence and whether the blend helps.
+        """
         if self.observations == 0:
             return (
                 "No earlier plan with a pipeline forecast can be scored yet, so the pipeline is shown "
@@ -132,8 +170,17 @@ class BlendWeight:
 def blend_weight(evidence: pd.DataFrame) -> BlendWeight:
     """Least-squares weight w in [0, 1] for `(1 − w)·statistical + w·pipeline` against actuals `y`.
 
-    `evidence` holds `y, statistical, pipeline` for months that now have actuals (rows without a
-    pipeline are ignored). Returns weight 0 when there is no evidence or the pipeline never differs.
+    Args:
+        evidence: `y, statistical, pipeline` for months that now have actuals (rows without a
+            pipeline are ignored).
+
+    Returns:
+        The `BlendWeight`; weight 0 when there is no evidence or the pipeline never differs.
+
+    Example:
+        >>> e = pd.DataFrame({"y": [15.0, 30.0], "statistical": [10.0, 20.0], "pipeline": [20.0, 40.0]})
+        >>> blend_weight(e).weight
+        0.5
     """
     if evidence is None or evidence.empty:
         return BlendWeight(0.0, 0)
@@ -154,6 +201,14 @@ def blend(statistical: pd.DataFrame, pipeline: pd.DataFrame, weight: float) -> p
     """`unique_id, ds, statistical, pipeline, blended`: the statistical forecast moved `weight` of the
     way towards the pipeline where the pipeline has a figure, unchanged elsewhere.
 
+    Args:
+        statistical: The statistical forecast `unique_id, ds, statistical`.
+        pipeline: The pipeline units `unique_id, ds, pipeline` (`pipeline_units`).
+        weight: The weight on the pipeline, in [0, 1].
+
+    Returns:
+        The statistical rows with `pipeline` (NaN where none) and `blended`.
+
     Example:
         >>> s = pd.DataFrame({"unique_id": ["a"], "ds": [pd.Timestamp("2026-01-01")], "statistical": [10.0]})
         >>> p = pd.DataFrame({"unique_id": ["a"], "ds": [pd.Timestamp("2026-01-01")], "pipeline": [20.0]})
@@ -171,11 +226,18 @@ def apply_overrides(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Applies overrides (`salesops.params.Override` objects or dicts) to `plan[column]` in order.
 
-    `plan` holds `unique_id, family, ds, column`. A SKU override sets (`quantity`) or changes
-    (`change_pct`) that SKU-month; a family override does the same to the family's total, shared by
-    the SKUs in proportion to their current figures. Columns in `scale` (interval bounds) move by the
-    same ratio. Returns the new plan and the audit (`AUDIT_COLUMNS`, one row per SKU-month touched;
-    an override that matches nothing gets one row with its status).
+    A SKU override sets (`quantity`) or changes (`change_pct`) that SKU-month; a family override does
+    the same to the family's total, shared by the SKUs in proportion to their current figures.
+
+    Args:
+        plan: The plan `unique_id, family, ds` and `column`.
+        overrides: The overrides, applied in order.
+        column: The column the overrides change.
+        scale: Columns (interval bounds) that move by the same ratio as `column`.
+
+    Returns:
+        `(plan, audit)`: the new plan, and the audit (`AUDIT_COLUMNS`, one row per SKU-month touched;
+        an override that matches nothing gets one row with its status).
     """
     plan = plan.copy()
     rows = []
@@ -232,3 +294,78 @@ def apply_overrides(
             )
     audit = pd.DataFrame(rows, columns=AUDIT_COLUMNS)
     return plan, audit
+
+
+OVERRIDE_SCORE_COLUMNS = [
+    "period",
+    "target",
+    "ds",
+    "owner",
+    "reason",
+    "change",
+    "actual",
+    "error_without",
+    "error_with",
+    "value_add",
+    "verdict",
+]
+
+
+def override_value_add(audits: dict[str, pd.DataFrame], history: pd.DataFrame) -> pd.DataFrame:
+    """What each earlier override added: the plan's error without it against the error with it.
+
+    For each applied override of an earlier cycle (its `overrides_audit`), summed over the SKU-months
+    it touched that have an actual now: `error_without` = sum |before - actual|, `error_with` =
+    sum |after - actual|, `value_add` = error_without - error_with (units; positive = the override
+    helped).
+
+    Args:
+        audits: Earlier cycles' `overrides_audit` products by period.
+        history: Actual demand, `unique_id, ds, y`.
+
+    Returns:
+        `OVERRIDE_SCORE_COLUMNS`, newest cycle first; `verdict` is helped, hurt, no effect, or
+        "not scored yet" while none of its months has an actual.
+
+    Example:
+        >>> audit = pd.DataFrame({"unique_id": ["a"], "family": ["F"], "ds": [pd.Timestamp("2026-06-01")],
+        ...     "before": [100.0], "after": [150.0], "change": [50.0], "kind": ["change_pct"], "value": [50.0],
+        ...     "owner": ["Ana"], "reason": ["promotion"], "status": ["applied"]})
+        >>> hist = pd.DataFrame({"unique_id": ["a"], "ds": [pd.Timestamp("2026-06-01")], "y": [160.0]})
+        >>> override_value_add({"2026-06": audit}, hist)[["value_add", "verdict"]].values.tolist()
+        [[50.0, 'helped']]
+    """
+    parts = [a.assign(period=p) for p, a in audits.items() if len(a)]
+    if not parts:
+        return pd.DataFrame(columns=OVERRIDE_SCORE_COLUMNS)
+    audit = pd.concat(parts, ignore_index=True)
+    audit = audit[audit["status"] == "applied"].copy()
+    if audit.empty:
+        return pd.DataFrame(columns=OVERRIDE_SCORE_COLUMNS)
+    audit["ds"] = pd.to_datetime(audit["ds"])
+    audit = audit.merge(history[["unique_id", "ds", "y"]], on=["unique_id", "ds"], how="left")
+    audit["error_without"] = (audit["before"] - audit["y"]).abs()
+    audit["error_with"] = (audit["after"] - audit["y"]).abs()
+    # one override = one params entry: same cycle, month, owner, reason, kind and value
+    keys = ["period", "ds", "owner", "reason", "kind", "value"]
+    grouped = audit.groupby(keys, sort=False, dropna=False)
+    out = grouped.agg(
+        skus=("unique_id", "nunique"),
+        first_sku=("unique_id", "first"),
+        family=("family", "first"),
+        change=("change", "sum"),
+        actual=("y", lambda s: s.sum(min_count=1)),
+        error_without=("error_without", lambda s: s.sum(min_count=1)),
+        error_with=("error_with", lambda s: s.sum(min_count=1)),
+    ).reset_index()
+    out["target"] = out["first_sku"].where(
+        out["skus"] == 1, out["family"] + " (" + out["skus"].astype(str) + " SKUs)"
+    )
+    out["value_add"] = out["error_without"] - out["error_with"]
+    out["verdict"] = np.select(
+        [out["actual"].isna(), out["value_add"] > 0, out["value_add"] < 0],
+        ["not scored yet", "helped", "hurt"],
+        "no effect",
+    )
+    out = out.sort_values(["period", "ds"], ascending=False, kind="stable")
+    return out[OVERRIDE_SCORE_COLUMNS].reset_index(drop=True)

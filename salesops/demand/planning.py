@@ -66,7 +66,24 @@ Z_80 = metrics.normal_quantile(80)
 
 @dataclass
 class DemandPlan(StepResult):
-    """Everything step 2 produces; `products` is what `ctx.save` writes."""
+    """Everything step 2 produces; `products` is what `ctx.save` writes.
+
+    Attributes:
+        forecast: The statistical forecast per SKU and month, with intervals and member models.
+        demand_plan: The consensus plan per SKU and month: statistical, pipeline, consensus, bounds.
+        error_stats: Backtest errors per SKU (`error_stats`).
+        backtest: The rolling-origin backtest (`salesops.demand.backtest`).
+        accuracy: Backtest accuracy by model (`accuracy`).
+        overrides_audit: One row per override applied or refused (`apply_overrides`).
+        history: The demand history `unique_id, ds, y`.
+        hierarchy: The reconciled forecast by level (`level, unique_id, ds, yhat`).
+        blend: The learned pipeline blend (`BlendWeight`).
+        value_add: Forecast value add of each stage (`salesops.metrics.forecast_value_add`).
+        changes: The largest changes since the previous plan (`changes`).
+        stability: How much the plan moved since the last cycle (`plan_stability`).
+        reconciliation: The reconciliation method used.
+        notes: Sentences for the report about what was done.
+    """
 
     forecast: pd.DataFrame
     demand_plan: pd.DataFrame
@@ -79,6 +96,9 @@ class DemandPlan(StepResult):
     blend: cons.BlendWeight
     value_add: pd.DataFrame
     changes: pd.DataFrame
+    override_scores: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=cons.OVERRIDE_SCORE_COLUMNS)
+    )
     stability: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=STABILITY_COLUMNS))
     reconciliation: str = "bottom_up"
     notes: list[str] = field(default_factory=list)
@@ -96,11 +116,20 @@ class DemandPlan(StepResult):
         }
 
     def model_mix(self) -> pd.DataFrame:
-        """How many SKUs each model family forecasts (`model, skus, share`)."""
+        """How many SKUs each model family forecasts (`model, skus, share`).
+
+        Returns:
+            `model_mix` of the forecast.
+        """
         return model_mix(self.forecast)
 
     def family_view(self) -> pd.DataFrame:
-        """History and plan by family for the chart: `family, ds, units, lo_80, hi_80, series`."""
+        """History and plan by family for the chart: `family, ds, units, lo_80, hi_80, series`.
+
+        Returns:
+            The family history (`series` = history) then the consensus plan (`series` = consensus
+            plan, with its 80% bounds).
+        """
         hist = self.hierarchy_history()
         fam_hist = hist[hist["level"] == "family"].rename(columns={"unique_id": "family", "y": "units"})
         fam_hist = fam_hist.assign(series="history")[["family", "ds", "units", "series"]]
@@ -114,12 +143,24 @@ class DemandPlan(StepResult):
         )
 
     def hierarchy_history(self) -> pd.DataFrame:
+        """The history summed up the hierarchy.
+
+        Returns:
+            `level, unique_id, ds, y` for the total, each family and each SKU (`aggregate`).
+        """
         tags = self.demand_plan[["unique_id", "family"]].drop_duplicates("unique_id")
         return aggregate(self.history, tags, "y")
 
     def level_summary(self, months: int = 12) -> pd.DataFrame:
         """Coherent statistical forecast by level for the first `months`: `level, unique_id, units`
-        (total and families; SKUs add up to their family, families to the total)."""
+        (total and families; SKUs add up to their family, families to the total).
+
+        Args:
+            months: The number of months summed, from the first month planned.
+
+        Returns:
+            One row per node above SKU: `level, unique_id, units_next_<months>m`.
+        """
         first = self.hierarchy["ds"].min()
         part = self.hierarchy[
             (self.hierarchy["ds"] < first + pd.DateOffset(months=months)) & (self.hierarchy["level"] != "sku")
@@ -128,7 +169,11 @@ class DemandPlan(StepResult):
         return out.rename(columns={"yhat": f"units_next_{months}m"})
 
     def tiles(self):
-        """KPI tiles for the top of the report."""
+        """KPI tiles for the top of the report.
+
+        Returns:
+            The `Tiles` the notebook displays.
+        """
         from ..report import Tile, tiles
 
         s = self.summary()
@@ -156,7 +201,11 @@ class DemandPlan(StepResult):
         )
 
     def accuracy_sentence(self) -> str:
-        """One sentence comparing the statistical forecast with the seasonal naive benchmark."""
+        """One sentence comparing the statistical forecast with the seasonal naive benchmark.
+
+        Returns:
+            The sentence for the report (WAPE of both, coverage of the 80% intervals).
+        """
         s = self.summary()
         if not np.isfinite(s["wape"]):
             return "No backtest: the history is too short to score the forecast yet."
@@ -168,7 +217,14 @@ class DemandPlan(StepResult):
         )
 
     def pipeline_table(self, months: int = 6) -> pd.DataFrame:
-        """Statistical, pipeline and consensus units by family for the first `months`."""
+        """Statistical, pipeline and consensus units by family for the first `months`.
+
+        Args:
+            months: The number of months summed, from the first month planned.
+
+        Returns:
+            One row per family: `family, statistical, pipeline, consensus`.
+        """
         first = self.demand_plan["ds"].min()
         part = self.demand_plan[self.demand_plan["ds"] < first + pd.DateOffset(months=months)]
         return part.groupby("family", as_index=False)[["statistical", "pipeline", "consensus"]].sum(
@@ -176,7 +232,12 @@ class DemandPlan(StepResult):
         )
 
     def summary(self) -> dict:
-        """Headline figures for the tiles."""
+        """Headline figures for the tiles.
+
+        Returns:
+            `skus, units_12m, wape, wape_naive, coverage_80, overrides, blend_weight` (fractions for
+            wape and coverage; NaN without a backtest).
+        """
         acc = self.accuracy.set_index("model")
         stat = acc.loc["statistical"] if "statistical" in acc.index else None
         naive = acc.loc["seasonal naive"] if "seasonal naive" in acc.index else None
@@ -232,6 +293,14 @@ def error_stats(bt: pd.DataFrame, history: pd.DataFrame, season_length: int = 12
     of the 80% interval at step 1 instead. `mase`, `wape` and `bias` cover every backtest step;
     `wape` and `bias` are fractions (0.25 = 25 %), as every metric: wape = sum|F - A| / sum|A|, bias = sum(F - A) / sum|A|
     (positive = over-forecast). The executive pack and the pre-S&OP exceptions read them as fractions.
+
+    Args:
+        bt: The backtest (`salesops.demand.backtest`).
+        history: The demand history `unique_id, ds, y` (for MASE's scale).
+        season_length: The season length (12 for monthly data).
+
+    Returns:
+        One row per SKU of the backtest: `unique_id, sigma, mase, wape, bias`.
     """
     rows = []
     histories = {uid: g["y"].to_numpy() for uid, g in history.groupby("unique_id", sort=False)}
@@ -262,8 +331,17 @@ def accuracy(
 ) -> pd.DataFrame:
     """Backtest accuracy by model: `model, series, wape, smape, mase, bias, coverage_80, coverage_95`.
 
-    Rows: the seasonal naive benchmark, the statistical (default) forecast and each member model
-    (scored on the series it forecast). MASE is the mean over series.
+    MASE is the mean over series.
+
+    Args:
+        bt: The backtest (`salesops.demand.backtest`).
+        history: The demand history `unique_id, ds, y` (for the naive benchmark and MASE's scale).
+        season_length: The season length (12 for monthly data).
+        levels: The interval levels whose coverage is scored.
+
+    Returns:
+        One row per model: the seasonal naive benchmark, the statistical (default) forecast and each
+        member model (scored on the series it forecast).
     """
     bt = bt.copy()
     bt["seasonal naive"] = _seasonal_naive(bt, history, season_length)
@@ -301,7 +379,19 @@ def accuracy(
 
 def model_mix(fc: pd.DataFrame) -> pd.DataFrame:
     """SKUs per model family (`model, skus, share`); fallbacks are grouped under their model, forecasts
-    fitted on a recent regime only (after a restart or a collapse of demand) under `... (recent regime)`."""
+    fitted on a recent regime only (after a restart or a collapse of demand) under `... (recent regime)`.
+
+    Args:
+        fc: The forecast, with the `model` that ran for each SKU.
+
+    Returns:
+        One row per model family, the most frequent first; `share` is a fraction.
+
+    Example:
+        >>> fc = pd.DataFrame({"unique_id": ["a", "b"], "model": ["ETS(A,N,N)", "Naive (fallback: 2 points)"]})
+        >>> model_mix(fc)["model"].tolist()
+        ['ETS', 'Naive (fallback)']
+    """
     models = (
         fc.groupby("unique_id")["model"].first().str.replace(r"\s*\(fallback:.*", " (fallback)", regex=True)
     )
@@ -312,6 +402,11 @@ def model_mix(fc: pd.DataFrame) -> pd.DataFrame:
     out = models.value_counts().rename_axis("model").reset_index(name="skus")
     out["share"] = out["skus"] / out["skus"].sum()
     return out
+
+
+def _earlier_audits(out_dir: Path, period: str) -> dict[str, pd.DataFrame]:
+    """Earlier periods' published `overrides_audit` products, by period."""
+    return ReportsStore(out_dir).collect("demand_planning", "overrides_audit", before=period)
 
 
 def _earlier_plans(out_dir: Path, period: str) -> dict[str, pd.DataFrame]:
@@ -374,6 +469,14 @@ def plan_stability(
 def changes(new: pd.DataFrame, old: pd.DataFrame | None, n: int = 10) -> pd.DataFrame:
     """Largest changes of the consensus plan by SKU over the months both plans cover:
     `unique_id, family, previous, current, change, change_pct` (largest absolute change first).
+
+    Args:
+        new: This cycle's demand plan (`unique_id, family, ds, consensus`).
+        old: The previous cycle's demand plan, or None.
+        n: How many SKUs to keep.
+
+    Returns:
+        The `n` largest changes; empty without a previous plan or common months.
     """
     cols = ["unique_id", "family", "previous", "current", "change", "change_pct"]
     if old is None or old.empty:
@@ -615,6 +718,9 @@ def run(
         value_add=fva,
         changes=changes(demand_plan, previous),
         stability=plan_stability(demand_plan, previous),
+        override_scores=cons.override_value_add(
+            _earlier_audits(Path(out), str(period)) if out and period else {}, hist
+        ),
         reconciliation=method,
         notes=notes,
     )
