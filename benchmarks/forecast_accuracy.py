@@ -1,11 +1,16 @@
 """Accuracy benchmark: every salesops model, the default, and statsforecast on public monthly data.
 
-    .venv/bin/python benchmarks/forecast_accuracy.py [--datasets pbs-monthly,aus-retail] [--workers 2]
+    .venv/bin/python benchmarks/forecast_accuracy.py [--datasets pbs-monthly,aus-retail,demo] [--workers 2]
                                                      [--limit N] [--no-statsforecast] [--variants]
+                                                     [--sf-models AutoETS] [--raw-intervals]
 
-pbs-monthly (336 series, last 18 months held out) and aus-retail (152 series, last 24 held out):
-sMAPE (mean of 200|F-A|/(|F|+|A|) over every series and step, as in M3) and MASE (mean over series,
-seasonal-naive in-sample scale, m = 12). statsforecast's AutoETS / AutoTheta / AutoARIMA run from
+pbs-monthly (336 series, last 18 months held out), aus-retail (152 series, last 24 held out) and
+`demo` (the demo company's 150 SKUs, last 12 held out): sMAPE (mean of 200|F-A|/(|F|+|A|) over every
+series and step, as in M3) and MASE (mean over series, seasonal-naive in-sample scale, m = 12); for
+the models with intervals (the default and statsforecast's) the coverage of the 80% and 95% intervals
+(share of actuals inside, in %) and MSIS at both levels (mean over series of the M4 mean scaled
+interval score, `salesops.metrics.msis`). `--raw-intervals` also scores the default's intervals
+before calibration. statsforecast's AutoETS / AutoTheta / AutoARIMA run from
 the separate venv `.venv-bench` (statsforecast pins pandas<3); create it with
 `benchmarks/setup_statsforecast_env.sh`. Printed figures, not a timed test.
 """
@@ -33,7 +38,20 @@ BENCH_PYTHON = ROOT / ".venv-bench" / "bin" / "python"
 SINGLE = [SeasonalNaive, Naive, ETS, Theta, ARIMA, Croston, SBA, TSB]
 
 
-def score(test: pd.DataFrame, train: pd.DataFrame, fc: pd.DataFrame, columns: list[str], season: int = 12):
+LEVELS = (80, 95)
+
+
+def score(
+    test: pd.DataFrame,
+    train: pd.DataFrame,
+    fc: pd.DataFrame,
+    columns: list[str],
+    season: int = 12,
+    bounds: dict[str, str] | None = None,
+):
+    """sMAPE, MASE and, for `bounds` (model column -> prefix of its `{prefix}lo_L`/`{prefix}hi_L`
+    columns), the coverage (%) and MSIS of the 80% and 95% intervals."""
+    bounds = bounds or {}
     merged = test.merge(fc, on=["unique_id", "ds"], how="left")
     histories = {uid: g["y"].to_numpy() for uid, g in train.groupby("unique_id", sort=False)}
     rows = []
@@ -42,14 +60,27 @@ def score(test: pd.DataFrame, train: pd.DataFrame, fc: pd.DataFrame, columns: li
             metrics.mase(g["y"], g[col], histories[uid], season)
             for uid, g in merged.groupby("unique_id", sort=False)
         ]
-        rows.append(
-            {
-                "model": col,
-                "smape": metrics.smape(merged["y"], merged[col]),
-                "mase": float(np.nanmean(per_series)),
-                "missing": int(merged[col].isna().sum()),
-            }
-        )
+        row = {
+            "model": col,
+            "smape": metrics.smape(merged["y"], merged[col]) * 100,
+            "mase": float(np.nanmean(per_series)),
+        }
+        for lv in LEVELS:
+            lo, hi = (f"{bounds.get(col)}{side}_{lv}" for side in ("lo", "hi"))
+            if col in bounds and lo in merged:
+                row[f"cov_{lv}"] = metrics.coverage(merged["y"], merged[lo], merged[hi]) * 100
+                row[f"msis_{lv}"] = float(
+                    np.nanmean(
+                        [
+                            metrics.msis(g["y"], g[lo], g[hi], histories[uid], lv, season)
+                            for uid, g in merged.groupby("unique_id", sort=False)
+                        ]
+                    )
+                )
+            else:
+                row[f"cov_{lv}"] = row[f"msis_{lv}"] = np.nan
+        row["missing"] = int(merged[col].isna().sum())
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -69,6 +100,7 @@ def run_statsforecast(
                 "12",
                 names,
                 str(n_jobs),
+                ",".join(map(str, LEVELS)),
             ],
             capture_output=True,
             text=True,
@@ -76,13 +108,18 @@ def run_statsforecast(
         )
         fc = pd.read_parquet(out_path)
     fc["ds"] = pd.to_datetime(fc["ds"])
-    fc = fc.rename(columns={n: f"sf_{n}" for n in names.split(",")})
+    renames = {}
+    for n in names.split(","):
+        renames[n] = f"sf_{n}"
+        for lv in LEVELS:  # statsforecast's `MODEL-lo-L` -> `sf_MODEL_lo_L`
+            renames[f"{n}-lo-{lv}"], renames[f"{n}-hi-{lv}"] = f"sf_{n}_lo_{lv}", f"sf_{n}_hi_{lv}"
+    fc = fc.rename(columns=renames)
     return fc, float(done.stdout.strip().splitlines()[-1])
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--datasets", default=",".join(_data.DATASETS))
+    ap.add_argument("--datasets", default=",".join([*_data.DATASETS, *_data.EXTRA]))
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--limit", type=int, default=None, help="first N series only (quick runs)")
     ap.add_argument("--no-statsforecast", action="store_true")
@@ -92,14 +129,18 @@ def main(argv=None):
         help="statsforecast models to run (AutoARIMA is slow on long series)",
     )
     ap.add_argument("--variants", action="store_true", help="also score median and two-member combinations")
+    ap.add_argument(
+        "--raw-intervals", action="store_true", help="also score the default's intervals before calibration"
+    )
     args = ap.parse_args(argv)
     pd.set_option("display.width", 140)
     for name in args.datasets.split(","):
-        holdout = _data.DATASETS[name]
+        holdout = {**_data.DATASETS, **_data.EXTRA}[name]
         df = _data.load(name)
         if args.limit:
             df = df[df["unique_id"].isin(df["unique_id"].unique()[: args.limit])]
         train, test = _data.split(df, holdout)
+        test = test[test["unique_id"].isin(train["unique_id"])]  # series launched within the holdout
         n = train["unique_id"].nunique()
         print(f"\n== {name}: {n} series, h = {holdout}")
         start = time.perf_counter()
@@ -123,13 +164,23 @@ def main(argv=None):
             )[["unique_id", "ds", "ETS", "Theta", "ARIMA"]]
             members = pd.concat([members[~members["unique_id"].isin(todo)], refit], ignore_index=True)
         t_singles = time.perf_counter() - start
+        interval_cols = [f"yhat_{s}_{lv}" for lv in LEVELS for s in ("lo", "hi")]
         fc = (
-            default[["unique_id", "ds", "yhat"]]
+            default[["unique_id", "ds", "yhat", *interval_cols]]
             .rename(columns={"yhat": "AutoCombo (default)"})
             .merge(singles.drop(columns=["yhat", "model"]), on=["unique_id", "ds"])
             .merge(members, on=["unique_id", "ds"])
         )
         columns = ["AutoCombo (default)"] + [m.alias for m in SINGLE]
+        bounds = {"AutoCombo (default)": "yhat_"}
+        if args.raw_intervals:
+            raw = forecast(train, holdout, workers=args.workers, calibrate=False)
+            raw = raw[["unique_id", "ds", "yhat", *interval_cols]].rename(
+                columns={c: f"raw_{c}" for c in ["yhat", *interval_cols]}
+            )
+            fc = fc.merge(raw.rename(columns={"raw_yhat": "AutoCombo (uncalibrated intervals)"}))
+            columns.insert(1, "AutoCombo (uncalibrated intervals)")
+            bounds["AutoCombo (uncalibrated intervals)"] = "raw_yhat_"
         if args.variants:
             for label, model in [
                 ("median(ETS,Theta,ARIMA)", AutoCombo(combine="median")),
@@ -149,6 +200,7 @@ def main(argv=None):
                     train, holdout, args.sf_models, args.workers or 2
                 )
                 columns += [f"sf_{n}" for n in names]
+                bounds.update({f"sf_{n}": f"sf_{n}_" for n in names})
                 if {"AutoETS", "AutoTheta"} <= set(names):
                     sf["sf_mean(AutoETS,AutoTheta)"] = sf[["sf_AutoETS", "sf_AutoTheta"]].mean(axis=1)
                     columns.append("sf_mean(AutoETS,AutoTheta)")
@@ -157,8 +209,8 @@ def main(argv=None):
                 print(
                     f"(statsforecast skipped: {BENCH_PYTHON} missing; run benchmarks/setup_statsforecast_env.sh)"
                 )
-        table = score(test, train, fc, columns)
-        print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        table = score(test, train, fc, columns, bounds=bounds)
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}", na_rep=""))
         print(
             f"default: {t_default:.1f} s wall ({n / t_default:.1f} series/s); other single models: {t_singles:.1f} s;"
             + "".join(f" statsforecast {k}: {v:.1f} s;" for k, v in t_sf.items())

@@ -12,7 +12,8 @@ import sys
 import time
 
 from . import __version__
-from .exceptions import AlertError, SalesOpsError
+from .exceptions import AlertError, Interrupted, SalesOpsError
+from .safety import escape_control
 
 EPILOG = "Exit codes: 0 success, 1 a step failed, 2 bad parameters or inputs, 3 alerts (--fail-on-alert)."
 
@@ -50,13 +51,22 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--months", type=int, default=48)
     demo.add_argument("--reps", type=int, default=25)
 
+    params_help = (
+        "a params file, read instead of params/default.yaml and params/PERIOD.yaml; repeat to layer "
+        "files (later ones win)"
+    )
     val = sub.add_parser("validate", help="check every input table against the data contract")
-    val.add_argument("--params", metavar="FILE")
+    val.add_argument("--params", metavar="FILE", action="append", help=params_help)
     val.add_argument("--data", metavar="SOURCE", help="folder, DuckDB file or SQLAlchemy URL")
-    val.add_argument("--period", help="YYYY-MM; default: the month after the last sales month")
+    val.add_argument(
+        "--period",
+        metavar="YYYY-MM",
+        help="the period checked, with its params file as run reads it; default: the month after the "
+        "last sales month",
+    )
 
     def run_flags(cmd):
-        cmd.add_argument("--params", metavar="FILE")
+        cmd.add_argument("--params", metavar="FILE", action="append", help=params_help)
         cmd.add_argument("--data", metavar="SOURCE", help="folder, DuckDB file or SQLAlchemy URL")
         cmd.add_argument("--out", metavar="DIR", default="reports")
         cmd.add_argument("--format", type=_formats, default=None, metavar="html,pdf")
@@ -87,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
     fc.add_argument("--output", metavar="FILE")
     fc.add_argument("--engine", choices=["local", "dask"], default="local")
     fc.add_argument("--workers", type=int)
+    fc.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on an existing Dask cluster (e.g. tcp://10.0.0.5:8786); implies --engine dask",
+    )
     return parser
 
 
@@ -99,15 +114,39 @@ def _demo(args) -> int:
     return 0
 
 
+def _default_period(p) -> tuple[str | None, str]:
+    """The month after the last sales month of the source, and how it was found."""
+    import pandas as pd
+
+    from .data import load_tables
+
+    sales = load_tables(p).get("sales")
+    if sales is None or "date" not in sales.columns:
+        return None, "none: the source has no sales dates; give --period YYYY-MM"
+    last = pd.to_datetime(sales["date"], errors="coerce").max()
+    if pd.isna(last):
+        return None, "none: the source has no sales dates; give --period YYYY-MM"
+    return (last + pd.offsets.MonthBegin(1)).strftime("%Y-%m"), "the month after the last sales month"
+
+
 def _validate(args) -> int:
     from . import data, params
+    from .data import load_tables
 
-    p = params.load(period=args.period, params=args.params, data=args.data)
+    period, how = args.period, "given with --period"
+    if period is None:
+        period, how = _default_period(params.load(params=args.params, data=args.data))
+    p = params.load(period=period, params=args.params, data=args.data)
+    print(f"params: {', '.join(p.params_files) or 'none (built-in defaults)'}")
+    print(f"period: {period} ({how})" if period else f"period: {how}")
     findings = data.check(p)
     for finding in findings:
         print(f"{finding.severity}: {finding}")
+    unknown = params.unknown_overrides(p, load_tables(p).get("products")) if p.demand.overrides else []
+    for line in unknown:
+        print(f"warning: {line}")
     errors = sum(f.more or 1 for f in findings if f.is_error)
-    warnings = sum(f.more or 1 for f in findings if not f.is_error)
+    warnings = sum(f.more or 1 for f in findings if not f.is_error) + len(unknown)
     print(f"{errors} error(s), {warnings} warning(s)")
     return 2 if errors else 0
 
@@ -115,7 +154,7 @@ def _validate(args) -> int:
 def _run(args) -> int:
     from .runner import Progress, run
 
-    progress = Progress(total=0, enabled=False, stream=io.StringIO()) if args.quiet else None
+    progress = Progress.quiet() if args.quiet else None
     result = run(
         args.period,
         params=args.params,
@@ -133,7 +172,7 @@ def _run(args) -> int:
 
 
 def _backfill(args) -> int:
-    from .runner import backfill
+    from .runner import Progress, backfill
 
     started = time.perf_counter()
 
@@ -151,6 +190,7 @@ def _backfill(args) -> int:
             out=args.out,
             formats=args.format,
             fail_on_alert=args.fail_on_alert,
+            progress=Progress.quiet() if args.quiet else None,
         )
     except AlertError as exc:
         report(getattr(exc, "results", []))
@@ -168,8 +208,9 @@ def _forecast(args) -> int:
         season_length=args.season_length,
         level=args.level,
         output=args.output,
-        engine=args.engine,
+        engine="dask" if args.scheduler else args.engine,
         workers=args.workers,
+        scheduler=args.scheduler,
     )
     return 0
 
@@ -183,14 +224,84 @@ def main(argv: list[str] | None = None) -> int:
         "backfill": _backfill,
         "forecast": _forecast,
     }[args.command]
+    if args.command in ("run", "backfill"):
+        from .runner import install_signal_handlers
+
+        install_signal_handlers()
+    if args.command != "forecast" or sys.stdout.isatty():  # forecast's stdout is data (cells neutralised)
+        sys.stdout = _EscapingStream(sys.stdout)
     try:
         return handler(args)
     except SalesOpsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _error(f"error: {exc}")
+        return exc.exit_code
+    except Interrupted as exc:
+        _error(
+            f"{exc}: the run stopped its kernels, moved its build folder (if any) to OUT/.failed/ and "
+            f"released its lock; the published reports were left as they were"
+        )
         return exc.exit_code
     except KeyboardInterrupt:
-        print("interrupted; the previous reports were left as they were", file=sys.stderr)
+        _error("interrupted; the previous reports were left as they were")
         return 130
+    except OSError as exc:  # a folder or file the user must fix: permissions, disk full, missing path
+        where = f" {exc.filename}" if exc.filename else ""
+        _error(f"error:{where}: {exc.strerror or exc}; check that folder or file and run again")
+        return 2
+    except Exception as exc:  # noqa: BLE001 - a bug: one line for the log, the traceback in a file
+        _error(f"internal error: {type(exc).__name__}: {exc}; {_save_traceback()}")
+        return 1
+    finally:
+        if isinstance(sys.stdout, _EscapingStream):
+            sys.stdout.flush()
+            sys.stdout = sys.stdout.stream
+
+
+def _error(text: str) -> None:
+    print(escape_control(text), file=sys.stderr, flush=True)
+
+
+def _save_traceback() -> str:
+    """Write the traceback of the exception being handled to a file; say where (or print it if asked)."""
+    import os
+    import tempfile
+    import traceback
+
+    text = traceback.format_exc()
+    if os.environ.get("SALESOPS_DEBUG"):
+        print(text, file=sys.stderr)
+        return "traceback above (SALESOPS_DEBUG is set)"
+    try:
+        fd, path = tempfile.mkstemp(prefix="salesops-traceback-", suffix=".txt")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        return f"please report it with the traceback saved in {path}"
+    except OSError:
+        return "set SALESOPS_DEBUG=1 to see the traceback"
+
+
+class _EscapingStream(io.TextIOBase):
+    """stdout with control characters shown as escapes: data never drives the terminal."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        self.stream.write(escape_control(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+    @property
+    def encoding(self):
+        return getattr(self.stream, "encoding", "utf-8")
 
 
 if __name__ == "__main__":

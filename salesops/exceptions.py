@@ -70,3 +70,28 @@ class AlertError(SalesOpsError):
     """Alerts fired and the run was asked to fail on them (`--fail-on-alert`)."""
 
     exit_code = 3
+
+
+class StepTimeoutError(StepError):
+    """A notebook cell or a whole step ran longer than `execution.cell_timeout_s`/`step_timeout_s`."""
+
+    exit_code = 1
+
+
+class OutputFolderError(SalesOpsError):
+    """The output folder (or a folder in it) cannot be written: names the folder and the permission."""
+
+    exit_code = 2
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM or SIGINT reached a run. Deliberately not a `SalesOpsError` (nor an `Exception`): it must
+    pass through every `except Exception` so the run unwinds, stopping its kernels, moving its build
+    folder to `OUT/.failed/` and releasing its lock. `exit_code` is 128 + the signal number."""
+
+    def __init__(self, signum: int):
+        import signal
+
+        super().__init__(f"interrupted by {signal.Signals(signum).name}")
+        self.signum = signum
+        self.exit_code = 128 + signum

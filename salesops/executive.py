@@ -42,9 +42,17 @@ def revenue_vs_budget(gaps: pd.DataFrame, months: int = 12, currency: str = "USD
 
     Status: good from -1 % up, warn from -5 %, bad below.
 
+    Args:
+        gaps: Plan revenue and budget per month (`month, revenue, budget_revenue`).
+        months: The number of budgeted months compared.
+        currency: The currency named in the detail.
+
+    Returns:
+        The KPI: `kpi, label, value, target, status, display, detail`. (value the gap as a fraction of budget).
+
     Example:
         >>> g = pd.DataFrame({"month": pd.to_datetime(["2026-11-01"]), "revenue": [95.0], "budget_revenue": [100.0]})
-        >>> revenue_vs_budget(g)["value"]
+        >>> float(revenue_vs_budget(g)["value"])
         -0.05
     """
     budgeted = gaps.dropna(subset=["budget_revenue"])
@@ -80,6 +88,13 @@ def forecast_accuracy(error_stats: pd.DataFrame | None, demand_plan: pd.DataFram
 
     Status: good from 80 %, warn from 65 %, bad below.
 
+    Args:
+        error_stats: Backtest errors per SKU (`unique_id, wape`, optionally `bias`), or None.
+        demand_plan: The demand plan (`unique_id, consensus`), for the weights.
+
+    Returns:
+        The KPI: `kpi, label, value, target, status, display, detail`. (value a fraction).
+
     Example:
         >>> stats = pd.DataFrame({"unique_id": ["A", "B"], "wape": [0.1, 0.4]})
         >>> plan = pd.DataFrame({"unique_id": ["A", "B"], "consensus": [300.0, 100.0]})
@@ -104,7 +119,19 @@ def forecast_accuracy(error_stats: pd.DataFrame | None, demand_plan: pd.DataFram
 
 
 def service_level(fill_rate: float, target: float) -> dict:
-    """Projected fill rate of the plan against the service target (warn within 3 points below)."""
+    """Projected fill rate of the plan against the service target (warn within 3 points below).
+
+    Args:
+        fill_rate: The projected fill rate, a fraction.
+        target: The service target, a fraction.
+
+    Returns:
+        The KPI: `kpi, label, value, target, status, display, detail`.
+
+    Example:
+        >>> service_level(0.93, 0.95)["status"]
+        'warn'
+    """
     status = "good" if fill_rate >= target - 1e-9 else "warn" if fill_rate >= target - 0.03 else "bad"
     return _kpi(
         "service_level",
@@ -123,10 +150,17 @@ def weeks_of_supply(projection: pd.DataFrame, month: pd.Timestamp | None = None)
     Total on hand / (mean demand of the next three months x 12 / 52). Bad below the safety stock's
     cover, warn when more than four months (17 weeks) of cover, else good.
 
+    Args:
+        projection: The inventory projection (`month, demand, on_hand, safety_stock`).
+        month: The month whose closing stock is measured (default: the first).
+
+    Returns:
+        The KPI: `kpi, label, value, target, status, display, detail`. (value in weeks).
+
     Example:
         >>> proj = pd.DataFrame({"month": pd.to_datetime(["2026-11-01", "2026-12-01"]), "demand": [0.0, 130.0],
         ...                      "on_hand": [130.0, 0.0], "safety_stock": [0.0, 0.0]})
-        >>> round(weeks_of_supply(proj)["value"], 2)   # 130 on hand, 130 a month coming = 4.33 weeks
+        >>> round(float(weeks_of_supply(proj)["value"]), 2)   # 130 on hand, 130 a month coming = 4.33 weeks
         4.33
     """
     proj = projection.assign(month=pd.to_datetime(projection["month"]))
@@ -156,6 +190,13 @@ def capacity_utilisation(capacity_load: pd.DataFrame, months: int = 6) -> dict:
     """Peak resource utilisation (required / regular hours) over the next `months` months.
 
     Status: good up to 90 %, warn while overtime covers it, bad beyond regular + overtime.
+
+    Args:
+        capacity_load: Required, regular and overtime hours per resource and month.
+        months: The number of months looked at, from the first.
+
+    Returns:
+        The KPI: `kpi, label, value, target, status, display, detail`. (value a fraction).
 
     Example:
         >>> load = pd.DataFrame({"resource": ["A", "A"], "month": pd.to_datetime(["2026-11-01", "2026-12-01"]),
@@ -187,7 +228,14 @@ def capacity_utilisation(capacity_load: pd.DataFrame, months: int = 6) -> dict:
 
 
 def enps(enps_frame: pd.DataFrame | None) -> dict:
-    """Company eNPS (team `All`) of the latest month with a score. Good above 10, warn from 0."""
+    """Company eNPS (team `All`) of the latest month with a score. Good above 10, warn from 0.
+
+    Args:
+        enps_frame: eNPS per team and month (`salesops.sales.enps.enps`), or None.
+
+    Returns:
+        The KPI: `kpi, label, value, target, status, display, detail`.
+    """
     if enps_frame is None or enps_frame.empty:
         return _kpi("enps", "Employee NPS", np.nan, 10.0, "info", "–", "no survey")
     company = enps_frame[(enps_frame["team"] == "All") & enps_frame["enps"].notna()]
@@ -213,15 +261,39 @@ def kpis(
     capacity_load: pd.DataFrame,
     enps_frame: pd.DataFrame | None,
     p: Params,
+    scenario: str | None = None,
+    scenario_plans: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """The six KPIs of the executive pack for the baseline plan (columns `KPI_COLUMNS`).
+    """The six KPIs of the executive pack for the plan being approved, the baseline beside it.
+
+    Revenue vs budget, service level, weeks of supply and capacity describe `scenario` (the approved
+    or recommended one) from its row of the scenario comparison (and its family plan in
+    `scenario_plans`); each tile's detail gives the baseline's figure. Without `scenario` (or when it
+    is the baseline), they describe the baseline as before.
+
+    Args:
+        gaps: The pre-S&OP gaps of the baseline (budget per family and month).
+        scenarios: The scenario comparison, baseline first.
+        error_stats: The forecast error statistics, or None.
+        demand_plan: The demand plan.
+        inventory_projection: The baseline's SKU projection.
+        capacity_load: The baseline's capacity load.
+        enps_frame: eNPS by team and month, or None.
+        p: The run's parameters.
+        scenario: The scenario approved or recommended.
+        scenario_plans: Every scenario's family plan (`revenue` per family and month).
+
+    Returns:
+        The KPIs (`KPI_COLUMNS` plus `scenario` and `baseline`, the baseline's value).
 
     Example:
         >>> kpis(gaps, scenarios, error_stats, demand_plan, projection, load, enps_frame, p)["kpi"].tolist()  # doctest: +SKIP
         ['revenue_vs_budget', 'forecast_accuracy', 'service_level', 'weeks_of_supply', 'capacity_utilisation', 'enps']
     """
     base = scenarios.iloc[0]
-    rows = [
+    ran = scenarios[scenarios["ran"].astype(bool)] if "ran" in scenarios.columns else scenarios
+    chosen = ran[ran["scenario"] == scenario]
+    baseline_rows = [
         revenue_vs_budget(gaps, 12, p.currency),
         forecast_accuracy(error_stats, demand_plan),
         service_level(float(base["fill_rate"]), p.supply.service_level),
@@ -229,11 +301,87 @@ def kpis(
         capacity_utilisation(capacity_load),
         enps(enps_frame),
     ]
-    return pd.DataFrame(rows, columns=KPI_COLUMNS)
+    if scenario is None or chosen.empty or chosen.index[0] == base.name:
+        out = pd.DataFrame(baseline_rows, columns=KPI_COLUMNS)
+        out["scenario"] = str(base["scenario"])
+        out["baseline"] = out["value"]
+        return out
+    row = chosen.iloc[0]
+    plan_gaps = gaps
+    if scenario_plans is not None and len(scenario_plans):
+        mine = scenario_plans[scenario_plans["scenario"] == scenario][["family", "month", "revenue"]]
+        plan_gaps = gaps.drop(columns="revenue").merge(mine, on=["family", "month"], how="outer")
+    rows = [
+        revenue_vs_budget(plan_gaps, 12, p.currency),
+        baseline_rows[1],
+        _scenario_service(row, p.supply.service_level),
+        _scenario_cover(row, baseline_rows[3]),
+        _scenario_capacity(row),
+        baseline_rows[5],
+    ]
+    out = pd.DataFrame(rows, columns=KPI_COLUMNS)
+    out["scenario"] = scenario
+    out["baseline"] = [r["value"] for r in baseline_rows]
+    for i in (0, 2, 3, 4):
+        b = baseline_rows[i]
+        out.loc[i, "detail"] = f"{out.loc[i, 'detail']}; baseline {b['display']}"
+    return out
+
+
+def _scenario_service(row: pd.Series, target: float) -> dict:
+    """The service tile of a scenario: its fill rate, units late and lost, the high-demand fill rate."""
+    kpi = service_level(float(row["fill_rate"]), target)
+    if not bool(row.get("meets_service", True)):
+        kpi["status"] = "bad"
+    late, lost, high = row.get("late_units", np.nan), row.get("lost_units", np.nan), row.get("fill_rate_high")
+    kpi["detail"] = (
+        f"fill rate vs consensus, target {target:.0%}"
+        + (f"; {late:,.0f} units late, {lost:,.0f} lost" if pd.notna(late) and late > 0.5 else "")
+        + (f"; {high:.1%} if demand hits the 80% upper bound" if pd.notna(high) else "")
+    )
+    return kpi
+
+
+def _scenario_cover(row: pd.Series, baseline: dict) -> dict:
+    """Weeks of supply of a scenario at the end of the first month."""
+    wos, cover = row.get("weeks_of_supply_now", np.nan), row.get("safety_stock_weeks", np.nan)
+    if pd.isna(wos):
+        return baseline
+    status = "bad" if wos < cover else "warn" if wos > 4 * WEEKS_PER_MONTH else "good"
+    return _kpi(
+        "weeks_of_supply",
+        "Weeks of supply",
+        float(wos),
+        float(cover),
+        status,
+        f"{wos:.1f} wk",
+        f"end of the first month; safety stock covers {cover:.1f} wk",
+    )
+
+
+def _scenario_capacity(row: pd.Series) -> dict:
+    """Peak utilisation of a scenario (demand hours / regular hours) and the hours beyond overtime."""
+    peak = float(row.get("peak_utilisation", np.nan))
+    over = float(row.get("overload_hours", 0.0) or 0.0)
+    status = "bad" if over > 0.5 else "warn" if peak > 0.9 else "good"
+    where = (
+        f"peak: {row['peak_resource']} {pd.Timestamp(row['peak_month']):%Y-%m}"
+        if pd.notna(row.get("peak_month"))
+        else "peak"
+    )
+    detail = f"{where}; demand needs {over:,.0f} h beyond regular + overtime" if over > 0.5 else where
+    return _kpi("capacity_utilisation", "Capacity utilisation", peak, 0.9, status, f"{peak:.0%}", detail)
 
 
 def kpi_tiles(kpi_frame: pd.DataFrame):
-    """KPI tiles for the report (`salesops.report.tiles`)."""
+    """KPI tiles for the report (`salesops.report.tiles`).
+
+    Args:
+        kpi_frame: One KPI per row (`label, display, detail, status`).
+
+    Returns:
+        The `Tiles` the notebook displays.
+    """
     return tiles([Tile(r.label, r.display, r.detail, r.status) for r in kpi_frame.itertuples()])
 
 
@@ -254,6 +402,18 @@ def decisions(
 
     A decision entered in params (`decisions:`) with the id of a proposal replaces its status and
     adds what was decided; decisions in params with other ids are listed too (`source = params`).
+
+    Args:
+        recommendations: The pre-S&OP's proposed decisions (`id, title, owner, due, options`).
+        taken: The decisions entered in params (`decisions:`).
+        period_start: The first day of the period (the approval's due date is counted from it).
+        scenario: The scenario proposed for approval.
+        approved_by: Who approved the plan, if anyone.
+        approved_on: When the plan was approved.
+        due_days: Days after `period_start` the plan approval is due.
+
+    Returns:
+        One row per decision (`DECISION_COLUMNS`): the plan approval first.
 
     Example:
         >>> recs = pd.DataFrame({"id": ["overload-line-a"], "title": ["Close the gap"], "owner": ["Ops"],
@@ -314,7 +474,14 @@ def decisions(
 
 
 def decisions_table(decision_frame: pd.DataFrame):
-    """The decisions as a report table: what, who and by when, and what was decided (or the options)."""
+    """The decisions as a report table: what, who and by when, and what was decided (or the options).
+
+    Args:
+        decision_frame: The decisions (`decisions`).
+
+    Returns:
+        The `Table` the notebook displays.
+    """
     from .report import table
 
     d = decision_frame
@@ -377,7 +544,12 @@ class ExecutiveReview(StepResult):
         }
 
     def summary(self) -> str:
-        """The pack's opening paragraph: KPIs off target and the recommendation."""
+        """The pack's opening paragraph: KPIs off target and the recommendation.
+
+        Returns:
+            The paragraph: how many KPIs need attention, the plan of record or the scenario recommended,
+            and the decisions open and taken.
+        """
         off = self.kpis[self.kpis["status"].isin(["warn", "bad"])]
         text = (
             f"{len(off)} of {len(self.kpis)} KPIs of the current plan need attention"
@@ -433,10 +605,11 @@ def run(ctx) -> ExecutiveReview:
     if p.executive.scenario and p.executive.scenario != recommended.scenario:
         reasons.append(f"The executive team chose {p.executive.scenario} instead (executive.scenario).")
     reasons.append(f"Rule: {RULE}.")
-    kpi_frame = kpis(gaps, scenarios, error_stats, demand_plan, projection, load, enps_frame, p)
-    plan = plan_frame(
-        ctx.read("pre_sop", "scenario_demand"), ctx.read("pre_sop", "scenario_plans"), scenario, demand_plan
+    scenario_plans = ctx.read("pre_sop", "scenario_plans")
+    kpi_frame = kpis(
+        gaps, scenarios, error_stats, demand_plan, projection, load, enps_frame, p, scenario, scenario_plans
     )
+    plan = plan_frame(ctx.read("pre_sop", "scenario_demand"), scenario_plans, scenario, demand_plan)
     status = freeze(plan, p, scenario, p.decisions)
     decision_frame = decisions(
         recs,

@@ -200,9 +200,41 @@ def _warm_engine():
                 timeout=execution_timeout,
                 shutdown_kernel="immediate",
             )  # the notebook is done and saved
+            tracker = kwargs.get("salesops_tracker")
+            if tracker is not None:  # which cell runs: a timeout message names it
+                start = nb_man.cell_start
+
+                def cell_start(cell, cell_index=None, **kw):
+                    tracker["cell"] = code_cell_number(nb_man.nb, cell_index)
+                    return start(cell, cell_index, **kw)
+
+                nb_man.cell_start = cell_start
             return client.execute(cleanup_kc=True)
 
     return WarmKernelEngine
+
+
+def code_cell_number(nb, index: int | None) -> int | None:
+    """The 1-based number among code cells of cell `index` (its execution count in a fresh kernel)."""
+    if index is None:
+        return None
+    return sum(1 for cell in nb.cells[: index + 1] if cell.cell_type == "code")
+
+
+def kill(km) -> None:
+    """Kill a kernel's process group at once (from any thread): a step that overran its time limit."""
+    import signal
+
+    provisioner = getattr(km, "provisioner", None)
+    pid = getattr(provisioner, "pid", None)
+    pgid = getattr(provisioner, "pgid", None)
+    with contextlib.suppress(OSError, TypeError):
+        if pgid:
+            os.killpg(pgid, signal.SIGKILL)
+            return
+    with contextlib.suppress(OSError, TypeError):
+        if pid:
+            os.kill(pid, signal.SIGKILL)
 
 
 ENGINE_NAME = "salesops-warm"

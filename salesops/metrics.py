@@ -1,4 +1,5 @@
-"""Forecast accuracy metrics: MAPE, WAPE, sMAPE, MASE, RMSSE, bias, tracking signal, coverage, value add.
+"""Forecast accuracy metrics: MAPE, WAPE, sMAPE, MASE, RMSSE, bias, tracking signal, coverage, MSIS,
+value add.
 
 Every function takes arrays of actuals and forecasts (any array-like; NaN pairs are skipped) and
 returns a float. Relative errors are fractions (0.1 is 10%; sMAPE runs from 0 to 2): percentages
@@ -26,6 +27,7 @@ __all__ = [
     "mae",
     "mape",
     "mase",
+    "msis",
     "normal_quantile",
     "relative_bias",
     "rmse",
@@ -46,13 +48,37 @@ def _pair(actual, forecast) -> tuple[np.ndarray, np.ndarray]:
 
 
 def mae(actual, forecast) -> float:
-    """Mean absolute error. Example: `mae([1, 2], [2, 4])` is 1.5."""
+    """Mean absolute error, in units.
+
+    Args:
+        actual: The actual values.
+        forecast: The forecasts, aligned with `actual`.
+
+    Returns:
+        The mean of |F - A| (NaN when no pair is finite).
+
+    Example:
+        >>> mae([1, 2], [2, 4])
+        1.5
+    """
     a, f = _pair(actual, forecast)
     return float(np.mean(np.abs(f - a))) if a.size else np.nan
 
 
 def rmse(actual, forecast) -> float:
-    """Root mean squared error. Example: `rmse([0, 0], [3, 4])` is about 3.54."""
+    """Root mean squared error, in units.
+
+    Args:
+        actual: The actual values.
+        forecast: The forecasts, aligned with `actual`.
+
+    Returns:
+        The square root of the mean of (F - A)² (NaN when no pair is finite).
+
+    Example:
+        >>> round(rmse([0, 0], [3, 4]), 2)
+        3.54
+    """
     a, f = _pair(actual, forecast)
     return float(np.sqrt(np.mean((f - a) ** 2))) if a.size else np.nan
 
@@ -133,7 +159,19 @@ def mase(actual, forecast, y_train, season_length: int = 12) -> float:
     """Mean absolute scaled error: MAE divided by the in-sample MAE of the seasonal naive forecast.
 
     Falls back to the one-step naive scale when the history is shorter than one season.
-    Example: `mase([3, 5], [4, 4], y_train=[1, 2, 3], season_length=1)` is 1.0.
+
+    Args:
+        actual: The actual values.
+        forecast: The forecasts, aligned with `actual`.
+        y_train: The series' history, for the scale.
+        season_length: The season length of the scale (12 for monthly data).
+
+    Returns:
+        The MASE (NaN when the scale is zero or undefined).
+
+    Example:
+        >>> mase([3, 5], [4, 4], y_train=[1, 2, 3], season_length=1)
+        1.0
     """
     scale = _naive_scale(y_train, season_length, 1)
     if not scale or not np.isfinite(scale):
@@ -144,7 +182,18 @@ def mase(actual, forecast, y_train, season_length: int = 12) -> float:
 def rmsse(actual, forecast, y_train, season_length: int = 12) -> float:
     """Root mean squared scaled error (M5): RMSE² over the seasonal naive in-sample MSE, square-rooted.
 
-    Example: `rmsse([3], [5], y_train=[1, 2, 3], season_length=1)` is 2.0.
+    Args:
+        actual: The actual values.
+        forecast: The forecasts, aligned with `actual`.
+        y_train: The series' history, for the scale.
+        season_length: The season length of the scale (12 for monthly data).
+
+    Returns:
+        The RMSSE (NaN when the scale is zero or undefined, or no pair is finite).
+
+    Example:
+        >>> rmsse([3], [5], y_train=[1, 2, 3], season_length=1)
+        2.0
     """
     scale = _naive_scale(y_train, season_length, 2)
     if not scale or not np.isfinite(scale):
@@ -154,7 +203,19 @@ def rmsse(actual, forecast, y_train, season_length: int = 12) -> float:
 
 
 def bias(actual, forecast) -> float:
-    """Mean error F − A in units (positive = over-forecast). Example: `bias([10, 20], [12, 22])` is 2.0."""
+    """Mean error F − A in units (positive = over-forecast).
+
+    Args:
+        actual: The actual values.
+        forecast: The forecasts, aligned with `actual`.
+
+    Returns:
+        The mean of F - A (NaN when no pair is finite).
+
+    Example:
+        >>> bias([10, 20], [12, 22])
+        2.0
+    """
     a, f = _pair(actual, forecast)
     return float(np.mean(f - a)) if a.size else np.nan
 
@@ -181,7 +242,19 @@ def relative_bias(actual, forecast) -> float:
 def tracking_signal(actual, forecast) -> float:
     """Tracking signal: cumulative error (A − F) over the mean absolute deviation.
 
-    Beyond ±4 the forecast is persistently biased. Example: `tracking_signal([10, 10], [8, 9])` is 2.0.
+    Beyond ±4 the forecast is persistently biased.
+
+    Args:
+        actual: The actual values.
+        forecast: The forecasts, aligned with `actual`.
+
+    Returns:
+        The sum of A - F over the mean of |A - F| (0.0 when every forecast is exact, NaN when no pair
+        is finite).
+
+    Example:
+        >>> tracking_signal([10, 10], [8, 9])
+        2.0
     """
     a, f = _pair(actual, forecast)
     mad = np.mean(np.abs(a - f)) if a.size else 0.0
@@ -214,6 +287,47 @@ def coverage(actual, lo, hi) -> float:
     return float(np.mean((a[keep] >= lo[keep]) & (a[keep] <= hi[keep])))
 
 
+def msis(actual, lo, hi, y_train, level: float = 95, season_length: int = 12) -> float:
+    """Mean scaled interval score of one series' prediction interval (M4 competition definition).
+
+    The interval score of each step is its width plus a penalty of 2/a times the distance by which
+    the actual falls outside (a = 1 - level/100, e.g. 0.05 for a 95% interval); MSIS is its mean over
+    the steps divided by the in-sample mean absolute error of the seasonal naive forecast (as MASE).
+    Lower is better: a narrow band that still holds the actuals. Average it over series as M4 did.
+
+        MSIS = mean_t[(U_t - L_t) + 2/a (L_t - Y_t) 1{Y_t < L_t} + 2/a (Y_t - U_t) 1{Y_t > U_t}]
+               / mean_{t>m} |y_t - y_{t-m}|
+
+    Args:
+        actual: The actuals of the forecast steps.
+        lo: The interval's lower bounds, aligned with `actual`.
+        hi: The interval's upper bounds, aligned with `actual`.
+        y_train: The series' history (for the scale); one-step naive scale under one season.
+        level: The interval's level in percent.
+        season_length: The season length of the scale (12 for monthly data).
+
+    Returns:
+        The MSIS (NaN when the scale is zero or no step has finite values).
+
+    Example:
+        >>> msis([10, 20], [8, 8], [12, 12], y_train=[1, 2, 3, 4], level=80, season_length=1)
+        44.0
+    """
+    a = np.asarray(actual, dtype=float).ravel()
+    lo = np.asarray(lo, dtype=float).ravel()
+    hi = np.asarray(hi, dtype=float).ravel()
+    if not a.shape == lo.shape == hi.shape:
+        raise ValueError(f"actual, lo and hi must be aligned (sizes {a.size}, {lo.size}, {hi.size})")
+    keep = np.isfinite(a) & np.isfinite(lo) & np.isfinite(hi)
+    scale = _naive_scale(y_train, season_length, 1)
+    if not keep.any() or not scale or not np.isfinite(scale):
+        return np.nan
+    a, lo, hi = a[keep], lo[keep], hi[keep]
+    alpha = (100 - level) / 100
+    score = (hi - lo) + 2 / alpha * (np.maximum(lo - a, 0) + np.maximum(a - hi, 0))
+    return float(score.mean() / scale)
+
+
 def normal_quantile(level: float) -> float:
     """The standard normal quantile bounding a central prediction interval of `level` percent.
 
@@ -235,9 +349,17 @@ def forecast_value_add(
 ) -> pd.DataFrame:
     """Forecast value add: each forecast's error and its improvement over the previous one.
 
-    `forecasts` maps names to forecasts in process order (e.g. naive, statistical, consensus); the
-    frame has `forecast, error, value_add` where value_add = previous error − this error (positive =
-    the step helped) and `vs_baseline` = baseline error − this error.
+    Args:
+        actual: The actual values.
+        forecasts: Forecasts by name, in process order (e.g. naive, statistical, consensus), each
+            aligned with `actual`.
+        metric: The error metric, `metric(actual, forecast) -> float` (lower is better).
+        baseline: The forecast `vs_baseline` compares with (default: the first).
+
+    Returns:
+        One row per forecast: `forecast, error, value_add, vs_baseline`, where value_add = previous
+        error − this error (positive = the step helped) and `vs_baseline` = baseline error − this
+        error.
 
     Example:
         >>> forecast_value_add([100, 100], {"naive": [80, 120], "statistical": [90, 110]})["value_add"].round(6).tolist()
@@ -261,7 +383,20 @@ def evaluate(
 ) -> pd.DataFrame:
     """Scores every model column of a long frame of actuals (`y`) and forecasts, per group `by`.
 
-    Returns `by, model, mape, wape, smape, mase, bias` (mase needs `train`: `unique_id, ds, y`).
+    Args:
+        frame: Actuals `y` and one forecast column per model, with the `by` columns.
+        models: The forecast columns to score.
+        train: The histories `unique_id, ds, y`, for MASE (only when `by` has `unique_id`).
+        season_length: The season length of MASE's scale.
+        by: The column or columns to group by.
+
+    Returns:
+        One row per group and model: `by, model, mape, wape, smape, bias`, plus `mase` with `train`.
+
+    Example:
+        >>> frame = pd.DataFrame({"unique_id": ["a", "a"], "y": [100, 300], "naive": [110, 270]})
+        >>> evaluate(frame, ["naive"])[["unique_id", "model", "wape"]].to_dict("records")
+        [{'unique_id': 'a', 'model': 'naive', 'wape': 0.1}]
     """
     by = [by] if isinstance(by, str) else list(by)
     histories = {}

@@ -20,6 +20,23 @@ from .exceptions import ParameterError
 PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 DEFAULT_PARAMS_DIR = Path("params")
 INTERNAL_KEYS = {"params_files", "run_dir", "reapprove"}  # set by load(), not by users
+# the steps of the cycle in run order (salesops.steps.STEP_NAMES), and the steps each one cannot run
+# without (reads of sales_performance are optional: demand planning and the executive review run without)
+STEP_NAMES = (
+    "data_collection",
+    "sales_performance",
+    "demand_planning",
+    "supply_planning",
+    "pre_sop",
+    "executive_review",
+    "follow_up",
+)
+STEP_NEEDS = {
+    "supply_planning": ("demand_planning",),
+    "pre_sop": ("demand_planning", "supply_planning"),
+    "executive_review": ("demand_planning", "supply_planning", "pre_sop"),
+    "follow_up": ("demand_planning", "executive_review"),
+}
 
 
 class Strict(BaseModel):
@@ -157,7 +174,9 @@ class SupplyParams(Strict):
         "optimal", description="the strategy whose plan drives the SKU inventory projection"
     )
     lost_sale_rate: float = Field(
-        1.0, ge=0, description="cost per unit still backlogged at the end of the horizon, fraction of unit price"
+        1.0,
+        ge=0,
+        description="cost per unit still backlogged at the end of the horizon, fraction of unit price",
     )
     frozen_months: int = Field(
         1,
@@ -175,16 +194,27 @@ class SupplyParams(Strict):
         default_factory=lambda: ["end_of_life", "discontinued", "obsolete"],
         description="products.status values that get no safety stock",
     )
+    exact_lots: bool = Field(
+        False,
+        description="solve the cost-optimal plan of every resource as a MIP (whole lots and minimum "
+        "orders exact, up to mip_time_limit_s each); false: the MIP only for resources with at most "
+        "mip_max_variables production variables, the others as an LP rounded to whole lots within the hours",
+    )
     mip_max_variables: int = Field(
-        20000,
+        240,
         ge=0,
         description="a resource with at most this many SKU-month production variables is solved as a MIP "
-        "(whole lots, minimum orders); above it, the LP rounded up to lots within the hours",
+        "even when exact_lots is false (small problems solve in milliseconds)",
     )
-    mip_time_limit_s: float = Field(10.0, gt=0, description="time limit of each MIP (the best plan found is used)")
+    mip_time_limit_s: float = Field(
+        5.0, gt=0, description="time limit of each MIP (the best plan found is used, else the rounded LP)"
+    )
     mip_gap: float = Field(0.001, ge=0, description="relative optimality gap at which a MIP stops")
     workers: int | None = Field(
-        None, ge=1, description="processes that solve large resource LPs in parallel (None = all cores)"
+        None,
+        ge=1,
+        description="processes that solve resource LPs in parallel when they are large (None = all cores); "
+        "small plans are solved in this process",
     )
 
 
@@ -242,7 +272,9 @@ class Decision(Strict):
     status: Literal["open", "done", "dropped"] = "open"
     decision: str = ""
     period: str | None = Field(None, description="the period the decision was taken in")
-    done_on: dt.date | None = Field(None, description="when a done decision was carried out (on time or late)")
+    done_on: dt.date | None = Field(
+        None, description="when a done decision was carried out (on time or late)"
+    )
 
 
 class ExecutiveParams(Strict):
@@ -289,6 +321,11 @@ class CompensationPlan(Strict):
     target_incentive: dict[str, float] = Field(
         default_factory=lambda: {"default": 2000.0},
         description="monthly on-target incentive by rep name, role (reps.role) or team; 'default' for the rest",
+    )
+    eligible: Literal["quota", "all"] | list[str] = Field(
+        "quota",
+        description="who is paid: 'quota' (reps with a quota in the month), 'all' (every rep of the reps "
+        "table), or a list of rep names, roles or teams",
     )
 
     @field_validator("target_incentive")
@@ -383,6 +420,31 @@ class Params(Strict):
     alerts: AlertParams = Field(default_factory=AlertParams)
     report: ReportParams = Field(default_factory=ReportParams)
     execution: ExecutionParams = Field(default_factory=ExecutionParams)
+    steps: list[str] | None = Field(
+        None,
+        description="the steps this company runs, e.g. [data_collection, sales_performance]; None = all. "
+        "Tables needed only by other steps are not required; the others are marked skipped in run.json",
+    )
+
+    @field_validator("steps")
+    @classmethod
+    def _steps(cls, v: list[str] | None) -> list[str] | None:
+        if v is None:
+            return None
+        unknown = [s for s in v if s not in STEP_NAMES]
+        if unknown:
+            raise ValueError(f"unknown step(s) {', '.join(unknown)}; choose from {', '.join(STEP_NAMES)}")
+        chosen = {"data_collection", *v}  # every step reads the snapshot data collection makes
+        missing = [
+            f"{step} needs {need}"
+            for step, needs in STEP_NEEDS.items()
+            if step in chosen
+            for need in needs
+            if need not in chosen
+        ]
+        if missing:
+            raise ValueError("; ".join(missing) + ": add the step(s) it needs to steps")
+        return [s for s in STEP_NAMES if s in chosen]
 
     @field_validator("period")
     @classmethod
@@ -427,6 +489,23 @@ def read_yaml(path: Path) -> dict:
         raise ParameterError(
             f"{path}: the file must hold a mapping of keys (key: value), not {type(content).__name__}"
         )
+    return content
+
+
+TABLE_FILE_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".xlsx", ".xls")
+
+
+def _table_files(content: dict, folder: Path) -> dict:
+    """`data.tables.<table>.source` naming a file relative to the params file's folder, made absolute."""
+    tables = (content.get("data") or {}).get("tables") if isinstance(content.get("data"), dict) else None
+    if not isinstance(tables, dict):
+        return content
+    for mapping in tables.values():
+        source = mapping.get("source") if isinstance(mapping, dict) else None
+        if isinstance(source, str) and source.lower().endswith(TABLE_FILE_SUFFIXES):
+            path = Path(source)
+            if not path.is_absolute() and (folder / path).is_file():
+                mapping["source"] = str((folder / path).resolve())
     return content
 
 
@@ -574,7 +653,7 @@ def load(
     files = params_files(period, params, params_dir)
     problems = []
     for path in files:
-        content = read_yaml(path)
+        content = _table_files(read_yaml(path), Path(path).parent)
         try:
             Params.model_validate(merge(values, content))
         except ValidationError as exc:

@@ -58,7 +58,20 @@ STATUS_COLUMNS = [
 
 @dataclass
 class PlanStatus:
-    """Where the plan of record of a period stands after this run."""
+    """Where the plan of record of a period stands after this run.
+
+    Attributes:
+        period: The period, `YYYY-MM`.
+        status: `approved` or `proposed`.
+        approved_by: Who approved the plan of record, if anyone.
+        approved_on: When, `YYYY-MM-DD`.
+        hash: The hash of the plan of record (`plan_hash`), if one exists.
+        scenario: The scenario of the plan.
+        version: The version of the plan of record (1, 2, ... after re-approvals), if one exists.
+        current_hash: The hash of this run's plan.
+        path: The folder of the plan of record, if one exists.
+        message: What happened, for the log.
+    """
 
     period: str
     status: str  # approved or proposed
@@ -77,7 +90,11 @@ class PlanStatus:
         return "good" if self.status == "approved" and self.hash == self.current_hash else "warn"
 
     def frame(self) -> pd.DataFrame:
-        """One row `plan_status` (`STATUS_COLUMNS`), what the runner copies into run.json."""
+        """One row `plan_status` (`STATUS_COLUMNS`), what the runner copies into run.json.
+
+        Returns:
+            The one-row frame.
+        """
         return pd.DataFrame(
             [{k: v for k, v in asdict(self).items() if k in STATUS_COLUMNS}], columns=STATUS_COLUMNS
         )
@@ -92,6 +109,18 @@ def plan_frame(
     """The plan of one scenario as a plan of record (`PLAN_COLUMNS`): SKU demand + family production.
 
     `statistical` comes from `demand_plan` (the statistical forecast is the same in every scenario).
+
+    Args:
+        scenario_demand: Every scenario's SKU demand (`scenario, unique_id, ds, ...`).
+        scenario_plans: Every scenario's family production plans (`scenario, family, month, ...`).
+        scenario: The scenario to take.
+        demand_plan: The demand plan, for `statistical`.
+
+    Returns:
+        The plan of record's rows (`PLAN_COLUMNS`): demand rows, then production rows.
+
+    Raises:
+        ParameterError: `scenario` is not a scenario of this run.
     """
     known = sorted(scenario_plans["scenario"].unique())
     if scenario not in known:
@@ -121,6 +150,12 @@ def plan_frame(
 def plan_hash(frame: pd.DataFrame) -> str:
     """sha256 of a plan: rows sorted, numbers rounded to 6 decimals, written as CSV.
 
+    Args:
+        frame: The plan.
+
+    Returns:
+        The hex digest: the same rows in any order, the same hash.
+
     Example:
         >>> a = pd.DataFrame({"family": ["F", "G"], "production": [1.0, 2.0]})
         >>> plan_hash(a) == plan_hash(a.iloc[::-1]) and plan_hash(a) != plan_hash(a.assign(production=[1.0, 2.5]))
@@ -137,12 +172,35 @@ def plan_hash(frame: pd.DataFrame) -> str:
 
 
 def plan_dir(out: str | Path, period: str) -> Path:
-    """`OUT/plans/PERIOD`: where the plan of record of a period lives."""
+    """`OUT/plans/PERIOD`: where the plan of record of a period lives.
+
+    Args:
+        out: The reports folder.
+        period: The period, `YYYY-MM`.
+
+    Returns:
+        The folder (it may not exist).
+
+    Example:
+        >>> plan_dir("reports", "2026-11").as_posix()
+        'reports/plans/2026-11'
+    """
     return Path(out) / "plans" / period
 
 
 def read_record(out: str | Path, period: str) -> dict | None:
-    """The `plan.json` of a period's plan of record, or None when none was approved."""
+    """The `plan.json` of a period's plan of record, or None when none was approved.
+
+    Args:
+        out: The reports folder.
+        period: The period, `YYYY-MM`.
+
+    Returns:
+        The record as a dict, or None.
+
+    Raises:
+        PlanError: The file exists but cannot be read.
+    """
     path = plan_dir(out, period) / "plan.json"
     if not path.exists():
         return None
@@ -177,9 +235,22 @@ def freeze(plan: pd.DataFrame, p: Params, scenario: str, taken: Sequence[Decisio
     * a record with another hash: `PlanError`, unless `p.reapprove`, which keeps the old files as
       `plan.vN.*` and writes the new plan as version N+1.
 
+    Args:
+        plan: The plan (`plan_frame`).
+        p: The validated parameters with a period (`p.executive.approved_by`, `p.reapprove`, `p.out`).
+        scenario: The scenario of the plan.
+        taken: The decisions entered in params, recorded in `plan.json`.
+
+    Returns:
+        Where the plan of record stands (`PlanStatus`).
+
+    Raises:
+        PlanError: An approved plan of record with another hash exists and `p.reapprove` is not set,
+            or the existing record cannot be read.
+
     Example:
         >>> status = freeze(plan_frame(demand, plans, "baseline"), p, "baseline")  # doctest: +SKIP
-        >>> status.status
+        >>> status.status  # doctest: +SKIP
         'approved'
     """
     period = str(p.period)

@@ -18,6 +18,7 @@ from pathlib import Path
 import nbformat
 
 from .exceptions import RenderError
+from .safety import typst_string
 
 TEMPLATES = Path(__file__).parent / "templates"
 PDF_SKIP_TAGS = {"no-pdf", "parameters", "injected-parameters", "remove-cell"}
@@ -144,20 +145,14 @@ def to_pdf(notebook: str | Path, target: str | Path, info: ReportInfo, renderer:
                 del lines[i]
                 break
         (work / "report.md").write_text("\n".join(lines), encoding="utf-8")
-        meta = work / "meta.yaml"
-        import yaml
-
-        meta.write_text(
-            yaml.safe_dump(
-                {
-                    "title": info.title,
-                    "company": info.company,
-                    "period": info.period,
-                    "run_date": info.run_date,
-                }
-            ),
-            encoding="utf-8",
-        )
+        # -V variables reach the template as they are (metadata would be read as Markdown, so a
+        # company named "[x](javascript:...)" would become a link); each is a Typst string literal
+        variables = {
+            "title": info.title,
+            "company": info.company,
+            "period": info.period,
+            "run_date": info.run_date,
+        }
         cmd = [
             _pandoc(),
             "-f",
@@ -166,8 +161,7 @@ def to_pdf(notebook: str | Path, target: str | Path, info: ReportInfo, renderer:
             "typst",
             "--template",
             str(TEMPLATES / "report.typ"),
-            "--metadata-file",
-            str(meta),
+            *[arg for key, value in variables.items() for arg in ("-V", f"{key}={typst_string(value)}")],
             "-o",
             str(work / "report.typ"),
             str(work / "report.md"),

@@ -6,12 +6,17 @@ with raw Typst where needed (for the PDF pack). Every string that comes from dat
 
 from __future__ import annotations
 
+import base64
 import html
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
+
+from .labels import label
+from .safety import neutralise_frame
 
 _STATUS_COLOURS = {"good": "#1b7f3b", "warn": "#b26a00", "bad": "#b3261e", "info": "#1f4e79"}
 
@@ -35,18 +40,69 @@ def money(value: float) -> str:
     return f"{value:,.0f}"
 
 
+_PLAIN_NUMBER_FORMAT = re.compile(r"^([+\- ]?)(\d*)(\.\d+)?([dfF%]?)$")
+CSV_LIMIT = 300_000
+"""The largest CSV (bytes) a table carries as a download link; larger tables point to the workbook."""
+
+
+_ABSOLUTE_PATH = re.compile(r"^(/|[A-Za-z]:[\\/]|\\\\)[^\s]*[\\/][^\s]*$")
+
+
+def shown_path(value):
+    """A server path in a cell shown without its folders (`…/2026-11/plan.parquet`); anything else unchanged.
+
+    Reports never name the machine's folders (run.json keeps the locations).
+
+    Args:
+        value: A cell's value.
+
+    Returns:
+        The value, or the path's last two parts after `…/`.
+
+    Example:
+        >>> shown_path("/srv/salesops/reports/plans/2026-11/plan.parquet")
+        '…/2026-11/plan.parquet'
+    """
+    if isinstance(value, str) and _ABSOLUTE_PATH.match(value):
+        parts = [part for part in re.split(r"[\\/]", value) if part]
+        return "…/" + "/".join(parts[-2:])
+    return value
+
+
+_PATH_IN_TEXT = re.compile(r"(?<![\w.~:/])/(?:[^\s/]+/)+([^\s/]+)")
+
+
+def _no_paths(text) -> str:
+    """A sentence with its absolute paths cut to their file name (`…/plan.parquet`)."""
+    return _PATH_IN_TEXT.sub(lambda m: "…/" + m.group(1), str(text))
+
+
+def _grouped(fmt: str) -> str:
+    """A number format with thousands separators (`.0f` -> `,.0f`); other formats unchanged."""
+    match = _PLAIN_NUMBER_FORMAT.match(fmt)
+    if not match or "," in fmt:
+        return fmt
+    sign, width, precision, kind = match.groups()
+    return f"{sign}{width},{precision or ''}{kind}"
+
+
 def _fmt(value, fmt: str | None = None) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
+    if value is pd.NaT:
+        return "–"
     if fmt:
-        return format(value, fmt)
+        try:
+            return format(value, _grouped(fmt))
+        except (TypeError, ValueError):
+            return format(value, fmt)
     if isinstance(value, pd.Timestamp):
         return value.strftime("%Y-%m") if value.day == 1 else value.strftime("%Y-%m-%d")
     if isinstance(value, float):
         return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
     if isinstance(value, int):
         return f"{value:,}"
-    return str(value)
+    return str(shown_path(value))
 
 
 def _md_escape(text: str) -> str:
@@ -73,6 +129,7 @@ class Table:
         max_rows: The number of rows shown; the rest are counted in a note.
         empty: What the report says instead of a table without rows: why there is nothing yet and
             when it will fill.
+        labels: Header labels by column that win over `salesops.labels.LABELS`.
     """
 
     frame: pd.DataFrame
@@ -80,13 +137,58 @@ class Table:
     formats: dict[str, str] | None = None
     max_rows: int = 30
     empty: str = "No rows for this period."
+    labels: dict[str, str] | None = None
+
+    def headers(self) -> list[str]:
+        """The reader labels of the columns, with a `(%)` unit where the format is a percentage.
+
+        Returns:
+            One label per column of `frame`.
+        """
+        fmts = self.formats or {}
+        out = []
+        for column in self.frame.columns:
+            text = label(column, self.labels)
+            if "%" in fmts.get(str(column), "") and "(" not in text and "%" not in text:
+                text += " (%)"
+            out.append(text)
+        return out
+
+    def csv(self) -> str:
+        """The whole table (every row, not only those shown) as CSV for a spreadsheet.
+
+        Headers are the reader labels; values are raw numbers (fractions stay fractions) and dates;
+        text a spreadsheet would run as a formula is neutralised (`salesops.safety`).
+
+        Returns:
+            The CSV text.
+        """
+        frame = self.frame.copy()
+        for column in frame.columns:
+            if pd.api.types.is_object_dtype(frame[column]) or pd.api.types.is_string_dtype(frame[column]):
+                frame[column] = frame[column].map(shown_path)
+        frame.columns = self.headers()
+        return neutralise_frame(frame).to_csv(index=False, date_format="%Y-%m-%d")
+
+    def _download_html(self) -> str:
+        data = self.csv().encode("utf-8-sig")
+        if len(data) > CSV_LIMIT:
+            return (
+                '<p class="so-note so-download">Too large to attach: every row is in the Excel workbook.</p>'
+            )
+        stem = re.sub(r"[^A-Za-z0-9]+", "-", self.caption or "table").strip("-").lower()[:60] or "table"
+        href = "data:text/csv;charset=utf-8;base64," + base64.b64encode(data).decode("ascii")
+        return (
+            f'<p class="so-note so-download"><a download="{html.escape(stem)}.csv" href="{href}">'
+            "Download this table (CSV)</a></p>"
+        )
 
     def _cells(self) -> tuple[list[str], list[list[str]], int]:
         frame = self.frame
         hidden = max(len(frame) - self.max_rows, 0)
         shown = frame.head(self.max_rows)
         fmts = self.formats or {}
-        header = [str(c) for c in shown.columns]
+        header = self.headers()
         rows = [
             [_fmt(v, fmts.get(str(c))) for c, v in zip(shown.columns, row)]
             for row in shown.itertuples(index=False, name=None)
@@ -105,7 +207,12 @@ class Table:
         if self.caption:
             out.append(f"<caption>{html.escape(self.caption)}</caption>")
         out.append(
-            "<thead><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr></thead><tbody>"
+            "<thead><tr>"
+            + "".join(
+                f'<th class="{"num" if n else "txt"}" scope="col">{html.escape(h)}</th>'
+                for h, n in zip(header, numeric)
+            )
+            + "</tr></thead><tbody>"
         )
         for row in rows:
             out.append(
@@ -117,7 +224,10 @@ class Table:
             )
         out.append("</tbody></table>")
         if hidden:
-            out.append(f'<p class="so-note">… and {hidden:,} more rows (full table in data/).</p>')
+            out.append(
+                f'<p class="so-note">… and {hidden:,} more rows (all of them in the CSV and the workbook).</p>'
+            )
+        out.append(self._download_html())
         return "".join(out)
 
     def _repr_markdown_(self) -> str:
@@ -156,6 +266,7 @@ def table(
     formats: dict[str, str] | None = None,
     max_rows: int = 30,
     empty: str = "No rows for this period.",
+    labels: dict[str, str] | None = None,
 ) -> Table:
     """A table for a report: strings escaped, numbers formatted, long tables cut at `max_rows`.
 
@@ -167,6 +278,8 @@ def table(
         max_rows: The number of rows shown; the rest are counted in a note.
         empty: Shown instead of a table without rows (after the caption): say why there is
             nothing yet and when it will fill, e.g. "fills from the second cycle on".
+        labels: Header labels by column for this table, e.g. `{"amount": "Amount (EUR)"}`; every
+            other column is labelled by `salesops.labels.LABELS` (`wape_naive` -> "WAPE, naive (%)").
 
     Returns:
         The `Table` the notebook displays.
@@ -175,7 +288,7 @@ def table(
         >>> table(pd.DataFrame({"sku": ["A"], "units": [1200.0]}))._repr_markdown_().splitlines()[2]
         '| A | 1,200 |'
     """
-    return Table(frame, caption, formats, max_rows, empty)
+    return Table(frame, caption, formats, max_rows, empty, labels)
 
 
 @dataclass
@@ -263,11 +376,11 @@ class Callout:
         colour = _STATUS_COLOURS.get(self.kind, _STATUS_COLOURS["info"])
         return (
             f'<div class="so-callout" style="border-left:4px solid {colour};background:#f6f7f9;'
-            f'padding:8px 12px;margin:8px 0">{html.escape(self.text)}</div>'
+            f'padding:8px 12px;margin:8px 0">{html.escape(_no_paths(self.text))}</div>'
         )
 
     def _repr_markdown_(self) -> str:
-        return f"> {_md_escape(self.text)}\n"
+        return f"> {_md_escape(_no_paths(self.text))}\n"
 
     def __repr__(self) -> str:
         return self.text
@@ -301,10 +414,10 @@ class Bullets:
     items: Sequence[str]
 
     def _repr_html_(self) -> str:
-        return "<ul>" + "".join(f"<li>{html.escape(str(i))}</li>" for i in self.items) + "</ul>"
+        return "<ul>" + "".join(f"<li>{html.escape(_no_paths(i))}</li>" for i in self.items) + "</ul>"
 
     def _repr_markdown_(self) -> str:
-        return "\n".join(f"- {_md_escape(i)}" for i in self.items) + "\n"
+        return "\n".join(f"- {_md_escape(_no_paths(i))}" for i in self.items) + "\n"
 
     def __repr__(self) -> str:
         return "\n".join(f"- {i}" for i in self.items)

@@ -8,13 +8,16 @@ is kept in `OUT/.failed/`. One run per period at a time (a lock in `OUT/.locks/`
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import html
+import io
 import json
 import logging
 import os
 import re
 import shutil
+import signal
 import socket
 import sys
 import threading
@@ -34,6 +37,7 @@ from . import steps as steps_mod
 from .exceptions import (
     AlertError,
     DataError,
+    Interrupted,
     LockError,
     OutputFolderError,
     ParameterError,
@@ -42,6 +46,7 @@ from .exceptions import (
 )
 from .render import ReportInfo, to_html, to_pdf
 from .store import StepStore
+from .workbook import write_step_workbook
 
 log = logging.getLogger("salesops")
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
@@ -81,12 +86,31 @@ def notebook_dir() -> Path:
 
 
 class Progress:
-    """A live progress line on a terminal (rich); plain timestamped log lines otherwise."""
+    """A live progress line on a terminal (rich); plain log lines otherwise.
 
-    def __init__(self, total: int, enabled: bool | None = None, stream=None):
+    A log line carries the date, the time, the period and the time since the start, so the lines of
+    an appended monthly log or of a backfill can be told apart:
+    `2026-11-02 06:00:31 2026-11 [  27.2s] data_collection: done in 27.2 s`.
+
+    Args:
+        total: the number of steps (the live bar's length).
+        enabled: live bar on or off; None = on when `stream` is a terminal.
+        stream: where to write; None = standard error.
+        period: the period named in every line; None = no period.
+
+    Example:
+        >>> import io
+        >>> stream = io.StringIO()
+        >>> Progress(total=1, enabled=False, stream=stream, period="2026-11").step("data_collection: running")
+        >>> print(stream.getvalue()[20:], end="")  # doctest: +ELLIPSIS
+        2026-11 [...s] data_collection: running
+    """
+
+    def __init__(self, total: int, enabled: bool | None = None, stream=None, period: str | None = None):
         self.stream = stream or sys.stderr
         self.live = self.stream.isatty() if enabled is None else enabled
         self.total, self.done, self.start = total, 0, time.perf_counter()
+        self.period = period
         self._progress = None
         if self.live:
             from rich.console import Console
@@ -111,17 +135,33 @@ class Progress:
             self._progress.start()
             self._task = self._progress.add_task("starting", total=total)
 
+    @classmethod
+    def quiet(cls) -> Progress:
+        """A progress that shows nothing (`--quiet`).
+
+        Returns:
+            A `Progress` writing to a discarded buffer.
+        """
+        return cls(total=0, enabled=False, stream=io.StringIO())
+
+    def _label(self, text: str) -> str:
+        return f"{self.period} {text}" if self.period else text
+
     def step(self, text: str):
         if self._progress is not None:
-            self._progress.update(self._task, description=text)
+            self._progress.update(self._task, description=self._label(text))
         else:
             elapsed = time.perf_counter() - self.start
-            print(f"{dt.datetime.now():%H:%M:%S} [{elapsed:6.1f}s] {text}", file=self.stream, flush=True)
+            print(
+                f"{dt.datetime.now():%Y-%m-%d %H:%M:%S} {self._label(f'[{elapsed:6.1f}s] {text}')}",
+                file=self.stream,
+                flush=True,
+            )
 
     def advance(self, text: str):
         self.done += 1
         if self._progress is not None:
-            self._progress.update(self._task, advance=1, description=text)
+            self._progress.update(self._task, advance=1, description=self._label(text))
         else:
             self.step(text)
 
@@ -210,6 +250,7 @@ def period_lock(out: Path, period: str):
     finally:
         holder.unlink(missing_ok=True)
         lock.release()
+        _SIGNALS["held"] = False  # a run that failed while publishing does not keep signals held
 
 
 _PERMISSIONS = ((os.R_OK, "read"), (os.W_OK, "write"), (os.X_OK, "search (x)"))
@@ -229,7 +270,9 @@ def check_output_folder(out: Path, period: str) -> None:
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
     if not folder.is_dir():
-        raise OutputFolderError(f"output folder {out}: {folder} is a file, not a folder; choose another --out")
+        raise OutputFolderError(
+            f"output folder {out}: {folder} is a file, not a folder; choose another --out"
+        )
     folders = [folder]
     if folder == out:
         for name in (".locks", ".build", ".failed", ".cache", "plans"):
@@ -360,14 +403,23 @@ def _write_period_index(run_dir: Path, p, run: dict):
         if report.exists():
             took = run["steps"].get(step.name, {}).get("execute_s")
             note = f" · {took:.1f} s" if took is not None else ""
+            book = Path(step.report).with_suffix(".xlsx").name
+            data = f' · <a href="{html.escape(book)}">data (Excel)</a>' if (run_dir / book).exists() else ""
             items.append(
                 f'<li><a href="{html.escape(step.report)}">{html.escape(step.title)}</a>'
-                f'<span class="meta">{note}</span></li>'
+                f'<span class="meta">{data}{note}</span></li>'
             )
     if (run_dir / PDF_NAME).exists():
         items.append(f'<li><a href="{PDF_NAME}">Executive pack (PDF)</a></li>')
     alerts = "".join(f"<li>{html.escape(str(a.get('message', a)))}</li>" for a in run.get("alerts", []))
     alert_block = f"<h2>Alerts</h2><ul class='alerts'>{alerts}</ul>" if alerts else ""
+    skipped = [s.title for s in steps_mod.STEPS if run["steps"].get(s.name, {}).get("status") == "skipped"]
+    if skipped:
+        ran = [s.title for s in steps_mod.STEPS if s.title not in skipped]
+        alert_block += (
+            f"<p>Steps run: {html.escape(', '.join(ran))}. Not run (params <code>steps</code>): "
+            f"{html.escape(', '.join(skipped))}.</p>"
+        )
     page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>{html.escape(p.company)} · S&amp;OP {html.escape(str(p.period))}</title>
 <style>body{{font-family:Helvetica,Arial,sans-serif;max-width:760px;margin:32px auto;color:#222}}
@@ -405,6 +457,42 @@ td,th{{padding:4px 12px;text-align:left}}</style></head><body>
     (out / "index.html").write_text(page, encoding="utf-8")
 
 
+def drop_stale_reports(run_dir: Path, step: steps_mod.Step, formats: list[str]) -> list[Path]:
+    """Remove the reports of `step` left from an earlier run in a format this run does not render.
+
+    A re-run copies the period's folder into its build first: without this, `--format html` would
+    publish (and the index link) the previous `executive_review.pdf`, showing the old numbers.
+
+    Args:
+        run_dir: the build folder of the run.
+        step: the step just executed.
+        formats: the formats this run renders (`html`, `pdf`).
+
+    Returns:
+        The files removed.
+
+    Example:
+        >>> drop_stale_reports(Path("/nonexistent"), steps_mod.get("executive_review"), ["html"])
+        []
+    """
+    stale = [] if "html" in formats else [run_dir / step.report]
+    if step.name == PDF_STEP and "pdf" not in formats:
+        stale.append(run_dir / PDF_NAME)
+    removed = [path for path in stale if path.exists()]
+    for path in removed:
+        path.unlink()
+    return removed
+
+
+def _override_warnings(p) -> list[str]:
+    """Demand overrides naming a SKU or family the source's products table lacks (they are ignored)."""
+    if not p.demand.overrides:
+        return []
+    from .data import load_tables
+
+    return params_mod.unknown_overrides(p, load_tables(p).get("products"))
+
+
 def run(
     period: str,
     params: str | Path | None = None,
@@ -435,7 +523,10 @@ def run(
     p = params_mod.load(period=period, params=params, data=data, out=out, reapprove=reapprove)
     formats = formats or list(p.report.formats)
     selected = steps_mod.select(first, last)
+    if p.steps is not None:  # params `steps`: the steps this company runs; the others are skipped
+        selected = [s for s in selected if s.name in p.steps]
     final_dir = out / period
+    check_output_folder(out, period)
 
     from . import data as data_mod
 
@@ -449,17 +540,27 @@ def run(
             errors,
         )
     published = StepStore(final_dir)
-    missing = [s for s in steps_mod.prerequisites(selected) if not published.has_step(s)]
+    missing = [
+        s
+        for s in steps_mod.prerequisites(selected)
+        if not published.has_step(s) and (p.steps is None or s in p.steps)
+    ]
     if missing:
         raise ParameterError(
             f"--from {selected[0].name} needs the outputs of {', '.join(missing)} in "
             f"{final_dir / 'data'}; run the whole cycle first (salesops run {period})"
         )
 
-    progress = progress or Progress(total=len(selected))
+    for line in _override_warnings(p):
+        print(f"warning: {line}", file=sys.stderr, flush=True)
+    progress = progress or Progress(total=len(selected), period=period)
     with period_lock(out, period):
+        clean_stale(out, period)
         build_root = out / ".build"
         run_dir = build_root / f"{period}-{uuid.uuid4().hex[:8]}"
+        build_owner = run_dir.with_name(run_dir.name + ".owner")  # beside it: never published
+        build_root.mkdir(parents=True, exist_ok=True)
+        build_owner.write_text(_owner_text(), encoding="utf-8")
         if final_dir.exists():
             shutil.copytree(final_dir, run_dir, ignore=shutil.ignore_patterns("run.json"))
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -484,7 +585,7 @@ def run(
         }
         parameters = {
             "period": period,
-            "params": None if params is None else str(Path(params).resolve()),
+            "params": None if params is None else [str(Path(f).resolve()) for f in p.params_files],
             "data": data,
             "out": str(out),
             "run_dir": str(run_dir),
@@ -501,13 +602,23 @@ def run(
                 step_parameters = (
                     dict(parameters, reapprove=True) if reapprove and step.name == PDF_STEP else parameters
                 )
-                execute_step(step, nb_dir, run_dir, step_parameters, km=pool.take())
+                execute_step(
+                    step,
+                    nb_dir,
+                    run_dir,
+                    step_parameters,
+                    km=pool.take(),
+                    cell_timeout_s=p.execution.cell_timeout_s,
+                    step_timeout_s=p.execution.step_timeout_s,
+                )
                 t1 = time.perf_counter()
                 executed = run_dir / "notebooks" / step.notebook
                 if "html" in formats:
+                    write_step_workbook(run_dir, step)  # linked from the report's banner
                     to_html(executed, run_dir / step.report, info[step.name], p.report.renderer)
                 if step.name == PDF_STEP and "pdf" in formats:
                     to_pdf(executed, run_dir / PDF_NAME, info[step.name], p.report.renderer)
+                drop_stale_reports(run_dir, step, formats)
                 t2 = time.perf_counter()
                 record["steps"][step.name] = {
                     "execute_s": round(t1 - t0, 2),
@@ -517,8 +628,12 @@ def run(
                 progress.advance(f"{step.name}: done in {t2 - t0:.1f} s")
         except BaseException as exc:
             failed = out / ".failed" / f"{period}-{started:%Y%m%d-%H%M%S}"
-            failed.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(run_dir), failed)
+            try:
+                failed.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(str(run_dir), failed)
+            except OSError:  # cannot keep it: remove it, so no build folder is left behind
+                shutil.rmtree(run_dir, ignore_errors=True)
+            build_owner.unlink(missing_ok=True)
             if isinstance(exc, StepError):
                 exc.args = (
                     (
@@ -533,6 +648,16 @@ def run(
             if own_pool:
                 pool.close()
         progress.close()
+        _hold_signals()  # from here to the publish, SIGTERM/SIGINT wait: the swap is not cut short
+        for step in steps_mod.STEPS:
+            if p.steps is not None and step.name not in p.steps:  # not run by this company
+                record["steps"][step.name] = {"status": "skipped"}
+                (run_dir / step.report).unlink(missing_ok=True)
+                if step.name == PDF_STEP:
+                    (run_dir / PDF_NAME).unlink(missing_ok=True)
+                shutil.rmtree(run_dir / "data" / step.name, ignore_errors=True)
+            elif step in selected:
+                record["steps"][step.name]["status"] = "done"
 
         built = StepStore(run_dir)
         record["input_hash"] = built.read_json("data_collection", "snapshot", default={}).get("input_hash")
@@ -548,6 +673,8 @@ def run(
         (run_dir / "run.json").write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
         _write_period_index(run_dir, p, record)
         _publish(run_dir, final_dir, out)
+        build_owner.unlink(missing_ok=True)
+        _release_signals()
         write_global_index(out, p.company)
         result.status, result.durations, result.alerts = "success", record["steps"], alerts
         result.duration_s = record["duration_s"]
@@ -559,14 +686,82 @@ def run(
     return result
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two existing paths in one atomic step: Linux `renameat2(RENAME_EXCHANGE)`, macOS
+    `renamex_np(RENAME_SWAP)`. False when the system or file system cannot (the caller falls back)."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if sys.platform.startswith("linux") and hasattr(libc, "renameat2"):
+            at_fdcwd, rename_exchange = -100, 2
+            rc = libc.renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+        elif sys.platform == "darwin" and hasattr(libc, "renamex_np"):
+            rc = libc.renamex_np(os.fsencode(a), os.fsencode(b), 0x2)  # RENAME_SWAP
+        else:
+            return False
+    except (OSError, AttributeError):
+        return False
+    if rc == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
 def _publish(run_dir: Path, final_dir: Path, out: Path):
-    """Move the finished build into place; the old output is removed only once the new one is there."""
+    """Put the finished build in place of `OUT/PERIOD` with no moment without `OUT/PERIOD`.
+
+    A first publish is one rename. A republish swaps the two folders in one atomic rename-exchange;
+    the old output, now at the build path, is removed afterwards (a run killed before that leaves it
+    to the next run's clean-up). Where no exchange exists, the old output is renamed away and the new
+    one renamed in: two renames, microseconds apart.
+    """
+    if not final_dir.exists():
+        os.replace(run_dir, final_dir)
+        return
+    if _exchange(run_dir, final_dir):
+        shutil.rmtree(run_dir, ignore_errors=True)
+        return
     trash = out / ".trash" / f"{final_dir.name}-{uuid.uuid4().hex[:8]}"
-    if final_dir.exists():
-        trash.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(final_dir, trash)
+    trash.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(final_dir, trash)
     os.replace(run_dir, final_dir)
     shutil.rmtree(trash, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- signals
+_SIGNALS = {"held": False, "pending": None}
+
+
+def _on_signal(signum, frame):
+    """SIGTERM/SIGINT: unwind the run (kernels stopped, build moved away, lock released); held while
+    the finished build is being published."""
+    if _SIGNALS["held"]:
+        _SIGNALS["pending"] = signum
+        return
+    for sig in (signal.SIGTERM, signal.SIGINT):  # the clean-up must finish: ignore a second signal
+        signal.signal(sig, signal.SIG_IGN)
+    raise Interrupted(signum)
+
+
+def install_signal_handlers() -> None:
+    """Make SIGTERM (cron, systemd, Airflow) stop a run as cleanly as Ctrl-C does (main thread only)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_signal)
+        signal.signal(signal.SIGINT, _on_signal)
+
+
+def _hold_signals() -> None:
+    _SIGNALS["held"] = True
+
+
+def _release_signals() -> None:
+    _SIGNALS["held"] = False
+    pending, _SIGNALS["pending"] = _SIGNALS["pending"], None
+    if pending is not None:
+        _on_signal(pending, None)
 
 
 def _redact(source: str) -> str:
@@ -582,17 +777,49 @@ def _redact(source: str) -> str:
     return source
 
 
+@contextmanager
+def _forecast_warmup(periods: list[str], out, params, data):
+    """Fill the forecast cache for the later periods of a backfill in a process of its own (one core)
+    while the earlier periods run; stopped when the backfill ends. See `salesops.demand.warm`."""
+    if not periods:
+        yield
+        return
+    import subprocess
+
+    command = [sys.executable, "-m", "salesops.demand.warm", "--out", str(Path(out).resolve()), *periods]
+    for path in [] if params is None else [params] if isinstance(params, (str, Path)) else params:
+        command += ["--params", str(Path(path).resolve())]
+    if data is not None:
+        command += ["--data", str(data)]
+    worker = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+
+
 def backfill(first: str, last: str, **kwargs) -> list[RunResult]:
     """Run consecutive periods from `first` to `last`; each plan of record is frozen before the next runs."""
     for bound in (first, last):
-        if not params_mod.PERIOD_RE.match(str(bound)):
-            raise ParameterError(f"backfill: '{bound}' is not a month written YYYY-MM (e.g. 2026-11)")
+        try:
+            params_mod._check_period(bound)
+        except ValueError as exc:
+            raise ParameterError(f"backfill: {exc}") from None
     months = pd.period_range(first, last, freq="M")
     if len(months) == 0:
         raise ParameterError(f"backfill: {first} comes after {last}; give FROM before TO (YYYY-MM)")
     fail_on_alert = kwargs.pop("fail_on_alert", False)
     selected = steps_mod.select(kwargs.get("first"), kwargs.get("last"))
-    with kernels.KernelPool([s.imports for _ in months for s in selected]) as pool:
+    warm = [str(m) for m in months[1:]] if any(s.name == "demand_planning" for s in selected) else []
+    with (
+        _forecast_warmup(warm, kwargs.get("out", "reports"), kwargs.get("params"), kwargs.get("data")),
+        kernels.KernelPool([s.imports for _ in months for s in selected]) as pool,
+    ):
         results = [run(str(m), pool=pool, **kwargs) for m in months]
     fired = [(r.period, a) for r in results for a in r.alerts]
     if fail_on_alert and fired:

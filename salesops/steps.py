@@ -36,6 +36,8 @@ INPUT_TABLES = (
     "reps",
     "quotas",
     "survey",
+    "accounts",
+    "opportunity_history",
 )
 
 
@@ -77,7 +79,18 @@ STEPS: tuple[Step, ...] = (
         "07_sales_performance.ipynb",
         "07_sales_performance.html",
         ("data_collection",),
-        ("pipeline_forecast", "attainment", "rep_comparison", "payouts", "enps", "funnel"),
+        (
+            "pipeline_forecast",
+            "attainment",
+            "rep_comparison",
+            "payouts",
+            "enps",
+            "funnel",
+            "open_pipeline",
+            "win_model_evaluation",
+            "territories",
+            "pipeline_calibration",
+        ),
         "Sales performance",
         ("salesops.sales",),
     ),

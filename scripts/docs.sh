@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Build the documentation site offline into docs/_site/ (open docs/_site/index.html), then check it:
 # no broken internal link, every public function and class on its API page.
-#   quartodoc writes the API pages from the docstrings (the `docs` extra: quartodoc, griffe);
+#   scripts/docs_build.py (a build tool, not part of the package) has quartodoc write the API pages
+#   from the docstrings (the `docs` extra: quartodoc, griffe);
 #   Quarto renders the site when a `quarto` binary is on the PATH, else pandoc (pypandoc-binary) does.
 # Usage: scripts/docs.sh [--renderer auto|quarto|pandoc] [--strict]
-#   --strict also fails on public functions whose docstring has no example (a warning otherwise).
+#   --strict also fails on public functions whose docstring has no example or misses an `Args:` or
+#   `Returns:` section (warnings otherwise).
 # Environment: VENV (default .venv), DOCS_SITE (default docs/_site).
 set -euo pipefail
 cd "$(dirname "$0")/.."

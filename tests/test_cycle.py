@@ -8,12 +8,12 @@ sets it), else a folder of CSV files; product and rep names carry HTML/script in
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -196,6 +196,30 @@ def test_database_password_appears_in_no_output(cycle):
     assert not leaks and secret.decode() not in cycle["log"]
 
 
+def test_reports_name_no_server_path_or_host(cycle):
+    """Reports and the PDF say nothing of where they were made (run.json keeps the locations)."""
+    host = socket.gethostname()
+    needles = {str(cycle["out"]), str(cycle["out"].resolve())}
+    if len(host) > 3:
+        needles.add(host)
+    texts = {name: (cycle["run"] / name).read_text(encoding="utf-8") for name in [*REPORTS, "index.html"]}
+    if shutil.which("pdftotext"):
+        texts["executive_review.pdf"] = subprocess.run(
+            ["pdftotext", cycle["run"] / "executive_review.pdf", "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    found = [
+        f"{name}: {needle}"
+        for name, text in texts.items()
+        for needle in needles
+        if re.search(rf"(?<![\w.-]){re.escape(needle)}(?![\w.-])", text)
+        or (needle != host and needle in text)
+    ]
+    assert not found, f"server locations in the reports: {found}"
+
+
 @pytest.fixture(scope="module")
 def browser():
     playwright = pytest.importorskip("playwright.sync_api")
@@ -219,40 +243,72 @@ def browser():
         browser.close()
 
 
+LOCAL = ("file:", "data:", "about:", "blob:")
+# the groups of the spec's marks (not axes, legends or titles), with something drawn in them
+DRAWN_MARKS = """containers => containers.map(c => [...c.querySelectorAll('g')].filter(g =>
+    (g.getAttribute('class') || '').split(' ').includes('role-mark') && g.childElementCount > 0).length)"""
+
+
+def hover_tooltip(page, container) -> str:
+    """Hover marks of one chart until vega-embed's tooltip shows; its text ('' when none showed)."""
+    container.scroll_into_view_if_needed()
+    items = container.locator("g.role-mark > path, g.role-mark > line, g.role-mark > text")
+    count = items.count()
+    for i in sorted({count // 2, 0, count - 1, count // 3, 2 * count // 3} - {-1}):
+        box = items.nth(i).bounding_box()
+        if not box:
+            continue
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        for _ in range(10):  # up to 1.5 s for the tooltip to show
+            page.wait_for_timeout(150)
+            if page.locator("#vg-tooltip-element.visible").count():
+                text = page.inner_text("#vg-tooltip-element")
+                page.mouse.move(0, 0)
+                return text
+    return ""
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("name", REPORTS + ["index.html"])
 def test_report_in_a_real_browser(cycle, browser, name):
+    """Every report in headless Chromium with the network cut off: charts drawn, tooltips, no error."""
     page = browser.new_page()
-    problems, dialogs = [], []
+    problems, dialogs, left = [], [], []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.on(
-        "request",
-        lambda r: (
-            problems.append(f"network request {r.url}")
-            if not r.url.startswith(("file:", "data:", "about:"))
-            else None
+    page.on("request", lambda r: left.append(r.url) if not r.url.startswith(LOCAL) else None)
+    page.route(
+        "**/*",
+        lambda route: (
+            route.continue_()
+            if route.request.url.startswith(LOCAL)
+            else (left.append(route.request.url), route.abort())
         ),
     )
     page.goto((cycle["run"] / name).as_uri())
     page.wait_for_load_state("load")
-    charts = page.eval_on_selector_all(
-        "img[src^='data:image/svg+xml'], svg.marks, canvas",
-        "els => els.map(e => e.tagName === 'IMG' ? {drawn: e.complete && e.naturalWidth > 0, src: e.src} "
-        ": {drawn: e.getBoundingClientRect().width > 0, src: ''})",
-    )
+    containers = page.locator(".so-vega")
+    if containers.count():
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.so-vega')].every(c => c.querySelector('svg'))",
+            timeout=30_000,
+        )
+    marks = page.eval_on_selector_all(".so-vega", DRAWN_MARKS)
+    tooltips = [hover_tooltip(page, containers.nth(i)) for i in range(len(marks))]
+    static = page.eval_on_selector_all("img.so-chart", "els => els.length")
     text = page.inner_text("body")
     page.close()
     assert not problems, f"{name}: {problems}"
+    assert not left, f"{name}: requests left the machine: {left}"
     assert not dialogs, f"{name}: data ran as script: {dialogs}"
-    for chart in charts:
-        assert chart["drawn"], f"{name}: a chart is not drawn"
-        if chart["src"]:
-            svg = base64.b64decode(chart["src"].split(",", 1)[1]).decode()
-            assert re.search(r'class="mark-[a-z]+', svg), f"{name}: a chart has no marks"
-    if name in REPORTS[1:5]:
-        assert charts, f"{name} should show at least one chart"
+    assert not static, f"{name}: {static} chart(s) are static images, not interactive"
+    assert all(marks), f"{name}: a chart has no marks drawn ({marks})"
+    assert all(tooltips), (
+        f"{name}: no tooltip on hovering a mark of chart(s) {[i for i, t in enumerate(tooltips) if not t]}"
+    )
+    if name in REPORTS[:5] + REPORTS[6:]:
+        assert marks, f"{name} should show at least one chart"
     if name == "07_sales_performance.html":
         assert IMG_NAME in text, "the rep's name should show as text"
 

@@ -4,7 +4,6 @@ guides agree with the code (commands, flags, step names, params keys, contract t
 from __future__ import annotations
 
 import html
-import importlib.util
 import io
 import re
 import shutil
@@ -12,25 +11,33 @@ import sys
 import textwrap
 from pathlib import Path
 
+import check_docs  # scripts/ is on the path: pythonpath in pyproject.toml
+import docs_build
 import pytest
+from docs_build import ApiObject, fence_doctests, has_example, public_api, separate_lists, summary_line
 
-from salesops import docs_build
-from salesops.docs_build import ApiObject, DocsError, fence_doctests, has_example, public_api, summary_line
+from salesops.exceptions import DocsError
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 GUIDES = ("index", "getting-started", "analyst", "data", "scheduler", "reader")
 
-
-def _load_checker():
-    spec = importlib.util.spec_from_file_location("check_docs", ROOT / "scripts" / "check_docs.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["check_docs"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-check_docs = _load_checker()
+# Modules whose docstrings are still being finished: `test_public_docstrings_have_args_and_returns`
+# lets their offenders pass. Remove an entry once its module is done; an entry covers its submodules.
+STYLE_ALLOWED = (
+    "salesops.balance",  # being split into a package
+    "salesops.followup",  # being split into a package
+    "salesops.runner",
+    "salesops.cli",
+    "salesops.params",
+    "salesops.kernels",
+    "salesops.render",
+    "salesops.data.sources",
+    "salesops.data.validate",
+    "salesops.data.contract",
+    "salesops.exceptions",  # being edited (new exceptions)
+    "salesops.safety",  # new module, being written
+)
 
 
 # ---------------------------------------------------------------- the real site, built once
@@ -91,7 +98,7 @@ def test_every_public_function_and_class_has_its_api_entry(site, api):
     assert not [a for a in anchors if any(part.startswith("_") for part in a.split("."))]
     wape = (site / "reference" / "metrics.html").read_text(encoding="utf-8")
     assert 'id="salesops.metrics.wape"' in wape
-    assert "sum |F-A| / sum |A|" in wape  # the docstring is on the page
+    assert "sum |F - A| / sum |A|" in " ".join(wape.split())  # the docstring is on the page
 
 
 @pytest.mark.slow
@@ -109,9 +116,50 @@ def test_check_passes_on_the_built_site_and_lists_docstrings_without_example(sit
     out = io.StringIO()
     assert check_docs.check(site, api=api, out=out) == 0
     lines = out.getvalue().splitlines()
-    missing = check_docs.docstring_problems(api)
+    missing = check_docs.docstring_problems(api) + check_docs.style_problems(api)
     assert sum(line.startswith("warning: ") for line in lines) == len(missing)
     assert "0 broken link(s), 0 missing API page(s)" in lines[-1]
+
+
+def _entry(page: str, anchor: str) -> str:
+    """The HTML of one object's entry on a reference page: from its anchor to the next entry."""
+    start = page.index(f'id="{anchor}"')
+    end = re.search(r'<h[1-6][^>]* id="salesops\.', page[start + len(anchor) :])
+    return page[start : start + len(anchor) + end.start()] if end else page[start:]
+
+
+def _table_after(entry: str, heading: str) -> str:
+    """The text of the first table after a section heading (Parameters, Returns) in an entry."""
+    found = re.search(rf">{heading}</h[1-6]>\s*<table[^>]*>(.*?)</table>", entry, flags=re.DOTALL)
+    assert found, f"no {heading} table"
+    return html.unescape(re.sub(r"<[^>]+>", " ", found.group(1)))
+
+
+@pytest.mark.slow
+def test_args_and_returns_render_as_tables(site):
+    wape = _entry((site / "reference" / "metrics.html").read_text(encoding="utf-8"), "salesops.metrics.wape")
+    parameters = _table_after(wape, "Parameters").split()
+    assert parameters[:4] == ["Name", "Type", "Description", "Default"]
+    assert "actual" in parameters and "forecast" in parameters
+    assert "fraction" in _table_after(wape, "Returns")
+    read = _entry(
+        (site / "reference" / "steps.html").read_text(encoding="utf-8"), "salesops.steps.StepContext.read"
+    )
+    parameters = _table_after(read, "Parameters").split()
+    assert {"step", "name", "default"} <= set(parameters)
+    assert "DataFrame" in _table_after(read, "Returns")
+    assert ">Raises</h" in read
+
+
+@pytest.mark.slow
+def test_docstring_lists_render_as_lists(site):
+    # the module docstring of salesops.demand.auto starts its list right under a sentence ending in ':'
+    page = (site / "reference" / "demand.auto.html").read_text(encoding="utf-8")
+    items = re.findall(r"<li>(.*?)</li>", page[page.index("<main") :], flags=re.DOTALL)
+    texts = [html.unescape(re.sub(r"<[^>]+>", "", item)).strip() for item in items]
+    assert any(t.startswith("intermittent (average demand interval") for t in texts), texts
+    assert any(t.startswith("a restart: demand resumes") for t in texts), texts
+    assert not re.search(r"<p>[^<]*itself\):\s*- no demand", page)
 
 
 # ---------------------------------------------------------------- the checker catches problems
@@ -198,6 +246,153 @@ def test_docstrings_without_example_warn_and_fail_only_when_strict(tmp_path):
     assert check_docs.check(tmp_path, strict=True, api=api, out=io.StringIO()) == 1
 
 
+# ---------------------------------------------------------------- the docstring style
+def _style(obj, kind: str = "function") -> list[str]:
+    api = [ApiObject("m", obj.__name__, kind, obj)]
+    return [p.message for p in check_docs.style_problems(api, package=obj.__module__)]
+
+
+def test_style_problems_need_args_for_parameters_and_returns_for_values():
+    def good(a, b=1) -> float:
+        """Sum.
+
+        Args:
+            a: One.
+            b: Two.
+
+        Returns:
+            The sum.
+        """
+        return a + b
+
+    def no_sections(a, b):
+        """Sum."""
+        return a + b
+
+    def one_missing(a, *rest, **options):
+        """Sum.
+
+        Args:
+            a: One.
+            gone: Not a parameter.
+            *rest: More.
+
+        Returns:
+            The sum.
+        """
+        return a
+
+    def returns_nothing(a) -> None:
+        """Print.
+
+        Args:
+            a: One.
+        """
+        print(a)
+
+    def no_parameters():
+        """Nothing to give back."""
+
+    def generator(n):
+        """Count.
+
+        Args:
+            n: How many.
+        """
+        yield from range(n)
+
+    def sections_run_together(a):
+        """Sum.
+
+        Args:
+            a: One.
+        Returns:
+            A.
+        """
+        return a
+
+    assert _style(good) == [] and _style(returns_nothing) == [] and _style(no_parameters) == []
+    assert _style(no_sections) == [
+        "no `Args:` section (parameters: a, b)",
+        "returns a value but has no `Returns:` section",
+    ]
+    assert _style(one_missing) == ["`Args:` does not name options", "`Args:` names gone, not parameters"]
+    assert _style(generator) == ["yields values but has no `Yields:` section"]
+    # griffe reads `Returns:` without the blank line before it as text of `Args:`: no table
+    assert _style(sections_run_together) == ["returns a value but has no `Returns:` section"]
+
+
+def test_style_problems_check_constructors_and_methods():
+    from dataclasses import dataclass
+
+    @dataclass
+    class Fields:
+        """A record.
+
+        Attributes:
+            x: The x.
+        """
+
+        x: int
+        y: int = 0
+
+        def scaled(self, k: int) -> int:
+            """Scaled x.
+
+            Args:
+                k: The factor.
+
+            Returns:
+                k times x.
+            """
+            return k * self.x
+
+        @staticmethod
+        def make(v):
+            """Build one."""
+            return Fields(v)
+
+    class Built:
+        """Built from arguments."""
+
+        def __init__(self, a):
+            """Set up.
+
+            Args:
+                a: The a.
+            """
+            self.a = a
+
+    class Plain:
+        """No constructor of its own."""
+
+    class Undocumented:
+        """Takes a but says nothing."""
+
+        def __init__(self, a):
+            self.a = a
+
+    assert _style(Fields, "class") == [
+        "`Args:`/`Attributes:` do not name y",
+        "no `Args:` section (parameters: v)",
+        "returns a value but has no `Returns:` section",
+    ]
+    api = [ApiObject("m", "Fields", "class", Fields)]
+    where = [p.where for p in check_docs.style_problems(api, package=__name__)]
+    assert where[0].endswith("Fields") and where[1].endswith("Fields.make")
+    assert _style(Built, "class") == [] and _style(Plain, "class") == []
+    assert _style(Undocumented, "class") == ["no `Args:` or `Attributes:` section (constructor: a)"]
+
+
+def _allowed(where: str) -> bool:
+    return any(where == module or where.startswith(module + ".") for module in STYLE_ALLOWED)
+
+
+def test_public_docstrings_have_args_and_returns(api):
+    offenders = [str(p) for p in check_docs.style_problems(api) if not _allowed(p.where)]
+    assert not offenders, "docstrings without the Google-style sections:\n" + "\n".join(offenders)
+
+
 # ---------------------------------------------------------------- what "public" means
 FAKE_PACKAGE = {
     "__init__.py": 'from .mod import top\n__all__ = ["top"]\n',
@@ -269,6 +464,22 @@ def test_summary_line_keeps_code_spans_whole():
     )
 
 
+def test_separate_lists_puts_a_blank_line_before_a_list_under_a_paragraph():
+    assert separate_lists("Kinds:\n- a;\n- b.") == "Kinds:\n\n- a;\n- b."
+    assert separate_lists("Steps:\n1. one\n2. two") == "Steps:\n\n1. one\n2. two"
+    assert separate_lists("Sentence.\n* a\n* b") == "Sentence.\n\n* a\n* b"
+    # already separated; items after a continuation line; a nested list: unchanged
+    unchanged = "Kinds:\n\n- a, which\n  wraps;\n- b:\n  - b1\n  - b2\n\nAfter."
+    assert separate_lists(unchanged) == unchanged
+    # a wrapped formula line starting with '+', or a list inside a code fence: unchanged
+    assert separate_lists("total = a\n+ b") == "total = a\n+ b"
+    assert separate_lists("Sum:\n+ a") == "Sum:\n\n+ a"
+    fenced = "```\nKinds:\n- a\n```"
+    assert separate_lists(fenced) == fenced
+    # a second list, after the first has ended with a paragraph
+    assert separate_lists("A:\n- a\n\nB:\n- b") == "A:\n\n- a\n\nB:\n\n- b"
+
+
 def test_has_example():
     assert has_example("Mean error. Example: `bias([1], [2])` is 1.0.")
     assert has_example("Load.\n\nExamples:\n    >>> load()")
@@ -281,18 +492,23 @@ def _guide(name: str) -> str:
     return (DOCS / f"{name}.qmd").read_text(encoding="utf-8")
 
 
-def test_getting_started_lists_every_command_and_flag():
+@pytest.mark.parametrize("where", ["docs/getting-started.qmd", "README.md"])
+def test_command_lists_have_every_command_and_flag(where):
+    """The `text` block listing the commands (getting started, README) names every command's flags."""
     from salesops.cli import build_parser
 
-    text = _guide("getting-started")
+    text = (ROOT / where).read_text(encoding="utf-8")
+    listing = next(b for b in re.findall(r"```text\n(.*?)```", text, flags=re.DOTALL) if "salesops run " in b)
+    entries = re.split(r"^(?=salesops )", listing, flags=re.MULTILINE)
     parser = build_parser()
     commands = next(a for a in parser._actions if a.dest == "command").choices
     for name, sub in commands.items():
-        assert f"salesops {name} " in text, name
+        entry = next((e for e in entries if e.startswith(f"salesops {name} ")), None)
+        assert entry is not None, f"{where} does not list salesops {name}"
         for action in sub._actions:
             for flag in action.option_strings:
                 if flag not in ("-h", "--help"):
-                    assert flag in text, f"salesops {name} {flag} is not in getting-started.qmd"
+                    assert flag in entry, f"{where}: salesops {name} {flag} is not in its command list"
 
 
 def test_guides_name_the_steps_and_exit_codes_as_the_code_does():
@@ -384,7 +600,9 @@ def test_analyst_guide_horizon_change_is_valid_params():
     from salesops.params import merge, validate
 
     snippet = re.search(
-        r"```yaml\n(demand:\n  horizon: \d+.*?)```", _guide("analyst"), flags=re.DOTALL
+        r"```yaml\n(# params/2026-11\.yaml[^\n]*\ndemand:\n  horizon: \d+.*?)```",
+        _guide("analyst"),
+        flags=re.DOTALL,
     ).group(1)
     period_file = yaml.safe_load((ROOT / "params" / "2026-11.yaml").read_text(encoding="utf-8")) or {}
     default = yaml.safe_load((ROOT / "params" / "default.yaml").read_text(encoding="utf-8"))
@@ -420,3 +638,12 @@ def test_docs_build_docstring_examples_run():
 
     result = doctest.testmod(docs_build, optionflags=doctest.ELLIPSIS)
     assert result.attempted >= 8 and result.failed == 0
+    assert doctest.testmod(check_docs).failed == 0
+
+
+def test_docs_build_is_a_build_tool_not_part_of_the_package(api):
+    assert (ROOT / "scripts" / "docs_build.py").is_file()
+    assert not (ROOT / "salesops" / "docs_build.py").exists()
+    assert "salesops.docs_build" not in docs_build.public_modules()
+    assert not [o for o in api if o.module.endswith("docs_build")]
+    assert docs_build.DocsError is DocsError

@@ -82,3 +82,21 @@ def test_evaluate_matches_pandas_recomputation():
     out = metrics.evaluate(frame, ["m"]).set_index("unique_id")
     assert out.loc["a", "wape"] == pytest.approx(4 / 30)
     assert out.loc["b", "bias"] == pytest.approx(2.5)
+
+
+def test_msis_m4_definition_by_hand():
+    # history 2, 4, 6, 10, 12, 14 with m = 2: seasonal naive errors |6-2|, |10-4|, |12-6|, |14-10|
+    # = 4, 6, 6, 4 -> scale 5.0
+    train = [2, 4, 6, 10, 12, 14]
+    actual = [15, 9, 30]
+    lo, hi = [10, 10, 10], [20, 20, 20]
+    # 95% (a = 0.05, penalty 2/a = 40): widths 10 each; 9 is 1 below -> 40; 30 is 10 above -> 400
+    # mean score (10 + 50 + 410) / 3 = 156.667, scaled by 5 -> 31.333
+    assert metrics.msis(actual, lo, hi, train, level=95, season_length=2) == pytest.approx(470 / 3 / 5)
+    # 80% (penalty 2/0.2 = 10): (10 + 20 + 110) / 3 / 5
+    assert metrics.msis(actual, lo, hi, train, level=80, season_length=2) == pytest.approx(140 / 3 / 5)
+    # every actual inside: the mean width over the scale; a flat history has no scale
+    assert metrics.msis([12, 14], [10, 10], [20, 20], train, 95, 2) == pytest.approx(10 / 5)
+    assert math.isnan(metrics.msis([1], [0], [2], [3, 3, 3, 3], 95, 2))
+    with pytest.raises(ValueError):
+        metrics.msis([1, 2], [0], [2, 3], train, 95, 2)

@@ -30,11 +30,33 @@ def test_found_from_a_notebook_folder(monkeypatch):
     assert p.run_path == root / "reports" / "2026-11"
 
 
-def test_explicit_file_and_period_file_beside_it(tmp_path):
+def test_explicit_file_is_read_alone_without_the_period_file_beside_it(tmp_path):
+    # issue 20: a company file placed in params/ must not inherit the demo period's file
     f = write(tmp_path, "mine.yaml", "supply:\n  service_level: 0.9\n")
-    write(tmp_path, "2026-12.yaml", "supply:\n  service_level: 0.97\n")
-    assert params.load(period="2026-11", params=f).supply.service_level == 0.9
-    assert params.load(period="2026-12", params=f).supply.service_level == 0.97
+    write(tmp_path, "2026-12.yaml", "supply:\n  service_level: 0.97\nexecutive:\n  approved_by: CEO\n")
+    p = params.load(period="2026-12", params=f)
+    assert (p.supply.service_level, p.executive.approved_by) == (0.9, None)
+    assert p.params_files == [str(f)]
+
+
+def test_named_files_layer_in_order(tmp_path):
+    a = write(tmp_path, "acme.yaml", "company: Acme\nsupply:\n  service_level: 0.9\n  strategy: level\n")
+    b = write(tmp_path, "acme-2026-11.yaml", "supply:\n  service_level: 0.97\n")
+    p = params.load(period="2026-11", params=[a, b])
+    assert (p.company, p.supply.service_level, p.supply.strategy) == ("Acme", 0.97, "level")
+    assert p.params_files == [str(a), str(b)]
+    assert params.params_files("2026-11", params=[a, b]) == [a, b]
+
+
+def test_default_folder_reads_the_period_file_only_when_there(tmp_path):
+    write(tmp_path, "default.yaml", "company: Acme\n")
+    write(tmp_path, "2026-11.yaml", "company: Acme November\n")
+    assert [f.name for f in params.params_files("2026-11", params_dir=tmp_path)] == [
+        "default.yaml",
+        "2026-11.yaml",
+    ]
+    assert [f.name for f in params.params_files("2026-12", params_dir=tmp_path)] == ["default.yaml"]
+    assert [f.name for f in params.params_files(None, params_dir=tmp_path)] == ["default.yaml"]
 
 
 def test_repository_defaults_are_valid():
@@ -70,7 +92,7 @@ def test_repository_defaults_are_valid():
         (
             "colour: blue\n",
             (
-                "{f}: unknown key 'colour'; known keys: alerts, company, currency, data, decisions, demand, demo, executive, "
+                "{f}: unknown key 'colour'; known keys: alerts, company, currency, data, decisions, demand, demo, execution, executive, "
                 "out, period, report, sales, scenarios, supply. Remove or rename it."
             ),
         ),

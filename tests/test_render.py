@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 import shutil
 import subprocess
@@ -11,7 +13,7 @@ import pandas as pd
 import pytest
 from IPython.core.formatters import DisplayFormatter
 
-from salesops import charts, render, report
+from salesops import charts, html_charts, render, report
 
 EVIL = "<script>alert(1)</script>"
 
@@ -62,7 +64,9 @@ def test_tiles_and_callout_escape():
 
 
 def test_html_is_self_contained_and_hides_code(tmp_path, frame):
-    nb = executed_notebook(report.table(frame), charts.bar(frame, "family", "units"))
+    nb = executed_notebook(
+        report.table(frame), charts.bar(frame, "family", "units"), charts.bar(frame, "family", "units")
+    )
     nbformat.write(nb, tmp_path / "nb.ipynb")
     out = render.to_html(
         tmp_path / "nb.ipynb",
@@ -76,8 +80,70 @@ def test_html_is_self_contained_and_hides_code(tmp_path, frame):
     )
     assert "shown()" not in text, "code must be hidden"
     assert EVIL not in text and "ACME &lt;b&gt;" in text
-    assert len(re.findall(r'<img alt="chart" class="so-chart" src="data:image/svg\+xml;base64,', text)) == 1
+    # interactive charts: a container each, the Vega libraries inlined once, no SVG copy in the page
+    assert text.count('<div class="so-chart so-vega" role="figure"></div>') == 2
+    assert text.count("window.vegaEmbed=") == 1
+    assert '<img alt="chart"' not in text
     assert "HTML-ONLY DETAIL" in text
+    assert out.stat().st_size < 1_300_000
+
+
+def test_chart_spec_cannot_end_its_script_element():
+    html = html_charts.chart_html({"title": EVIL, "data": {"values": [{"a": "</script><b>x"}]}})
+    assert "</script>" not in html.split('class="so-vega-spec">', 1)[1][: -len("</script>")]
+    spec = html.split('class="so-vega-spec">', 1)[1][: -len("</script>")]
+    assert json.loads(spec)["title"] == EVIL
+
+
+def test_charts_are_explorable():
+    months = pd.date_range("2026-01-01", periods=3, freq="MS")
+    frame = pd.DataFrame(
+        {"month": list(months) * 2, "wape_naive": [0.1] * 6, "family": ["A"] * 3 + ["B"] * 3}
+    )
+    spec = charts.explorable(charts.line(frame, "month", "wape_naive", color="family").to_dict())
+    names = [p["name"] for p in spec["params"]]
+    assert names == ["legend_family", "zoom"]
+    assert spec["params"][0]["bind"] == "legend" and spec["params"][1]["bind"] == "scales"
+    tips = {t["field"]: t for t in spec["encoding"]["tooltip"]}
+    assert tips["wape_naive"]["title"] == "WAPE, naive (%)" and tips["family"]["title"] == "Family"
+    assert tips["month"]["format"] == "%b %Y" and "," in tips["wape_naive"]["format"]
+    assert spec["encoding"]["opacity"]["condition"]["param"] == "legend_family"
+    bundle = charts._render(charts.bar(frame, "family", "wape_naive").to_dict())
+    assert charts.VEGALITE_MIME in bundle and bundle["image/svg+xml"].startswith("<svg")
+
+
+def test_table_labels_units_separators_and_csv():
+    shown = report.table(
+        pd.DataFrame({"unique_id": ["=A1+1", "B"], "wape_naive": [0.125, 0.5], "units": [1234.0, 5.0]}),
+        caption="Accuracy",
+        formats={"wape_naive": ".1%", "units": ".0f"},
+    )
+    html = shown._repr_html_()
+    assert '<th class="txt" scope="col">SKU</th>' in html
+    assert "WAPE, naive (%)" in html and "unique_id" not in html and "1,234" in html
+    assert '<td class="num">12.5%</td>' in html and '<th class="num"' in html
+    link = re.search(r'href="data:text/csv;charset=utf-8;base64,([^"]+)"', html)
+    csv = base64.b64decode(link.group(1)).decode("utf-8-sig")
+    assert csv.splitlines()[0] == 'SKU,"WAPE, naive (%)",Units'
+    assert "'=A1+1" in csv and "0.125" in csv
+
+
+def test_step_workbook_has_a_sheet_per_product_and_safe_cells(tmp_path):
+    from openpyxl import load_workbook
+
+    from salesops import workbook
+
+    path = workbook.write_workbook(
+        {
+            "alerts": pd.DataFrame({"subject": ["@SUM(A1)", "ok"], "value": [-1.5, 2.0]}),
+            "bias": pd.DataFrame({"x": [1]}),
+        },
+        tmp_path / "06_follow_up.xlsx",
+    )
+    book = load_workbook(path)
+    assert book.sheetnames == ["alerts", "bias"]
+    rows = list(book["alerts"].values)
+    assert rows[1][0] == "'@SUM(A1)" and rows[1][1] == -1.5
 
 
 def test_pdf_has_title_block_page_numbers_tiles_and_tables(tmp_path, frame):

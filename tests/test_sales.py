@@ -109,7 +109,10 @@ def test_payout_statement_is_hand_computable():
 
 def test_a_rep_without_a_quota_earns_only_the_team_part():
     opps, quotas, reps = payout_case()
-    out = sales.payouts(opps, quotas.query("rep != 'Bob'"), reps, PLAN, "2026-10").set_index("rep")
+    # by default (sales.compensation.eligible: quota) a rep without a quota in the month is not paid
+    assert "Bob" not in set(sales.payouts(opps, quotas.query("rep != 'Bob'"), reps, PLAN, "2026-10")["rep"])
+    plan = PLAN.model_copy(update={"eligible": "all"})
+    out = sales.payouts(opps, quotas.query("rep != 'Bob'"), reps, plan, "2026-10").set_index("rep")
     assert out.loc["Bob", "note"] == "no quota" and out.loc["Bob", "individual_payout"] == 0
     # the team's quota no longer holds Bob's 100 but its won amount still holds his 120
     assert out.loc["Bob", "team_attainment"] == pytest.approx(440 / 300)
@@ -384,5 +387,8 @@ def test_empty_tables_give_empty_products():
     p = so.params.validate({"period": "2026-11"})
     sp = sales.SalesPerformance({}, p)
     for name in sales.PRODUCTS:
+        if name == "win_model_evaluation":  # says which probabilities were used, even without deals
+            assert getattr(sp, name).set_index("model")["used"].to_dict() == {"stage": True, "features": False}
+            continue
         assert getattr(sp, name).empty, name
     assert list(sp.pipeline_forecast.columns) == ["ds", "sku", "family", "units", "amount"]

@@ -50,7 +50,7 @@ def independent_metrics(raw: pd.DataFrame, key: str) -> pd.DataFrame:
         {
             "win_rate": won.groupby(key).size() / closed.groupby(key).size(),
             "avg_deal": won.groupby(key)["close_value"].mean(),
-            "cycle_days": (won["close_date"] - won["engage_date"]).dt.days.groupby(won[key]).mean(),
+            "cycle_days": (won["close_date"] - won["engage_date"]).dt.days.groupby(won[key]).median(),
         }
     )
     return out.rename_axis("key").sort_index()

@@ -1,9 +1,13 @@
-"""Supply planning: formulas on hand-computed cases, strategies by their definitions, the LP against a
-brute-force search, and error messages that name what to fix."""
+"""Supply planning: formulas on hand-computed cases, strategies by their definitions, the cost-optimal
+plan against a brute-force search over whole units, and error messages that name what to fix.
+
+Most cases set lead time 0 and no frozen months (`NOW`) so that production may start in the first month;
+the lead-time cases say so."""
 
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pandas as pd
@@ -13,10 +17,10 @@ from scipy.stats import norm
 from salesops.exceptions import DataError, PlanError
 from salesops.params import SupplyParams
 from salesops.supply import (
-    disaggregate,
     excess,
     fill_rate,
     forward_demand,
+    lead_time_errors,
     net_positions,
     net_requirements,
     overload_drivers,
@@ -29,6 +33,7 @@ from salesops.supply import (
 
 MONTHS = pd.date_range("2026-11-01", periods=3, freq="MS")
 NO_SAFETY = SupplyParams(fallback_error_cv=0.0)
+NOW = SupplyParams(fallback_error_cv=0.0, frozen_months=0)  # with lead time 0: production from month 1
 
 
 def demand_plan(demand: dict[str, list[float]], family: dict[str, str] | None = None, months=MONTHS, **extra):
@@ -106,20 +111,6 @@ def test_net_requirements_do_not_pool_stock_across_skus():
     assert c.tolist() == [[0.0, 0.0], [7.0, 12.0]]
 
 
-def test_disaggregation_follows_share_of_need():
-    # need: a = 10 + 0 - 0 = 10, b = 30 + 0 - 10 = 20 -> 30 units split 10 / 20; month 2 needs 5 / 5
-    out = disaggregate(
-        np.array([[30.0, 4.0]]),
-        np.array([0, 0]),
-        np.array([[10.0, 5.0], [30.0, 5.0]]),
-        np.zeros((2, 2)),
-        np.array([0.0, 10.0]),
-        np.zeros(2),
-    )
-    assert out.tolist() == [[10.0, 2.0], [20.0, 2.0]]
-
-
-# ---------------------------------------------------------------- plan: capacity, safety stock, projection
 def test_capacity_load_is_demand_times_hours_against_regular_hours():
     dp = demand_plan({"A": [10, 20, 30], "B": [5, 5, 5]})
     prods = products([{"sku": "A", "hours_per_unit": 2.0}, {"sku": "B", "hours_per_unit": 4.0}])
@@ -136,26 +127,105 @@ def test_capacity_load_is_demand_times_hours_against_regular_hours():
     assert drivers["share"].tolist() == pytest.approx([40 / 60, 60 / 80])
 
 
-def test_sigma_comes_from_error_stats_then_interval_then_rule():
+def partial_backtest(sku: str, seed: int, origins: int = 6) -> pd.DataFrame:
+    """Demand planning's backtest shape: origins 1..6 months back, each keeping the months with actuals
+    (the origin k months back has steps 1..k)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for k in range(1, origins + 1):
+        cutoff = pd.Timestamp("2026-10-01") - pd.DateOffset(months=k)
+        for step in range(1, k + 1):
+            rows.append(
+                {
+                    "unique_id": sku,
+                    "cutoff": cutoff,
+                    "step": step,
+                    "y": float(rng.integers(20, 60)),
+                    "yhat": 40.0,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def windows_by_hand(bt: pd.DataFrame, lead: int) -> list[float]:
+    """Every sum of `lead` consecutive errors within one origin."""
+    out = []
+    for _, g in bt.groupby("cutoff"):
+        e = (g.sort_values("step")["y"] - g.sort_values("step")["yhat"]).to_numpy()
+        out += [e[i : i + lead].sum() for i in range(len(e) - lead + 1)]
+    return out
+
+
+def test_six_partial_origins_give_21_15_10_lead_time_errors():
+    # origin k has k steps: windows of length L per origin = max(k - L + 1, 0)
+    bt = pd.concat([partial_backtest(s, i) for i, s in enumerate("ABCD")], ignore_index=True)
+    out = lead_time_errors(bt, pd.Series({"A": 1.0, "B": 2.0, "C": 2.5, "D": 4.0})).set_index("unique_id")
+    assert out["samples"].tolist() == [21, 15, 10, 6]  # L = 1, 2, ceil(2.5) = 3, 4
+    assert out["origins"].tolist() == [6, 5, 4, 3]
+    for sku, lead in (("A", 1), ("B", 2), ("C", 3), ("D", 4)):
+        errors = windows_by_hand(bt[bt["unique_id"] == sku], lead)
+        assert out.loc[sku, "sigma"] == pytest.approx(np.sqrt(np.mean(np.square(errors))))
+
+
+def test_safety_stock_from_the_backtest_else_error_stats_then_interval_then_rule():
     z95 = norm.ppf(0.95)
     dp = demand_plan(
-        {"A": [10, 10, 10], "B": [20, 20, 20], "C": [40, 40, 40]},
-        yhat_lo_80={"A": [0] * 3, "B": [20 - norm.ppf(0.9) * 6] * 3, "C": [np.nan] * 3},
-        yhat_hi_80={"A": [0] * 3, "B": [20 + norm.ppf(0.9) * 6] * 3, "C": [np.nan] * 3},
+        {
+            "A": [10, 10, 10],
+            "B": [20, 20, 20],
+            "C": [40, 40, 40],
+            "D": [30, 30, 30],
+            "E": [5, 5, 5],
+            "F": [0, 0, 0],
+        },
+        yhat_lo_80={
+            "A": [0] * 3,
+            "B": [20 - norm.ppf(0.9) * 6] * 3,
+            "C": [np.nan] * 3,
+            "D": [np.nan] * 3,
+            "E": [np.nan] * 3,
+            "F": [np.nan] * 3,
+        },
+        yhat_hi_80={
+            "A": [0] * 3,
+            "B": [20 + norm.ppf(0.9) * 6] * 3,
+            "C": [np.nan] * 3,
+            "D": [np.nan] * 3,
+            "E": [np.nan] * 3,
+            "F": [np.nan] * 3,
+        },
     )
     prods = products(
-        [{"sku": "A", "lead_time_months": 4.0}, {"sku": "B"}, {"sku": "C", "lead_time_months": np.nan}]
+        [
+            {"sku": "A", "lead_time_months": 4.0},
+            {"sku": "B", "lead_time_months": 1.0},
+            {"sku": "C", "lead_time_months": np.nan},
+            {"sku": "D", "lead_time_months": 3.0},
+            {"sku": "E", "status": "end_of_life"},
+            {"sku": "F"},
+        ]
     )
-    stats = pd.DataFrame({"unique_id": ["A"], "sigma": [5.0]})
+    stats = pd.DataFrame({"unique_id": ["A", "D"], "sigma": [5.0, 7.0]})
+    # A (lead 4) has only 6 lead-time errors (< 8): error_stats x sqrt(4); D (lead 3) has 10: the backtest
+    bt = pd.concat([partial_backtest("A", 1), partial_backtest("D", 2)], ignore_index=True)
     settings = SupplyParams(fallback_error_cv=0.25, default_lead_time_months=9.0)
-    sp = plan(dp, tables(prods, capacity([1000] * 3)), settings, error_stats=stats)
+    sp = plan(dp, tables(prods, capacity([1000] * 3)), settings, error_stats=stats, backtest=bt)
     ss = sp.sku_parameters.set_index("unique_id")
-    assert ss.loc["A", "safety_stock"] == pytest.approx(z95 * 5 * 2)  # backtest sigma, lead time 4
+    assert ss.loc["A", "safety_stock"] == pytest.approx(z95 * 5 * 2)  # error_stats sigma, lead time 4
     assert ss.loc["B", "safety_stock"] == pytest.approx(z95 * 6 * 1)  # interval half-width / 1.2816
-    assert ss.loc["C", "safety_stock"] == pytest.approx(
-        z95 * 0.25 * 40 * 3
-    )  # 25% of mean demand, lead time 9
-    assert ss["sigma_source"].tolist() == ["backtest", "80% interval", "25% of mean demand"]
+    assert ss.loc["C", "safety_stock"] == pytest.approx(z95 * 0.25 * 40 * 3)  # 25% of mean demand, lead 9
+    d_errors = windows_by_hand(bt[bt["unique_id"] == "D"], 3)
+    assert len(d_errors) == 10
+    assert ss.loc["D", "safety_stock"] == pytest.approx(z95 * np.sqrt(np.mean(np.square(d_errors))))
+    assert ss.loc[["A", "D"], "error_samples"].tolist() == [6, 10]
+    assert ss.loc["A", "sigma_source"].startswith("error_stats")
+    assert ss.loc["B", "sigma_source"].startswith("80% interval")
+    assert ss.loc["C", "sigma_source"].startswith("25% of mean demand")
+    assert ss.loc["D", "sigma_source"] == "backtest over the lead time"
+    # none at end of life or without planned demand
+    assert ss.loc[["E", "F"], "safety_stock"].tolist() == [0.0, 0.0]
+    assert ss.loc["E", "safety_stock_reason"] == "status end_of_life"
+    assert ss.loc["F", "safety_stock_reason"] == "no planned demand"
     assert any("lead time" in n for n in sp.notes)
 
 
@@ -164,14 +234,14 @@ def test_projection_sums_locations_and_values_shortage_and_excess():
     dp = demand_plan({"A": [10, 10, 10], "B": [2, 2, 2]})
     prods = products(
         [
-            {"sku": "A", "unit_cost": 6.0, "unit_price": 10.0},
-            {"sku": "B", "unit_cost": 5.0, "unit_price": 9.0, "family": "G"},
+            {"sku": "A", "unit_cost": 6.0, "unit_price": 10.0, "lead_time_months": 0.0},
+            {"sku": "B", "unit_cost": 5.0, "unit_price": 9.0, "family": "G", "lead_time_months": 0.0},
         ]
     )
     inventory = pd.DataFrame(
         {"sku": ["A", "A", "B"], "on_hand": [3.0, 2.0, 40.0], "location": ["x", "y", "x"]}
     )
-    settings = SupplyParams(fallback_error_cv=0.0, excess_cover_months=2, strategy="chase")
+    settings = SupplyParams(fallback_error_cv=0.0, excess_cover_months=2, strategy="chase", frozen_months=0)
     sp = plan(dp, tables(prods, capacity([1000] * 3), inventory), settings)
     p = sp.inventory_projection.set_index(["unique_id", "month"])
     # A: 5 on hand, chase makes 5 then 10, 10 -> on hand 0
@@ -191,7 +261,7 @@ def test_projection_sums_locations_and_values_shortage_and_excess():
 def test_shortages_when_capacity_is_short():
     # 10 hours a month, no overtime, demand 15 a month: every strategy is 5 short a month
     dp = demand_plan({"A": [15, 15, 15]})
-    sp = plan(dp, tables(products([{"sku": "A"}]), capacity([10, 10, 10])), NO_SAFETY)
+    sp = plan(dp, tables(products([{"sku": "A", "lead_time_months": 0.0}]), capacity([10, 10, 10])), NOW)
     p = sp.inventory_projection
     assert p["shortage"].tolist() == [5.0, 10.0, 15.0]
     assert p["shortage_value"].tolist() == [50.0, 100.0, 150.0]
@@ -202,9 +272,15 @@ def test_shortages_when_capacity_is_short():
     summary = sp.strategy_summary.set_index("strategy")
     assert summary.loc["optimal", "fill_rate"] == pytest.approx(1 - 30 / 45)
     assert summary.loc["optimal", "ending_backlog"] == 15.0
+    assert summary.loc["optimal", "late_units"] == 30.0
+    assert summary.loc["optimal", "lost_units"] == 15.0  # the backlog left at the end
+    assert summary.loc["optimal", "lost_sales_cost"] == pytest.approx(NOW.lost_sale_rate * 10.0 * 15)
+    family = sp.family_service.set_index(["strategy", "family"])
+    assert family.loc[("optimal", "F"), "fill_rate"] == pytest.approx(1 - 30 / 45)
 
 
 def test_open_supply_past_due_and_before_period():
+    # lead time 1 and one frozen month: only the firm receipts land in 2026-11
     dp = demand_plan({"A": [10, 10, 10]}, months=pd.date_range("2026-10-01", periods=3, freq="MS"))
     supply = pd.DataFrame(
         {
@@ -227,111 +303,98 @@ def test_open_supply_past_due_and_before_period():
     p = sp.inventory_projection
     assert p["month"].tolist() == list(pd.date_range("2026-11-01", periods=2, freq="MS"))
     assert p["supply"].tolist() == [4.0, 7.0]  # the September line lands in the first month
-    assert p["production"].tolist() == [6.0, 3.0]
+    # November: 4 - 10 = 6 short; December makes the 6 late + 10 - 7 received = 9
+    assert p["production"].tolist() == [0.0, 9.0]
+    assert p["shortage"].tolist() == [6.0, 0.0]
     assert any("due before 2026-11" in n for n in sp.notes)
 
 
 # ---------------------------------------------------------------- strategies by definition
 def test_chase_makes_demand_plus_safety_stock_minus_stock_within_capacity():
-    # opening 4, SS 0: chase = 6, 12, then 20 capped at 10 + 5 overtime = 15
+    # opening 4, SS 0, no lead time: chase = 6, 12, then 20 capped at 10 + 5 overtime = 15
     dp = demand_plan({"A": [10, 12, 20]})
     inv = pd.DataFrame({"sku": ["A"], "on_hand": [4.0]})
-    sp = plan(
-        dp, tables(products([{"sku": "A"}]), capacity([10, 10, 10], overtime=[5, 5, 5]), inv), NO_SAFETY
-    )
+    prods = products([{"sku": "A", "lead_time_months": 0.0}])
+    sp = plan(dp, tables(prods, capacity([10, 10, 10], overtime=[5, 5, 5]), inv), NOW)
     assert strategy(sp, "chase") == [6.0, 12.0, 15.0]
     assert strategy(sp, "chase", "overtime_hours") == [0.0, 2.0, 5.0]
     assert strategy(sp, "chase", "backlog") == [0.0, 0.0, 5.0]
 
 
-def test_level_spreads_net_requirement_evenly():
-    # (10 + 12 + 20 - 4 opening - 3 open supply) / 3 = 35 / 3 a month
+def test_level_spreads_net_requirement_evenly_in_whole_units():
+    # (10 + 12 + 20 - 4 opening - 3 open supply) = 35 over 3 months: cumulative ceil(35 k / 3)
     dp = demand_plan({"A": [10, 12, 20]})
     inv = pd.DataFrame({"sku": ["A"], "on_hand": [4.0]})
     supply = pd.DataFrame({"sku": ["A"], "month": [MONTHS[0]], "quantity": [3.0], "kind": ["purchase"]})
-    sp = plan(dp, tables(products([{"sku": "A"}]), capacity([100] * 3), inv, supply), NO_SAFETY)
-    assert strategy(sp, "level") == pytest.approx([35 / 3] * 3)
-    # inventory: 4 + 3 + 35/3 - 10, then - 12 + 35/3, ends at 0
-    net = np.cumsum([7 + 35 / 3 - 10, 35 / 3 - 12, 35 / 3 - 20])
-    assert strategy(sp, "level", "inventory") == pytest.approx(np.maximum(net, 0).round(6).tolist())
-    assert strategy(sp, "level", "backlog") == pytest.approx(np.maximum(-net, 0).round(6).tolist())
+    prods = products([{"sku": "A", "lead_time_months": 0.0}])
+    sp = plan(dp, tables(prods, capacity([100] * 3), inv, supply), NOW)
+    cumulative = [math.ceil(35 * k / 3) for k in range(4)]
+    made = np.diff(cumulative).astype(float)
+    assert strategy(sp, "level") == made.tolist() == [12.0, 12.0, 11.0]
+    net = 4 + np.cumsum(np.array([3.0, 0.0, 0.0]) + made - [10, 12, 20])
+    assert strategy(sp, "level", "inventory") == pytest.approx(np.maximum(net, 0))
+    assert strategy(sp, "level", "backlog") == pytest.approx(np.maximum(-net, 0))
 
 
-def test_level_and_chase_include_safety_stock():
-    # sigma 10 from error_stats, lead 1 month, 84.13% -> z = 1 -> SS = 10
+def test_level_and_chase_include_safety_stock_after_the_lead_time():
+    # sigma 10 from error_stats, lead 1 month, 84.13% -> z = 1 -> SS = 10; nothing new in month 1
     dp = demand_plan({"A": [10, 10, 10]})
     stats = pd.DataFrame({"unique_id": ["A"], "sigma": [10.0]})
-    settings = SupplyParams(service_level=float(norm.cdf(1.0)))
+    settings = SupplyParams(service_level=float(norm.cdf(1.0)), frozen_months=0)
     sp = plan(dp, tables(products([{"sku": "A"}]), capacity([100] * 3)), settings, error_stats=stats)
-    assert strategy(sp, "chase") == pytest.approx([20.0, 10.0, 10.0])
-    assert strategy(sp, "level") == pytest.approx([40 / 3] * 3)
+    # chase: month 1 is 10 short; month 2 makes 10 backlog + 10 demand + 10 SS; month 3 the demand
+    assert strategy(sp, "chase") == [0.0, 30.0, 10.0]
+    # level: (30 demand + 10 SS) over the 2 months from the lead time on
+    assert strategy(sp, "level") == [0.0, 20.0, 20.0]
+    assert strategy(sp, "level", "backlog") == [10.0, 0.0, 0.0]
 
 
-# ---------------------------------------------------------------- the LP against brute force
+# ---------------------------------------------------------------- the optimal plan against brute force
 def brute_force_cost(production, demand, opening, safety, hpu, regular, overtime, rate, cost, price, s):
-    """Independent cost of one SKU's plan (the module docstring's definitions); None when over capacity."""
-    hours = np.asarray(production, float) * hpu
+    """Independent objective of one SKU's plan: spend (production, every overtime hour at rate x premium,
+    holding, backlog, lost sales at the end) plus the below-safety-stock penalty; None when over capacity.
+    """
+    production = np.asarray(production, float)
+    hours = production * hpu
     if np.any(hours > np.asarray(regular) + np.asarray(overtime) + 1e-9):
         return None
-    net = opening + np.cumsum(np.asarray(production, float) - demand)
+    net = opening + np.cumsum(production - demand)
     on_hand, backlog = np.maximum(net, 0), np.maximum(-net, 0)
-    total = cost * np.sum(production)
+    total = cost * production.sum()
     total += s.overtime_premium * rate * np.maximum(hours - regular, 0).sum()
     total += s.holding_cost_rate * cost * on_hand.sum()
-    total += s.backlog_cost_rate * price * backlog.sum() + price * backlog[-1]
+    total += s.backlog_cost_rate * price * backlog.sum() + s.lost_sale_rate * price * backlog[-1]
     total += s.safety_stock_shortfall_rate * price * np.maximum(safety - net, 0).sum()
-    total -= min(cost, price) * on_hand[-1]
     return total
 
 
 @pytest.mark.parametrize(
-    "demand,regular,overtime,opening,sigma",
+    "demand,regular,overtime,opening,sigma,lead",
     [
-        ([4, 9, 3], [5, 5, 5], [2, 2, 2], 1, 0.0),  # peak month: build ahead, overtime or backlog?
-        ([0, 2, 12], [6, 6, 6], [1, 1, 1], 0, 0.0),  # capacity short at the end: build early
-        ([5, 5, 5], [4, 4, 4], [3, 3, 3], 2, 2.0),  # with a safety stock to hold
+        ([4, 9, 3], [5, 5, 5], [2, 2, 2], 1, 0.0, 0.0),  # peak month: build ahead, overtime or backlog?
+        ([0, 2, 12], [6, 6, 6], [1, 1, 1], 0, 0.0, 0.0),  # capacity short at the end: build early
+        ([5, 5, 5], [4, 4, 4], [3, 3, 3], 2, 2.0, 1.0),  # a safety stock to hold; nothing new in month 1
     ],
 )
-def test_optimal_plan_equals_brute_force_minimum(demand, regular, overtime, opening, sigma):
+def test_optimal_plan_equals_brute_force_minimum(demand, regular, overtime, opening, sigma, lead):
     s = SupplyParams(
         holding_cost_rate=0.05,
         backlog_cost_rate=0.3,
         overtime_premium=0.5,
         safety_stock_shortfall_rate=0.1,
         service_level=float(norm.cdf(1.0)),
+        frozen_months=0,
+        mip_gap=0.0,
     )
     dp = demand_plan({"A": demand})
-    prods = products([{"sku": "A", "hours_per_unit": 1.0, "unit_cost": 6.0, "unit_price": 10.0}])
+    prods = products(
+        [{"sku": "A", "hours_per_unit": 1.0, "unit_cost": 6.0, "unit_price": 10.0, "lead_time_months": lead}]
+    )
     inv = pd.DataFrame({"sku": ["A"], "on_hand": [float(opening)]})
     stats = pd.DataFrame({"unique_id": ["A"], "sigma": [sigma]})
     sp = plan(dp, tables(prods, capacity(regular, overtime, rate=[8.0] * 3), inv), s, error_stats=stats)
-    safety = sigma  # z = 1, lead time 1
-    best = min(
-        c
-        for c in (
-            brute_force_cost(
-                p,
-                np.array(demand, float),
-                opening,
-                safety,
-                1.0,
-                np.array(regular),
-                np.array(overtime),
-                8.0,
-                6.0,
-                10.0,
-                s,
-            )
-            for p in itertools.product(range(9), repeat=3)
-        )
-        if c is not None
-    )
-    summary = sp.strategy_summary.set_index("strategy")
-    assert summary.loc["optimal", "total_cost"] == pytest.approx(best, abs=1e-6)
-    assert summary.loc["optimal", "total_cost"] <= summary.loc[["chase", "level"], "total_cost"].min() + 1e-6
-    chosen = strategy(sp, "optimal")
-    assert brute_force_cost(
-        chosen,
+    safety = sigma * math.sqrt(lead)  # z = 1
+    args = (
         np.array(demand, float),
         opening,
         safety,
@@ -342,39 +405,105 @@ def test_optimal_plan_equals_brute_force_minimum(demand, regular, overtime, open
         6.0,
         10.0,
         s,
-    ) == pytest.approx(best, abs=1e-6)
+    )
+    first = math.ceil(lead)
+    plans = [p for p in itertools.product(range(9), repeat=3) if not any(p[:first])]  # whole units only
+    best = min(c for c in (brute_force_cost(p, *args) for p in plans) if c is not None)
+    summary = sp.strategy_summary.set_index("strategy")
+    objective = summary["total_cost"] + summary["safety_stock_penalty"]
+    assert objective["optimal"] == pytest.approx(best, abs=1e-6)
+    assert objective["optimal"] <= objective[["chase", "level"]].min() + 1e-6
+    chosen = strategy(sp, "optimal")
+    assert chosen == [round(q) for q in chosen] and not any(chosen[:first])
+    assert brute_force_cost(chosen, *args) == pytest.approx(best, abs=1e-6)
 
 
 def test_optimal_plan_shares_a_resource_between_families_like_brute_force():
     # two families on one line of 10 hours a month (+2 overtime); F is worth more to serve on time than G
     s = SupplyParams(
-        holding_cost_rate=0.05, backlog_cost_rate=0.3, overtime_premium=0.5, fallback_error_cv=0.0
+        holding_cost_rate=0.05,
+        backlog_cost_rate=0.3,
+        overtime_premium=0.5,
+        fallback_error_cv=0.0,
+        frozen_months=0,
+        mip_gap=0.0,
     )
     months = MONTHS[:2]
     dp = demand_plan({"a": [6, 9], "g": [5, 6]}, family={"a": "F", "g": "G"}, months=months)
     prods = products(
         [
-            {"sku": "a", "family": "F", "unit_price": 20.0, "unit_cost": 12.0},
-            {"sku": "g", "family": "G", "unit_price": 10.0, "unit_cost": 6.0, "hours_per_unit": 0.5},
+            {"sku": "a", "family": "F", "unit_price": 20.0, "unit_cost": 12.0, "lead_time_months": 0.0},
+            {
+                "sku": "g",
+                "family": "G",
+                "unit_price": 10.0,
+                "unit_cost": 6.0,
+                "hours_per_unit": 0.5,
+                "lead_time_months": 0.0,
+            },
         ]
     )
     sp = plan(dp, tables(prods, capacity([10, 10], [2, 2], rate=[8.0, 8.0], months=months)), s)
 
-    # every plan on a half-unit grid, costed with numpy: rows = plans, columns = months
-    grid = np.arange(0, 12.5, 0.5)
+    # every plan in whole units, costed with numpy: rows = plans, columns = months
+    grid = np.arange(0, 25)
     a1, a2, g1, g2 = (x.ravel() for x in np.meshgrid(grid, grid, grid, grid, indexing="ij"))
-    pa, pg = np.stack([a1, a2], axis=1), np.stack([g1, g2], axis=1)
+    pa, pg = np.stack([a1, a2], axis=1).astype(float), np.stack([g1, g2], axis=1).astype(float)
     hours = pa * 1.0 + pg * 0.5
     total = s.overtime_premium * 8.0 * np.maximum(hours - 10, 0).sum(axis=1)
     for prod, dem, c, p in ((pa, [6, 9], 12.0, 20.0), (pg, [5, 6], 6.0, 10.0)):
         net = np.cumsum(prod - np.array(dem, float), axis=1)
         on, back = np.maximum(net, 0), np.maximum(-net, 0)
         total += c * prod.sum(axis=1) + s.holding_cost_rate * c * on.sum(axis=1)
-        total += s.backlog_cost_rate * p * back.sum(axis=1) + p * back[:, -1] - c * on[:, -1]
-    best = total[(hours <= 12 + 1e-9).all(axis=1)].min()
-    assert sp.strategy_summary.set_index("strategy").loc["optimal", "total_cost"] == pytest.approx(
-        best, abs=1e-6
+        total += s.backlog_cost_rate * p * back.sum(axis=1) + s.lost_sale_rate * p * back[:, -1]
+    feasible = (hours <= 12 + 1e-9).all(axis=1)
+    best = total[feasible].min()
+    summary = sp.strategy_summary.set_index("strategy")
+    assert summary.loc["optimal", "total_cost"] == pytest.approx(best, abs=1e-6)
+    assert summary.loc["optimal", "safety_stock_penalty"] == 0
+
+
+def test_rounded_lp_stays_close_to_the_exact_mip():
+    # 12 SKUs in lots of 5 (minimum order 10 on half of them) on a tight line: the rounded LP (the
+    # default for large resources) is feasible, in whole lots, and within 5% of the exact MIP
+    rng = np.random.default_rng(3)
+    months = pd.date_range("2026-11-01", periods=6, freq="MS")
+    skus = [f"S{i}" for i in range(12)]
+    dp = demand_plan({k: rng.integers(5, 30, 6).astype(float).tolist() for k in skus}, months=months)
+    prods = products(
+        [
+            {
+                "sku": k,
+                "lot_size": 5,
+                "min_order": 10 * (i % 2),
+                "hours_per_unit": float(rng.uniform(0.5, 1.5)),
+                "lead_time_months": 0.0,
+            }
+            for i, k in enumerate(skus)
+        ]
     )
+    need = dp.merge(prods.rename(columns={"sku": "unique_id"}), on="unique_id")
+    hours = float((need["consensus"] * need["hours_per_unit"]).sum()) / 6
+    cap = capacity([hours * 0.95] * 6, [hours * 0.1] * 6, months=months)
+    inv = pd.DataFrame({"sku": skus, "on_hand": 8.0})
+    rounded = SupplyParams(fallback_error_cv=0.2, frozen_months=0, mip_max_variables=0)
+    exact = rounded.model_copy(update={"exact_lots": True, "mip_gap": 1e-4, "mip_time_limit_s": 30.0})
+    fast = plan(dp, tables(prods, cap, inv), rounded)
+    best = plan(dp, tables(prods, cap, inv), exact)
+    objective = [
+        sp.strategy_summary.set_index("strategy").loc["optimal", ["total_cost", "safety_stock_penalty"]].sum()
+        for sp in (fast, best)
+    ]
+    assert objective[0] <= objective[1] * 1.05
+    assert objective[1] <= objective[0] + 1e-6
+    rows = fast.sku_plans[fast.sku_plans["strategy"] == "optimal"].merge(
+        prods.rename(columns={"sku": "unique_id"}), on="unique_id"
+    )
+    assert (rows["production"] % 5 == 0).all()
+    assert ((rows["production"] == 0) | (rows["production"] >= rows["min_order"])).all()
+    used = (rows["production"] * rows["hours_per_unit"]).groupby(rows["month"]).sum()
+    assert (used <= hours * 1.05 + 1e-6).all()
+    assert "LP rounded to whole lots" in " ".join(fast.notes) and "exact MIP" in " ".join(best.notes)
 
 
 # ---------------------------------------------------------------- errors name what to fix
@@ -406,11 +535,16 @@ def test_unknown_sku_and_bad_demand_are_data_errors():
 
 def test_bought_in_skus_need_no_capacity_and_inputs_are_untouched():
     dp = demand_plan({"A": [3, 3, 3], "P": [7, 7, 7]})
-    prods = products([{"sku": "A"}, {"sku": "P", "resource": None, "hours_per_unit": None}])
+    prods = products(
+        [
+            {"sku": "A", "lead_time_months": 0.0},
+            {"sku": "P", "resource": None, "hours_per_unit": None, "lead_time_months": 0.0},
+        ]
+    )
     t = tables(prods, capacity([10] * 3))
     before = {k: v.copy() for k, v in t.items()}
     dp_before = dp.copy()
-    sp = plan(dp, t, NO_SAFETY)
+    sp = plan(dp, t, NOW)
     p = sp.inventory_projection.set_index(["unique_id", "month"])
     assert p.loc["P", "production"].tolist() == [7.0, 7.0, 7.0]
     assert sp.capacity_load["required_hours"].tolist() == [3.0, 3.0, 3.0]
@@ -419,20 +553,24 @@ def test_bought_in_skus_need_no_capacity_and_inputs_are_untouched():
         pd.testing.assert_frame_equal(t[k], before[k])
 
 
-def test_open_production_orders_use_their_resource_hours():
+def test_open_production_orders_use_their_resource_hours_and_every_overtime_hour_is_costed():
     # 4 units already on order take 4 of month 1's 10 regular hours; chase wants 20 - 4 = 16 but only
     # 10 - 4 + 5 overtime = 11 hours are left, so it makes 11 and the 5 short come in month 2
     dp = demand_plan({"A": [20, 0, 0]})
     supply = pd.DataFrame({"sku": ["A"], "month": [MONTHS[0]], "quantity": [4.0], "kind": ["production"]})
-    settings = SupplyParams(fallback_error_cv=0.0, strategy="chase")
-    sp = plan(dp, tables(products([{"sku": "A"}]), capacity([10] * 3, [5] * 3), supply=supply), settings)
+    settings = SupplyParams(fallback_error_cv=0.0, strategy="chase", frozen_months=0)
+    prods = products([{"sku": "A", "lead_time_months": 0.0}])
+    sp = plan(dp, tables(prods, capacity([10] * 3, [5] * 3, rate=[30.0] * 3), supply=supply), settings)
     assert strategy(sp, "chase") == [11.0, 5.0, 0.0]
     assert strategy(sp, "chase", "backlog") == [5.0, 0.0, 0.0]
     assert sp.capacity_load["planned_hours"].tolist() == [15.0, 5.0, 0.0]
     assert sp.capacity_load["available_hours"].tolist() == [10.0, 10.0, 10.0]
-    # 5 hours over regular in month 1; the order's 4 of the 15 hours carry no plan overtime
-    assert sp.strategy_summary.set_index("strategy").loc["chase", "overtime_hours"] == 5.0
-    assert strategy(sp, "chase", "overtime_hours") == pytest.approx([11 * 5 / 15, 0.0, 0.0])
+    # 15 hours used against 10 regular: all 5 overtime hours are charged, open order or not
+    summary = sp.strategy_summary.set_index("strategy")
+    assert summary.loc["chase", "overtime_hours"] == 5.0
+    assert summary.loc["chase", "overtime_cost"] == pytest.approx(5 * 30.0 * settings.overtime_premium)
+    assert sum(strategy(sp, "chase", "overtime_hours")) == pytest.approx(5.0)
+    assert sum(strategy(sp, "chase", "overtime_cost")) == pytest.approx(5 * 30.0 * settings.overtime_premium)
 
 
 def test_negative_costs_are_named_before_the_solver_sees_them():

@@ -179,10 +179,11 @@ def finance(
 
     plan = production.copy()
     plan["month"] = pd.to_datetime(plan["month"])
-    overtime = plan["overtime_hours"] if "overtime_hours" in plan else pd.Series(0.0, index=plan.index)
-    plan["overtime_cost"] = (
-        overtime * _hourly_cost(plan, products, capacity, settings) * settings.overtime_premium
-    )
+    if "overtime_cost" not in plan:  # a supply plan's own overtime cost (each resource-month's rate) wins
+        overtime = plan["overtime_hours"] if "overtime_hours" in plan else pd.Series(0.0, index=plan.index)
+        plan["overtime_cost"] = (
+            overtime * _hourly_cost(plan, products, capacity, settings) * settings.overtime_premium
+        )
     plan = plan.groupby(["family", "month"], as_index=False)[["production", "overtime_cost"]].sum()
     plan = plan.rename(columns={"production": "production_units"})
     money = money.merge(plan, on=["family", "month"], how="outer").fillna(

@@ -50,14 +50,25 @@ COMPARISON_COLUMNS = [
     "utilisation",
     "peak_utilisation",
     "overload_hours",
+    "late_units",
+    "lost_units",
+    "fill_rate_high",
+    "hours_beyond_capacity",
+    "capacity_feasible",
+    "peak_resource",
+    "peak_month",
+    "weeks_of_supply_now",
+    "safety_stock_weeks",
     "meets_service",
     "recommended",
     "verdict",
     "ran",
 ]
 RULE = (
-    "the scenario with the highest margin among those whose fill rate meets the service target; "
-    "if none meets it, the one with the highest fill rate"
+    "the scenario with the highest margin among those whose plan fits every resource-month's regular "
+    "plus overtime hours at SKU level and whose fill rate meets the service target (units the hours "
+    "cannot make are counted late or lost, never hidden); if none meets it, the feasible one with the "
+    "highest fill rate"
 )
 
 
@@ -290,6 +301,7 @@ def run_scenario(
     tables: Mapping[str, pd.DataFrame],
     p: Params,
     error_stats: pd.DataFrame | None = None,
+    backtest: pd.DataFrame | None = None,
 ) -> ScenarioResult:
     """Apply a scenario, re-run supply (`salesops.supply.plan`) and finance on it.
 
@@ -299,6 +311,7 @@ def run_scenario(
         tables: The supply input tables.
         p: The run's parameters (supply settings, period).
         error_stats: The forecast error statistics, or None.
+        backtest: Demand planning's backtest (safety stock over the lead time), or None.
 
     Returns:
         The scenario's inputs, supply plan and finance.
@@ -312,7 +325,7 @@ def run_scenario(
     dp, scn_tables, stats = apply_scenario(
         scenario, demand_plan, tables, error_stats, p.supply.default_lead_time_months
     )
-    plan = supply.plan(dp, scn_tables, p.supply, error_stats=stats, period=p.period)
+    plan = supply.plan(dp, scn_tables, p.supply, error_stats=stats, period=p.period, backtest=backtest)
     frames = supply_frames(plan)
     production = _chosen(frames["production_plan"], p.supply.strategy)
     detail = getattr(plan, "groups", None)
@@ -334,6 +347,7 @@ def run_scenarios(
     p: Params,
     error_stats: pd.DataFrame | None = None,
     scenarios: Sequence[Scenario] | None = None,
+    backtest: pd.DataFrame | None = None,
 ) -> dict[str, ScenarioResult]:
     """The baseline and every scenario, each re-running supply and finance.
 
@@ -343,6 +357,7 @@ def run_scenarios(
         p: The run's parameters.
         error_stats: The forecast error statistics, or None.
         scenarios: The scenarios to run (default `p.scenarios`).
+        backtest: Demand planning's backtest (safety stock over the lead time), or None.
 
     Returns:
         Name to result, the baseline first.
@@ -366,7 +381,7 @@ def run_scenarios(
         )
     supply_tables = {k: tables[k] for k in SUPPLY_TABLES if k in tables}
     everything = [Scenario(name=BASELINE, description="the demand plan and capacity as they are")] + scenarios
-    return {s.name: run_scenario(s, demand_plan, supply_tables, p, error_stats) for s in everything}
+    return {s.name: run_scenario(s, demand_plan, supply_tables, p, error_stats, backtest) for s in everything}
 
 
 def check_scenarios(
@@ -433,6 +448,40 @@ def summarise(result: ScenarioResult) -> dict:
         if len(open_)
         else np.nan,
         "overload_hours": float(over.sum()),
+        **_service(result.supply, load),
+    }
+
+
+def _service(plan, load: pd.DataFrame) -> dict:
+    """Units late and lost, the high-demand fill rate, hours the plan needs beyond regular + overtime
+    and the peak resource-month of one scenario's supply plan."""
+    summary = supply_frames(plan)["strategy_summary"]
+    strategy = getattr(plan, "strategy", None)
+    row = (
+        summary.set_index("strategy").loc[strategy] if strategy in set(summary.get("strategy", [])) else None
+    )
+    open_ = load[load["available_hours"] > 0]
+    peak = open_.loc[open_["required_hours"].div(open_["available_hours"]).idxmax()] if len(open_) else None
+
+    def get(name):
+        return float(row[name]) if row is not None and name in row.index else np.nan
+
+    beyond = get("hours_beyond_capacity")
+    proj = supply_frames(plan)["inventory_projection"]
+    months = sorted(proj["month"].unique()) if len(proj) else []
+    ahead = proj[proj["month"].isin(months[1:4])].groupby("month")["demand"].sum().mean() if months else 0
+    weekly = ahead / (52 / 12) if ahead and pd.notna(ahead) else 0.0
+    first = proj[proj["month"] == months[0]] if months else proj
+    return {
+        "weeks_of_supply_now": float(first["on_hand"].sum() / weekly) if weekly else np.nan,
+        "safety_stock_weeks": float(first["safety_stock"].sum() / weekly) if weekly else np.nan,
+        "late_units": get("late_units"),
+        "lost_units": get("lost_units"),
+        "fill_rate_high": get("fill_rate_high"),
+        "hours_beyond_capacity": beyond,
+        "capacity_feasible": bool(not beyond > 1e-6),
+        "peak_resource": None if peak is None else str(peak["resource"]),
+        "peak_month": None if peak is None else pd.Timestamp(peak["month"]),
     }
 
 
@@ -463,7 +512,13 @@ def compare(
     base = rows.iloc[0]
     rows["revenue_vs_baseline"] = rows["revenue"] - base["revenue"]
     rows["margin_vs_baseline"] = rows["margin"] - base["margin"]
-    rows["meets_service"] = rows["fill_rate"] >= service_target - 1e-9
+    demand = np.array([r.money["demand_units"].sum() for r in results.values()])
+    lost_share = rows["lost_units"].fillna(0).to_numpy() / np.where(demand > 0, demand, 1)
+    rows["meets_service"] = (
+        (rows["fill_rate"] >= service_target - 1e-9)
+        & (lost_share <= 1 - service_target + 1e-9)
+        & rows["capacity_feasible"].astype(bool)
+    )
     rec = recommend(rows, service_target)
     rows["recommended"] = rows["scenario"] == rec.scenario
     rows["verdict"] = [_verdict(row, service_target) for row in rows.itertuples()]
@@ -492,6 +547,10 @@ def _verdict(row, target: float) -> str:
         if row.meets_service
         else f"fill rate {row.fill_rate:.1%} misses the {target:.0%} target"
     )
+    lost = getattr(row, "lost_units", 0.0)
+    late = getattr(row, "late_units", 0.0)
+    if pd.notna(late) and late > 0.5:
+        service += f" ({late:,.0f} units late, {lost:,.0f} lost at the end)"
     if row.scenario == BASELINE:
         return f"Baseline: margin {money(row.margin)}; {service}."
     return (
@@ -519,7 +578,10 @@ def recommend(comparison: pd.DataFrame, service_target: float) -> Recommendation
     """
     if "ran" in comparison.columns:
         comparison = comparison[comparison["ran"].astype(bool)]
-    meets = comparison[comparison["fill_rate"] >= service_target - 1e-9]
+    if "meets_service" in comparison.columns:
+        meets = comparison[comparison["meets_service"].astype(bool)]
+    else:
+        meets = comparison[comparison["fill_rate"] >= service_target - 1e-9]
     base = comparison.iloc[0]
     if len(meets):
         best = meets.sort_values(["margin", "fill_rate"], ascending=False, kind="stable").iloc[0]
@@ -535,15 +597,18 @@ def recommend(comparison: pd.DataFrame, service_target: float) -> Recommendation
                 f"It adds {money(best['margin'] - base['margin'])} margin and "
                 f"{money(best['revenue'] - base['revenue'])} revenue to the baseline."
             )
-        failing = comparison[comparison["fill_rate"] < service_target - 1e-9]
+        failing = comparison[~comparison["scenario"].isin(meets["scenario"])]
         better = failing[failing["margin"] > best["margin"]]
         for row in better.itertuples():
             reasons.append(
                 f"{row.scenario} would earn more ({money(row.margin)}) but its fill rate "
-                f"{row.fill_rate:.1%} misses the target."
+                f"{row.fill_rate:.1%} or the sales it loses miss the target."
             )
     else:
-        best = comparison.sort_values(["fill_rate", "margin"], ascending=False, kind="stable").iloc[0]
+        pool = comparison
+        if "capacity_feasible" in comparison.columns and comparison["capacity_feasible"].astype(bool).any():
+            pool = comparison[comparison["capacity_feasible"].astype(bool)]
+        best = pool.sort_values(["fill_rate", "margin"], ascending=False, kind="stable").iloc[0]
         reasons = [
             (
                 f"No scenario meets the {service_target:.0%} service target; {best['scenario']} comes "

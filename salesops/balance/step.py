@@ -165,6 +165,7 @@ def review(
     tables: Mapping[str, pd.DataFrame],
     p: Params,
     error_stats: pd.DataFrame | None = None,
+    backtest: pd.DataFrame | None = None,
 ) -> PreSop:
     """The whole pre-S&OP review on explicit frames.
 
@@ -177,6 +178,7 @@ def review(
         tables: The input tables: `products`, `inventory`, `capacity`, `supply`, and `budget` if any.
         p: The run's parameters (scenarios, supply and executive settings).
         error_stats: The forecast error statistics, or None.
+        backtest: Demand planning's backtest (safety stock over the lead time), or None.
 
     Returns:
         The review.
@@ -190,11 +192,13 @@ def review(
         'baseline'
     """
     runnable, skipped = check_scenarios(p.scenarios, demand_plan, tables)
-    results = run_scenarios(demand_plan, tables, p, error_stats, [])
+    results = run_scenarios(demand_plan, tables, p, error_stats, [], backtest)
     supply_tables = {k: tables[k] for k in SUPPLY_TABLES if k in tables}
     for scenario in runnable:
         try:
-            results[scenario.name] = run_scenario(scenario, demand_plan, supply_tables, p, error_stats)
+            results[scenario.name] = run_scenario(
+                scenario, demand_plan, supply_tables, p, error_stats, backtest
+            )
         except PlanError as exc:  # e.g. capacity cut below open production orders: report, keep the others
             skipped[scenario.name] = f"supply planning cannot plan it: {exc}"
     base = results[BASELINE]
@@ -236,4 +240,5 @@ def run(ctx: StepContext) -> PreSop:
         >>> ctx.save(pre)  # doctest: +SKIP
     """
     demand_plan, tables, error_stats = inputs(ctx)
-    return review(demand_plan, tables, ctx.p, error_stats)
+    backtest = ctx.read("demand_planning", "backtest", default=None)
+    return review(demand_plan, tables, ctx.p, error_stats, backtest)

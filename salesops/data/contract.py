@@ -102,6 +102,8 @@ TABLES: dict[str, Table] = {
                 _c("hours_per_unit", "number", False, allow_empty=True, min=0),
                 _c("lead_time_months", "number", False, allow_empty=True, min=0),
                 _c("status", "text", False, allow_empty=True),
+                _c("lot_size", "number", False, allow_empty=True, min=1),
+                _c("min_order", "number", False, allow_empty=True, min=0),
             ),
             key=("sku",),
             description="the product master",
@@ -202,7 +204,91 @@ TABLES: dict[str, Table] = {
             must_have_rows=False,
             description="employee NPS answers (0 to 10)",
         ),
+        Table(
+            "accounts",
+            (
+                _c("account", "text"),
+                _c("sector", "text", False, allow_empty=True),
+                _c("employees", "number", False, allow_empty=True, min=0),
+                _c("revenue", "number", False, allow_empty=True, min=0),
+                _c("owner", "text", False, allow_empty=True),
+                _c("region", "text", False, allow_empty=True),
+            ),
+            key=("account",),
+            must_have_rows=False,
+            description="optional: customer accounts (sector, size, owner) for win scoring and territories",
+        ),
+        Table(
+            "opportunity_history",
+            (_c("opportunity_id", "text"), _c("stage", "text"), _c("date", "date")),
+            must_have_rows=False,
+            description="optional: each deal's stage changes with their dates (the stage at any earlier day)",
+        ),
     )
 }
 
 TABLE_NAMES = tuple(TABLES)
+
+# What each step reads: tables it cannot run without, and tables it uses when present (a missing
+# one is a warning). Tables and columns needed only by steps a company does not run (params `steps`)
+# are not required. Columns listed in COLUMN_STEPS are required only when one of those steps runs.
+STEP_TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "data_collection": ((), ()),
+    "sales_performance": (
+        ("opportunities", "reps", "quotas"),
+        ("products", "survey", "accounts", "opportunity_history"),
+    ),
+    "demand_planning": (("sales", "products"), ()),
+    "supply_planning": (("sales", "products", "inventory", "capacity", "supply"), ()),
+    "pre_sop": (("sales", "products", "inventory", "capacity", "supply", "budget"), ()),
+    "executive_review": (("sales", "products", "budget"), ("survey",)),
+    "follow_up": (("sales", "products"), ()),
+}
+COLUMN_STEPS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("products", "unit_cost"): ("supply_planning", "pre_sop", "executive_review"),
+}
+ALL_STEPS = tuple(STEP_TABLES)
+
+
+def needed(steps=None) -> tuple[set[str], set[str]]:
+    """The tables the listed steps cannot run without, and those they use when present.
+
+    Args:
+        steps: The step names a company runs (params `steps`); None = every step, when every table but
+            the optional `accounts` and `opportunity_history` is required, as before steps existed.
+
+    Returns:
+        `(required, optional)` table names.
+
+    Example:
+        >>> sorted(needed(["data_collection", "sales_performance"])[0])
+        ['opportunities', 'quotas', 'reps']
+    """
+    steps = ALL_STEPS if steps is None else tuple(steps)
+    required = {t for s in steps for t in STEP_TABLES.get(s, ((), ()))[0]}
+    optional = {t for s in steps for t in STEP_TABLES.get(s, ((), ()))[1]} - required
+    if set(ALL_STEPS) <= set(steps):
+        required |= set(TABLE_NAMES) - {"accounts", "opportunity_history"}
+        optional -= required
+    return required, optional
+
+
+def column_needed(table: str, column: str, steps=None) -> bool:
+    """Whether a required column of the contract is needed by the listed steps.
+
+    Args:
+        table: The table.
+        column: The column.
+        steps: The step names a company runs; None = every step.
+
+    Returns:
+        False only for a column listed in `COLUMN_STEPS` whose steps are all left out.
+
+    Example:
+        >>> column_needed("products", "unit_cost", ["data_collection", "sales_performance"])
+        False
+    """
+    users = COLUMN_STEPS.get((table, column))
+    if users is None or steps is None:
+        return True
+    return any(s in users for s in steps)

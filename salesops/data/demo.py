@@ -22,7 +22,7 @@ from ..safety import neutralise_frame
 from .contract import TABLE_NAMES
 
 DEMO_LAST_MONTH = "2026-10"
-DEMO_VERSION = 5  # bump when the generator changes, so cached demo files are rebuilt
+DEMO_VERSION = 7  # bump when the generator changes, so cached demo files are rebuilt
 
 # What the demo plants for its S&OP loop (params/2026-*.yaml tell the story): promotions that sales
 # knew of and entered as overrides (they help), and a retailer that delisted the blenders from July
@@ -304,6 +304,10 @@ def generate_demo(
             "status": status,
         }
     )
+    # lots and minimum orders (no random draws, so the rest of the demo is unchanged): case packs of 12
+    # on Assembly Line A, minimum runs of 50 on the Motor Shop
+    products["lot_size"] = np.where(products["resource"] == "Assembly Line A", 12, 1)
+    products["min_order"] = np.where(products["resource"] == "Motor Shop", 50, 0)
 
     # ---- inventory: 1 to 2.5 months of recent demand; end-of-life SKUs keep some leftovers
     recent = qty[:, -3:].mean(axis=1)
@@ -443,6 +447,9 @@ def generate_demo(
     cycle = rng.gamma(2.0, 45.0, n_opp).astype(int) + 7
     close = created + pd.to_timedelta(cycle, unit="D")
     win_p = np.clip(0.45 * skill[rep_pick] / skill.mean(), 0.15, 0.8)
+    # planted for the win model (no random draws): the largest third of deals by amount win half as
+    # often as their rep's rate, the others 15% more often; stage alone cannot see it
+    win_p = win_p * np.where(amount > np.quantile(amount, 2 / 3), 0.5, 1.15)
     won = rng.random(n_opp) < win_p
     closed = close <= last_day
     stage = np.where(closed, np.where(won, "won", "lost"), "")
@@ -540,7 +547,7 @@ def generate_demo(
         "quotas": quotas,
         "survey": survey,
     }
-    return {name: tables[name] for name in TABLE_NAMES}
+    return {name: tables[name] for name in TABLE_NAMES if name in tables}
 
 
 def write_demo(

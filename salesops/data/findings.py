@@ -13,17 +13,30 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ..safety import escape_control
+
 FINDING_COLUMNS = ("severity", "table", "column", "row", "message", "value")
 MAX_VALUE_CHARS = 60
 
 
 def show_value(value) -> str:
-    """A value as printed in a finding: text as is, long text cut, numbers without trailing .0."""
+    """A value as printed in a finding: text as is, long text cut, numbers without trailing .0.
+
+    Args:
+        value: The offending value.
+
+    Returns:
+        The text to print: control characters escaped, cut at `MAX_VALUE_CHARS`, `empty` for blank.
+
+    Example:
+        >>> show_value(12.0), show_value("  ")
+        ('12', 'empty')
+    """
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         text = str(int(value))
     else:
         text = str(value)
-    text = text.replace("\n", "\\n").replace("\r", "\\r")
+    text = escape_control(text, keep_newlines=False)  # a terminal shows escapes, never obeys them
     if len(text) > MAX_VALUE_CHARS:
         text = text[: MAX_VALUE_CHARS - 3] + "..."
     return text if text.strip() else "empty"
@@ -34,6 +47,16 @@ class Finding:
     """One problem in the inputs. `row` is the 1-based data row as a user sees it (header not counted).
 
     `check` names the rule (e.g. `negative`) and `more` > 0 marks the summary line of a capped check.
+
+    Attributes:
+        severity: `error` (the step stops) or `warning`.
+        table: The input table.
+        column: The column, or None for a problem of the whole table or row.
+        row: The 1-based data row, or None when the problem is not about one row.
+        message: What is wrong, for a person.
+        value: The offending value, if any.
+        check: The rule that found it (e.g. `negative`).
+        more: On the summary line of a capped check, how many findings it stands for; else 0.
     """
 
     severity: str
@@ -61,6 +84,13 @@ class Finding:
 
 def cap(findings: list[Finding], max_problems: int) -> list[Finding]:
     """At most `max_problems` findings per check (table, column, rule), then one `... and N more` line.
+
+    Args:
+        findings: The findings, in report order.
+        max_problems: How many findings of each check to keep.
+
+    Returns:
+        The kept findings, each capped check followed by its summary line.
 
     Example:
         >>> many = [Finding("warning", "opportunities", "account", i, "no account", "") for i in range(1, 5)]
@@ -98,7 +128,18 @@ def cap(findings: list[Finding], max_problems: int) -> list[Finding]:
 
 
 def to_frame(findings: list[Finding]) -> pd.DataFrame:
-    """Findings as the `findings` product: `severity, table, column, row, message, value` (value as text)."""
+    """Findings as the `findings` product: `severity, table, column, row, message, value` (value as text).
+
+    Args:
+        findings: The findings.
+
+    Returns:
+        One row per finding, the value shown as `show_value` prints it.
+
+    Example:
+        >>> to_frame([Finding("warning", "sales", "units", 3, "negative", -2.0)])["value"].tolist()
+        ['-2']
+    """
     return pd.DataFrame(
         {
             "severity": pd.Series([f.severity for f in findings], dtype="string"),

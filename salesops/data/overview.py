@@ -10,6 +10,8 @@ Example:
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from ..store import ReportsStore
@@ -20,11 +22,42 @@ STEP = "data_collection"
 HISTORY_TABLES = ("sales", "opportunities", "survey")
 
 
+def shown_origin(origin: str) -> str:
+    """Where a table came from, for a report: no server folder, no database host (run.json keeps them).
+
+    Args:
+        origin: The source's full origin: a file path (with a sheet or table), or a database URL
+            followed by `table NAME`.
+
+    Returns:
+        The file's name with its sheet or table, or the database's kind and name with the table.
+
+    Example:
+        >>> shown_origin("/srv/exports/sales.csv")
+        'sales.csv'
+        >>> shown_origin("postgresql+psycopg2://planner@db.example.com:5432/erp table sales")
+        'postgresql database erp table sales'
+    """
+    text = str(origin)
+    url = re.match(r"^([A-Za-z0-9+]+)://(\S*)(\s+table\s+.+)?$", text)
+    if url:
+        database = re.split(r"[\\/]", url.group(2).split("?")[0])[-1]
+        return f"{url.group(1).split('+')[0]} database {database}{url.group(3) or ''}"
+    return re.split(r"[\\/]", text)[-1]
+
+
 def sources_table(collection, period_start: pd.Timestamp | None = None) -> pd.DataFrame:
     """Where each table came from, its rows, file time and date range, as text for the report.
 
     `months_behind` (history tables only: sales, opportunities, survey) counts the closed months
     after the table's latest date; anything above 0 asks for a fresh export.
+
+    Args:
+        collection: The period's `Collection`.
+        period_start: The first day of the period; without it there is no `months_behind`.
+
+    Returns:
+        One row per table: `table, origin, rows, modified, first, last` and `months_behind`, as text.
 
     Example:
         >>> import salesops as so
@@ -43,7 +76,7 @@ def sources_table(collection, period_start: pd.Timestamp | None = None) -> pd.Da
     out = pd.DataFrame(
         {
             "table": frame["table"],
-            "origin": frame["origin"],
+            "origin": [shown_origin(o) for o in frame["origin"]],
             "rows": frame["rows"],
             "modified": [("" if pd.isna(m) else m.strftime("%Y-%m-%d %H:%M")) for m in frame["modified"]],
             "first": [when(v, n) for v, n in zip(frame["first"], frame["table"])],
@@ -69,6 +102,12 @@ def _date_column(name: str, frame: pd.DataFrame) -> str | None:
 
 def row_counts(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Rows per table and month (`table, month, rows`) for every table dated by month or date.
+
+    Args:
+        tables: The normalised tables by name.
+
+    Returns:
+        One row per table and month: `table, month, rows`.
 
     Example:
         >>> t = {"quotas": pd.DataFrame({"month": pd.to_datetime(["2026-01-01", "2026-01-01", "2026-02-01"])})}
@@ -98,18 +137,32 @@ def row_counts(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def row_counts_by_table(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Rows and columns of each table (`table, rows, columns`)."""
+    """Rows and columns of each table (`table, rows, columns`).
+
+    Args:
+        tables: The normalised tables by name.
+
+    Returns:
+        One row per table of the data contract that is present, in contract order.
+    """
     return pd.DataFrame(
         [{"table": n, "rows": len(tables[n]), "columns": tables[n].shape[1]} for n in TABLES if n in tables]
     )
 
 
 def row_counts_chart(counts: pd.DataFrame):
-    """Rows per month, one line per table."""
+    """Rows per month, one line per table.
+
+    Args:
+        counts: The rows per table and month (`row_counts`).
+
+    Returns:
+        The Altair chart.
+    """
     from .. import charts
 
     return charts.line(
-        counts, "month", "rows", color="table", title="Rows per month by table", y_title="rows"
+        counts, "month", "rows", color="table", title="Rows per month by table", y_title="Rows"
     )
 
 
@@ -117,6 +170,13 @@ def coverage(history: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:
     """Share of each family's SKUs that sold something, by month (`family, month, skus, selling, coverage`).
 
     A SKU counts from its first sale on; a low share flags a missing extract or a shrinking range.
+
+    Args:
+        history: The demand history `unique_id, ds, y`.
+        products: The products table (`sku, family`).
+
+    Returns:
+        One row per family and month: `family, month, skus, selling, coverage` (coverage a fraction).
 
     Example:
         >>> h = pd.DataFrame({"unique_id": ["A", "B"], "ds": pd.to_datetime(["2026-01-01"] * 2), "y": [3.0, 0.0]})
@@ -134,7 +194,14 @@ def coverage(history: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:
 
 
 def coverage_chart(frame: pd.DataFrame):
-    """Heat map of coverage by family and month."""
+    """Heat map of coverage by family and month.
+
+    Args:
+        frame: The coverage (`coverage`).
+
+    Returns:
+        The Altair chart.
+    """
     from .. import charts
 
     shown = frame.assign(month=frame["month"].dt.strftime("%Y-%m"))
@@ -145,17 +212,40 @@ def coverage_chart(frame: pd.DataFrame):
         "coverage",
         title="Share of SKUs selling, by family and month",
         scheme="blues",
+        value_title="SKUs selling (%)",
+        value_format=".0%",
     )
 
 
 def findings_table(findings: list[Finding], max_problems: int = 50) -> pd.DataFrame:
-    """Findings as a table for the report, errors first, capped per check like `salesops validate`."""
+    """Findings as a table for the report, errors first, capped per check like `salesops validate`.
+
+    Args:
+        findings: The findings.
+        max_problems: How many findings of each check to show.
+
+    Returns:
+        The `findings` columns (`to_frame`), one row per kept finding.
+    """
     ordered = sorted(findings, key=lambda f: 0 if f.is_error else 1)
     return to_frame(cap(ordered, max_problems))
 
 
 def findings_summary(findings: list[Finding]) -> pd.DataFrame:
-    """How many findings of each kind: `severity, table, column, message, count` (most frequent first)."""
+    """How many findings of each kind: `severity, table, column, message, count` (most frequent first).
+
+    Args:
+        findings: The findings.
+
+    Returns:
+        One row per kind of finding, errors first, then by count.
+
+    Example:
+        >>> from salesops.data.findings import Finding
+        >>> f = [Finding("warning", "sales", "units", r, "negative") for r in (1, 2)]
+        >>> findings_summary(f)[["message", "count"]].values.tolist()
+        [['negative', 2]]
+    """
     frame = to_frame(findings)
     if frame.empty:
         return pd.DataFrame({"severity": [], "table": [], "column": [], "message": [], "count": []})
@@ -169,14 +259,32 @@ def findings_summary(findings: list[Finding]) -> pd.DataFrame:
 
 
 def previous_period(period: str) -> str:
+    """The month before a period.
+
+    Args:
+        period: A period `YYYY-MM`.
+
+    Returns:
+        The previous period, `YYYY-MM`.
+
+    Example:
+        >>> previous_period("2026-01")
+        '2025-12'
+    """
     return (pd.Period(period, "M") - 1).strftime("%Y-%m")
 
 
 def changes_since_last_period(p, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Compare this period's tables with the snapshot of the previous period's run (when it exists).
 
-    Columns `table, rows_before, rows_now, added_keys, removed_keys, note`. The note names revised
-    history: sales months both snapshots hold whose units differ.
+    Args:
+        p: The validated parameters with a period (`p.out` holds the earlier runs).
+        tables: This period's normalised tables by name.
+
+    Returns:
+        One row per table: `table, rows_before, rows_now, added_keys, removed_keys, note`; the note
+        names revised history (sales months both snapshots hold whose units differ). Empty when the
+        previous period has no published snapshot.
     """
     previous = ReportsStore(p.out).run(previous_period(p.period))
     rows = []
@@ -226,6 +334,13 @@ def changes_since_last_period(p, tables: dict[str, pd.DataFrame]) -> pd.DataFram
 def summary_tiles(collection, period: str | None = None) -> list:
     """KPI tiles for the top of the report: tables, history, SKUs, errors, warnings, snapshot hash.
 
+    Args:
+        collection: The period's `Collection`.
+        period: Unused: the tiles read everything from `collection`.
+
+    Returns:
+        The `Tile`s, for `report.tiles`.
+
     Example:
         >>> import salesops as so
         >>> p = so.params.load(period="2026-11", out="/tmp/so-doc")
@@ -253,7 +368,14 @@ def summary_tiles(collection, period: str | None = None) -> list:
 
 
 def quality_note(findings: list[Finding]):
-    """One sentence on the data quality, as a callout."""
+    """One sentence on the data quality, as a callout.
+
+    Args:
+        findings: Every finding of the period.
+
+    Returns:
+        The `Callout`: bad with errors, warn with warnings only, good otherwise.
+    """
     from ..report import callout
 
     errors = sum(f.is_error for f in findings)
@@ -271,7 +393,15 @@ def quality_note(findings: list[Finding]):
 
 
 def changes_note(p, changes: pd.DataFrame):
-    """A callout saying whether a previous period's snapshot was found."""
+    """A callout saying whether a previous period's snapshot was found.
+
+    Args:
+        p: The validated parameters with a period.
+        changes: The comparison (`changes_since_last_period`); empty when nothing was found.
+
+    Returns:
+        The `Callout` for the report.
+    """
     from ..report import callout
 
     if changes.empty:

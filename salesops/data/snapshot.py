@@ -97,6 +97,7 @@ def _check_all(p):
         _period_start(p),
         max_text_chars=p.data.max_text_chars,
         allow_missing_recent_months=p.data.allow_missing_recent_months,
+        steps=p.steps,
     )
     return raw, typed, findings
 
@@ -104,7 +105,16 @@ def _check_all(p):
 def check(p) -> list[Finding]:
     """Load and validate every input table; one finding per problem, capped per check.
 
-    Never raises for bad data; raises `DataError` only when the source cannot be opened.
+    Never raises for bad data.
+
+    Args:
+        p: The validated parameters (`p.data` names the source and caps the findings).
+
+    Returns:
+        Every finding, at most `p.data.max_problems` per check.
+
+    Raises:
+        DataError: The source cannot be opened.
 
     Example:
         >>> import salesops as so
@@ -116,6 +126,19 @@ def check(p) -> list[Finding]:
 
 
 def error_message(findings: list[Finding], max_problems: int) -> str:
+    """The message of the `DataError` that stops a run: how many errors, what to do, each error.
+
+    Args:
+        findings: Every finding (warnings are left out).
+        max_problems: How many errors of each check to list.
+
+    Returns:
+        The message, one error per line after the first.
+
+    Example:
+        >>> error_message([Finding("error", "sales", "quantity", 6, "negative value", -40)], 10).splitlines()[0]
+        'the input data has 1 error(s); fix them in the source (or map columns and values in params data.tables) and run again:'
+    """
     errors = [f for f in findings if f.is_error]
     lines = [str(f) for f in cap(errors, max_problems)]
     return (
@@ -127,9 +150,19 @@ def error_message(findings: list[Finding], max_problems: int) -> str:
 # ---------------------------------------------------------------- normalisation
 def normalise(typed: dict[str, pd.DataFrame], period_start: pd.Timestamp) -> dict[str, pd.DataFrame]:
     """Contract tables as later steps use them: months at month start, sales as monthly totals per SKU
-    through the month before the period, stages normalised (done during validation)."""
+    through the month before the period, stages normalised (done during validation).
+
+    Args:
+        typed: The validated tables by name, with their contract types.
+        period_start: The first day of the period: sales from it on are left out.
+
+    Returns:
+        The normalised tables by name.
+    """
     out = {}
     for name, frame in typed.items():
+        if frame is None:  # a table no step run needs, or an optional one: empty, with its columns
+            frame = empty_table(name)
         frame = frame.copy().reset_index(drop=True)
         if name == "sales":
             frame = frame[frame["date"] < period_start]
@@ -176,9 +209,33 @@ def normalise(typed: dict[str, pd.DataFrame], period_start: pd.Timestamp) -> dic
     return out
 
 
+def empty_table(name: str) -> pd.DataFrame:
+    """A table of the contract without rows: its required columns, typed.
+
+    Args:
+        name: The table's name.
+
+    Returns:
+        The empty frame (dates as datetime64, numbers as float, texts as object).
+
+    Example:
+        >>> list(empty_table("quotas").columns)
+        ['rep', 'month', 'quota']
+    """
+    kinds = {"date": "datetime64[ns]", "month": "datetime64[ns]", "number": float, "text": object}
+    return pd.DataFrame({c.name: pd.Series(dtype=kinds[c.kind]) for c in TABLES[name].columns if c.required})
+
+
 def demand_history(sales: pd.DataFrame, period_start: pd.Timestamp) -> pd.DataFrame:
     """Monthly units per SKU (`unique_id, ds, y`) from each SKU's first sale through the month before
     the period, months without sales filled with 0.
+
+    Args:
+        sales: The normalised sales (`sku, month, quantity`).
+        period_start: The first day of the period.
+
+    Returns:
+        The demand history `unique_id, ds, y`, one row per SKU and month.
 
     Example:
         >>> s = pd.DataFrame({"sku": ["A", "A"], "month": pd.to_datetime(["2026-01-01", "2026-03-01"]),
@@ -211,7 +268,20 @@ def demand_history(sales: pd.DataFrame, period_start: pd.Timestamp) -> pd.DataFr
 
 
 def content_hash(tables: dict[str, pd.DataFrame], period: str | None) -> str:
-    """SHA-256 over the normalised tables (names, columns, types, values) and the period."""
+    """SHA-256 over the normalised tables (names, columns, types, values) and the period.
+
+    Args:
+        tables: The normalised tables by name.
+        period: The period, or None.
+
+    Returns:
+        The hex digest: equal tables and period, equal hash.
+
+    Example:
+        >>> t = {"products": pd.DataFrame({"sku": ["A"]})}
+        >>> content_hash(t, "2026-11") == content_hash(dict(t), "2026-11") != content_hash(t, "2026-12")
+        True
+    """
     h = hashlib.sha256(f"salesops-snapshot-v{SNAPSHOT_VERSION}|{period}".encode())
     for name in sorted(tables):
         frame = tables[name]
@@ -221,7 +291,15 @@ def content_hash(tables: dict[str, pd.DataFrame], period: str | None) -> str:
 
 
 def sources_frame(raw: dict, typed: dict) -> pd.DataFrame:
-    """What was read: table, origin, rows, columns, file time, and the first and last date in it."""
+    """What was read: table, origin, rows, columns, file time, and the first and last date in it.
+
+    Args:
+        raw: The tables as read from the source (`RawTable`s) by name.
+        typed: The validated tables by name.
+
+    Returns:
+        One row per contract table: `table, origin, rows, columns, modified, first, last`.
+    """
     rows = []
     for name, spec in TABLES.items():
         item = raw.get(name)

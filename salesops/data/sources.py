@@ -15,9 +15,13 @@ Example:
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import gzip
+import io
+import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +33,9 @@ from .findings import Finding
 
 FILE_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".xlsx", ".xls")
 DUCKDB_SUFFIXES = (".duckdb", ".ddb", ".db")
+CONNECT_TIMEOUT_S = (
+    60  # PostgreSQL: give up on a server that does not answer (connect_timeout in the URL wins)
+)
 
 
 @dataclass
@@ -81,6 +88,26 @@ def source_name(p, table: str) -> str:
     return m.source if m is not None and m.source else table
 
 
+def table_file(p, table: str) -> Path | None:
+    """The file a table is read from when its `source` is a path to a file rather than a table name.
+
+    A relative path counts from the folder of the params file that names it (`params.load` makes it
+    absolute), so a quota file kept beside the params is found from anywhere.
+
+    Args:
+        p: The parameters.
+        table: The contract table.
+
+    Returns:
+        The file, or None when the source is a table name (read from the data source as usual).
+    """
+    m = _mapping(p, table)
+    if m is None or not m.source or not m.source.lower().endswith(FILE_SUFFIXES):
+        return None
+    path = Path(m.source)
+    return path if path.is_file() else None
+
+
 def apply_mapping(frame: pd.DataFrame, mapping) -> pd.DataFrame:
     """Rename columns (`columns:`) and recode values (`values:`) of one table; returns a new frame.
 
@@ -103,15 +130,30 @@ def apply_mapping(frame: pd.DataFrame, mapping) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- files
-def _find_file(folder: Path, name: str) -> Path | None:
+HEADER_SCAN = 20  # lines searched for a header that is not on line 1
+OTHER_DELIMITERS = {";": "semicolons (;)", "\t": "tabs", "|": "vertical bars (|)"}
+csv.field_size_limit(64 * 1024 * 1024)  # long texts are refused by validation, with the row named
+
+
+def _candidates(folder: Path, name: str) -> list[Path]:
+    found = []
     direct = folder / name
-    if direct.is_file() and any(name.lower().endswith(s) for s in FILE_SUFFIXES):
-        return direct
+    if direct.is_file() and name.lower().endswith(FILE_SUFFIXES):
+        found.append(direct)
     for suffix in FILE_SUFFIXES:
         candidate = folder / f"{name}{suffix}"
-        if candidate.is_file():
-            return candidate
-    return None
+        if candidate.is_file() and candidate not in found:
+            found.append(candidate)
+    return found
+
+
+def _find_file(folder: Path, name: str) -> Path | None:
+    found = _candidates(folder, name)
+    return found[0] if found else None
+
+
+def _problem(table: str, message: str, check: str, row: int | None = None, value=None, column=None):
+    return Finding("error", table, column, row, message, value, check)
 
 
 def _encoding_problem(path: Path, table: str) -> Finding:
@@ -135,64 +177,164 @@ def _encoding_problem(path: Path, table: str) -> Finding:
     )
 
 
-def read_file(path: Path, table: str) -> tuple[pd.DataFrame | None, list[Finding]]:
-    """Read one CSV/Parquet/Excel file; text files are read as text so validation sees every value."""
+def _empty_file(path: Path, table: str) -> Finding:
+    return _problem(
+        table,
+        f"file {path.name} is empty (not even a header line); export it again with a header row",
+        "empty_file",
+    )
+
+
+def _known_names(table: str, mapping) -> set[str]:
+    from .contract import TABLES
+
+    names = {c.name for c in TABLES[table].columns}
+    if mapping is not None:
+        names |= set(mapping.columns)
+    return {n.strip().lower() for n in names}
+
+
+def _cell(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value)
+
+
+def _frame_from_rows(
+    rows: list[list[str]], where: str, table: str, mapping, check_fields: bool
+) -> tuple[pd.DataFrame | None, list[Finding]]:
+    """Header and data rows -> a text frame, with header-row, delimiter, field-count and duplicate checks."""
+    problems: list[Finding] = []
+    lines = [i for i, r in enumerate(rows, start=1) if any(c.strip() for c in r)]  # blank lines skipped
+    rows = [rows[i - 1] for i in lines]
+    if not rows:
+        return None, [
+            _problem(table, f"{where} is empty (not even a header line); export it again", "empty_file")
+        ]
+    known = _known_names(table, mapping)
+    header = [c.strip().lstrip("\ufeff").strip() for c in rows[0]]
+    if not known & {h.lower() for h in header}:
+        if len(header) == 1:
+            for delimiter, label in OTHER_DELIMITERS.items():
+                if delimiter in header[0]:
+                    return None, [
+                        _problem(
+                            table,
+                            f"{where} is separated by {label}, not commas; export it as comma-separated "
+                            f"CSV (in Excel: CSV UTF-8 (Comma delimited))",
+                            "delimiter",
+                            value=header[0],
+                        )
+                    ]
+        for k, row in enumerate(rows[1:HEADER_SCAN], start=1):
+            if len(known & {c.strip().lower() for c in row}) >= 2:
+                above = " | ".join(c for c in rows[0] if c.strip())
+                line = lines[k]
+                return None, [
+                    _problem(
+                        table,
+                        f"{where}: the header is on line {line}, not line 1 (line {lines[0]} holds a title "
+                        f"or note); delete the {line - 1} line(s) above the header",
+                        "header_row",
+                        value=above,
+                    )
+                ]
+    width = len(header)
+    if check_fields:
+        for n, row in enumerate(rows[1:], start=1):
+            if len(row) != width:
+                problems.append(
+                    _problem(
+                        table,
+                        f"{len(row)} fields where the header has {width}; check the delimiters and "
+                        f"quote texts that hold a comma",
+                        "field_count",
+                        row=n,
+                        value=",".join(row),
+                    )
+                )
+    body = [(r + [""] * width)[:width] for r in rows[1:]]
+    names = [h or f"unnamed_{i + 1}" for i, h in enumerate(header)]
+    seen: dict[str, int] = {}
+    keep = []
+    for i, h in enumerate(names):
+        if h in seen:
+            problems.append(
+                _problem(
+                    table,
+                    f"{where} has the column '{h}' twice (columns {seen[h] + 1} and {i + 1}); keep one",
+                    "duplicate_column",
+                    column=h,
+                )
+            )
+            continue
+        seen[h] = i
+        keep.append(i)
+    frame = pd.DataFrame([[r[i] for i in keep] for r in body], columns=[names[i] for i in keep], dtype=object)
+    if not body:
+        frame = pd.DataFrame({names[i]: pd.Series(dtype=object) for i in keep})
+    return frame, problems
+
+
+def _read_csv(path: Path, table: str, mapping) -> tuple[pd.DataFrame | None, list[Finding]]:
+    data = path.read_bytes()
+    if path.name.lower().endswith(".gz"):
+        data = gzip.decompress(data)
+    if not data.strip():
+        return None, [_empty_file(path, table)]
+    text = data.decode("utf-8")
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        return None, [
+            _problem(
+                table, f"file {path.name} is not valid CSV ({exc}); check quoting and delimiters", "bad_csv"
+            )
+        ]
+    return _frame_from_rows(rows, f"file {path.name}", table, mapping, check_fields=True)
+
+
+def _sheet_rows(frame: pd.DataFrame) -> list[list[str]]:
+    return [[_cell(v) for v in row] for row in frame.itertuples(index=False, name=None)]
+
+
+def read_file(path: Path, table: str, mapping=None) -> tuple[pd.DataFrame | None, list[Finding]]:
+    """Read one CSV/Parquet/Excel file; text files are read as text so validation sees every value.
+
+    Never raises for a bad file: an unreadable, empty, mis-delimited or ragged file is a finding.
+    """
     name = path.name.lower()
     try:
         if name.endswith(".parquet"):
-            return pd.read_parquet(path), []
+            frame = pd.read_parquet(path)
+            dup = frame.columns[frame.columns.duplicated()]
+            if len(dup):
+                return frame.loc[:, ~frame.columns.duplicated()], [
+                    _problem(
+                        table,
+                        f"file {path.name} has the column '{dup[0]}' twice; keep one",
+                        "duplicate_column",
+                        column=str(dup[0]),
+                    )
+                ]
+            return frame, []
         if name.endswith((".xlsx", ".xls")):
-            return pd.read_excel(path, dtype=str, keep_default_na=False), []
+            if path.stat().st_size == 0:
+                return None, [_empty_file(path, table)]
+            sheet = pd.read_excel(path, header=None, dtype=object)
+            return _frame_from_rows(_sheet_rows(sheet), f"file {path.name}", table, mapping, False)
         if path.stat().st_size == 0:
-            return None, [
-                Finding(
-                    "error",
-                    table,
-                    None,
-                    None,
-                    f"file {path.name} is empty (not even a header line); export it again with a header row",
-                    None,
-                    "empty_file",
-                )
-            ]
-        return pd.read_csv(
-            path, dtype=str, keep_default_na=False, encoding="utf-8", skipinitialspace=False
-        ), []
+            return None, [_empty_file(path, table)]
+        return _read_csv(path, table, mapping)
     except UnicodeDecodeError:
         return None, [_encoding_problem(path, table)]
-    except pd.errors.EmptyDataError:
+    except Exception as exc:  # noqa: BLE001 - a corrupt file of any kind is the user's to fix
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return None, [
-            Finding(
-                "error",
+            _problem(
                 table,
-                None,
-                None,
-                f"file {path.name} is empty (not even a header line); export it again with a header row",
-                None,
-                "empty_file",
-            )
-        ]
-    except pd.errors.ParserError as exc:
-        return None, [
-            Finding(
-                "error",
-                table,
-                None,
-                None,
-                f"file {path.name} is not valid CSV ({str(exc).strip()}); check quoting and delimiters",
-                None,
-                "bad_csv",
-            )
-        ]
-    except (OSError, ValueError, ImportError) as exc:
-        return None, [
-            Finding(
-                "error",
-                table,
-                None,
-                None,
-                f"file {path.name} cannot be read ({exc}); export it again",
-                None,
+                f"file {path.name} cannot be read ({reason[:200]}); check that it is really a "
+                f"{path.suffix.lstrip('.') or 'CSV'} file and export it again",
                 "unreadable",
             )
         ]
@@ -215,13 +357,30 @@ def _read_folder(p, folder: Path) -> dict[str, RawTable]:
     out = {}
     for table in TABLE_NAMES:
         name = source_name(p, table)
-        path = _find_file(folder, name)
-        if path is None:
+        found = _candidates(folder, name)
+        if not found:
             out[table] = RawTable(
                 table, None, str(folder / name), None, [_missing(table, f"folder {folder}", f"{name}.csv")]
             )
             continue
-        frame, problems = read_file(path, table)
+        if len(found) > 1:
+            files = " and ".join(f.name for f in found)
+            out[table] = RawTable(
+                table,
+                None,
+                str(found[0]),
+                None,
+                [
+                    _problem(
+                        table,
+                        f"two files for one table in {folder}: {files}; keep one (move the other away)",
+                        "two_files",
+                    )
+                ],
+            )
+            continue
+        path = found[0]
+        frame, problems = read_file(path, table, _mapping(p, table))
         modified = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc)
         out[table] = RawTable(table, frame, str(path), modified, problems)
     return out
@@ -229,15 +388,21 @@ def _read_folder(p, folder: Path) -> dict[str, RawTable]:
 
 def _read_workbook(p, path: Path) -> dict[str, RawTable]:
     try:
-        sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False)
-    except (OSError, ValueError, ImportError) as exc:
-        raise DataError(f"Excel workbook '{path}' cannot be read ({exc}); save it again as .xlsx") from None
+        sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=object)
+    except Exception as exc:  # noqa: BLE001 - a corrupt workbook raises zip, XML or value errors
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise DataError(
+            f"Excel workbook '{path}' cannot be read ({reason}); open it in Excel and save it again as .xlsx"
+        ) from None
     modified = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc)
     out = {}
     for table in TABLE_NAMES:
         name = source_name(p, table)
         if name in sheets:
-            out[table] = RawTable(table, sheets[name], f"{path}[{name}]", modified)
+            frame, problems = _frame_from_rows(
+                _sheet_rows(sheets[name]), f"sheet {name} of {path.name}", table, _mapping(p, table), False
+            )
+            out[table] = RawTable(table, frame, f"{path}[{name}]", modified, problems)
         else:
             out[table] = RawTable(
                 table,
@@ -299,11 +464,18 @@ def database_url(p):
 
     try:
         url = sa.engine.make_url(p.data.source)
-    except sa.exc.ArgumentError:
+    except (sa.exc.ArgumentError, ValueError):
         raise DataError(
             f"data source '{_redact(p.data.source)}' is not a valid SQLAlchemy URL; write it like "
             f"postgresql+psycopg2://user@host:5432/database"
         ) from None
+    secrets = sorted(k for k in url.query if SECRET_KEY.search(k))
+    if secrets:
+        raise DataError(
+            f"data source {_redact(p.data.source)} carries a credential in its query string "
+            f"({', '.join(secrets)}=***); remove it from the URL and put the password in the "
+            f"environment variable named by data.password_env ({p.data.password_env})"
+        )
     if url.password:
         raise DataError(
             f"data source {url.render_as_string(hide_password=True)} contains a password; remove it "
@@ -313,10 +485,13 @@ def database_url(p):
     return url.set(password=password) if password and url.username else url  # no user, no password
 
 
-def _redact(text: str, secret: str | None = None) -> str:
-    import re
+SECRET_KEY = re.compile(r"pass|pwd|secret|token|api_?key|credential|auth", re.IGNORECASE)
 
-    text = re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", str(text))
+
+def _redact(text: str, secret: str | None = None) -> str:
+    """`text` with the password of a URL and the values of its query string replaced by `***`."""
+    text = re.sub(r"(://[^:/@\s]+):[^@\s]*@", r"\1:***@", str(text))
+    text = re.sub(r"([?&][^=&\s]+)=[^&\s]*", r"\1=***", text)
     if secret:
         text = text.replace(secret, "***")
     return text
@@ -329,7 +504,10 @@ def _read_url(p) -> dict[str, RawTable]:
     safe = url.render_as_string(hide_password=True)
     secret = url.password
     try:
-        engine = sa.create_engine(url)
+        connect_args = {}
+        if url.get_backend_name() == "postgresql" and "connect_timeout" not in url.query:
+            connect_args["connect_timeout"] = CONNECT_TIMEOUT_S  # a server that never answers
+        engine = sa.create_engine(url, connect_args=connect_args)
         with engine.connect() as con:
             inspector = sa.inspect(con)
             out = {}
@@ -350,6 +528,13 @@ def _read_url(p) -> dict[str, RawTable]:
                 out[table] = RawTable(table, frame, f"{safe} table {name}", None)
         engine.dispose()
         return out
+    except ImportError as exc:
+        module = getattr(exc, "name", None) or str(exc)
+        raise DataError(
+            f"the database driver for {url.drivername} is not installed (no module named '{module}'); "
+            f"install it in the salesops environment (.venv/bin/pip install {module}) or name an "
+            f"installed driver in the URL, e.g. postgresql+psycopg2://user@host/db"
+        ) from None
     except sa.exc.SQLAlchemyError as exc:
         reason = _redact(str(getattr(exc, "orig", None) or exc).strip().splitlines()[0], secret)
         raise DataError(
@@ -374,6 +559,12 @@ def read_source(p) -> dict[str, RawTable]:
         raw = _read_workbook(p, Path(p.data.source))
     else:
         raw = _read_url(p)
+    for table in TABLE_NAMES:  # a table whose source is a file path (a quota file beside the params)
+        path = table_file(p, table)
+        if path is not None:
+            frame, problems = read_file(path, table, _mapping(p, table))
+            modified = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc)
+            raw[table] = RawTable(table, frame, str(path), modified, problems)
     for table, item in raw.items():
         if item.frame is not None:
             item.frame = apply_mapping(item.frame, _mapping(p, table))

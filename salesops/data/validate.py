@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import difflib
 import re
+import warnings
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
-from .contract import MAX_NUMBER, OPEN_STAGES, STAGE_ALIASES, STAGES, TABLES
+from .contract import MAX_NUMBER, OPEN_STAGES, STAGE_ALIASES, STAGES, TABLES, column_needed, needed
 from .findings import Finding
 
 FORMULA = re.compile(r"^\s*(=|[+\-@].*[(|!])")
 HINT_LIMIT = 200  # unknown values that get a did-you-mean hint
+MAX_TEXT_CHARS = 1000  # default of data.max_text_chars: longer texts are export errors
 
 
 def _rows(mask: pd.Series) -> np.ndarray:
@@ -46,18 +49,128 @@ def _as_text(series: pd.Series) -> pd.Series:
     return text.str.strip()
 
 
-def _parse_dates(text: pd.Series) -> pd.Series:
-    parsed = pd.to_datetime(text.where(text != ""), format="ISO8601", errors="coerce")
+# a time of day with a zone: `Z`, `UTC`, `+01:00`, `-0500`, `+01`
+_TIME_ZONE = re.compile(
+    r"^(\d{4}-\d{1,2}-\d{1,2}[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$",
+    re.IGNORECASE,
+)
+_NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})(?:[ T](.*))?$")
+
+
+def _to_datetime(values: pd.Series, **kw) -> pd.Series:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return pd.to_datetime(values, errors="coerce", **kw)
+        except (ValueError, TypeError, OverflowError):  # mixed inputs pandas refuses as a whole
+            return values.map(lambda v: _one_date(v, **kw))
+
+
+def _one_date(value, **kw):
+    try:
+        return pd.to_datetime(value, errors="coerce", **kw)
+    except (ValueError, TypeError, OverflowError):
+        return pd.NaT
+
+
+def _day_first(text: pd.Series, out: list | None, table: str, column: str) -> pd.Series:
+    """Dates written a/b/yyyy: decide day-first or month-first for the whole column, or refuse.
+
+    Returns ISO text for those values (others unchanged); adds one finding naming the order.
+    """
+    parts = text.str.extract(_NUMERIC_DATE)
+    numeric = parts[0].notna()
+    if not numeric.any():
+        return text
+    a = parts.loc[numeric, 0].astype(int)
+    b = parts.loc[numeric, 1].astype(int)
+    big_a, big_b = a[a > 12], b[b > 12]
+    example = lambda idx: (int(text.index.get_loc(idx)) + 1, text.loc[idx])
+    if len(big_a) and len(big_b):
+        (row_a, va), (row_b, vb) = example(big_a.index[0]), example(big_b.index[0])
+        if out is not None:
+            out.append(
+                Finding(
+                    "error",
+                    table,
+                    column,
+                    row_a,
+                    f"dates mix day-first (this row) and month-first (row {row_b}: {vb}) order; "
+                    f"write every date as YYYY-MM-DD",
+                    va,
+                    "date_order",
+                )
+            )
+        return text.where(~numeric, "")
+    if len(big_a):
+        day_first, why = True, example(big_a.index[0])
+    elif len(big_b):
+        day_first, why = False, None
+    elif a.nunique() == 1 and b.nunique() > 1:  # monthly totals dated the 1st: 01/02/2026, 01/03/2026
+        day_first, why = True, example(a.index[0])
+    elif b.nunique() == 1 or a.nunique() == 1:
+        day_first, why = False, None
+    else:
+        if out is not None:
+            row, value = example(a.index[0])
+            out.append(
+                Finding(
+                    "error",
+                    table,
+                    column,
+                    row,
+                    "dates are ambiguous: no day above 12 shows whether they are written day first "
+                    "(DD/MM/YYYY) or month first (MM/DD/YYYY); write every date as YYYY-MM-DD",
+                    value,
+                    "date_order",
+                )
+            )
+        return text.where(~numeric, "")
+    if day_first and why is not None and out is not None:
+        out.append(
+            Finding(
+                "warning",
+                table,
+                column,
+                why[0],
+                "dates are written day first (DD/MM/YYYY) and read that way; write YYYY-MM-DD to be "
+                "unambiguous",
+                why[1],
+                "day_first",
+            )
+        )
+    day, month = (parts[0], parts[1]) if day_first else (parts[1], parts[0])
+    iso = (
+        parts[2]
+        + "-"
+        + month.str.zfill(2)
+        + "-"
+        + day.str.zfill(2)
+        + parts[3].fillna("").map(lambda t: f" {t}" if t else "")
+    )
+    return text.where(~numeric, iso)
+
+
+def _parse_dates(text: pd.Series, out: list | None = None, table: str = "", column: str = "") -> pd.Series:
+    """Dates as written in exports. A time zone is dropped and the date kept as written: a sale at
+    `2026-10-31T23:30:00-05:00` counts on 31 October, the calendar date where it happened."""
+    text = text.str.replace(_TIME_ZONE, r"\1", regex=True)
+    text = _day_first(text, out, table, column)
+    parsed = _to_datetime(text.where(text != ""), format="ISO8601")
     retry = parsed.isna() & (text != "")
-    if retry.any():  # one inferred format (e.g. 11/8/2016) first, then value by value
-        parsed.loc[retry] = pd.to_datetime(text[retry], errors="coerce")
+    if retry.any():  # one inferred format (e.g. 2016/11/08) first, then value by value
+        parsed.loc[retry] = _to_datetime(text[retry])
         retry = parsed.isna() & (text != "")
     if retry.any():
-        parsed.loc[retry] = pd.to_datetime(text[retry], format="mixed", errors="coerce")
+        parsed.loc[retry] = _to_datetime(text[retry], format="mixed")
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_localize(None)
     return parsed
 
 
-def parse_table(name: str, frame: pd.DataFrame | None) -> tuple[pd.DataFrame | None, list[Finding]]:
+def parse_table(
+    name: str, frame: pd.DataFrame | None, max_text_chars: int = MAX_TEXT_CHARS
+) -> tuple[pd.DataFrame | None, list[Finding]]:
     """Check one table's columns and values; returns the typed frame (None if unusable) and findings."""
     spec = TABLES[name]
     out: list[Finding] = []
@@ -110,6 +223,8 @@ def parse_table(name: str, frame: pd.DataFrame | None) -> tuple[pd.DataFrame | N
                 raw.astype(object).where(~empty, ""),
                 "empty",
             )
+        if text is not None:
+            _too_long(out, name, col.name, text, max_text_chars)
         if col.kind == "text":
             _emit(
                 out,
@@ -161,10 +276,10 @@ def parse_table(name: str, frame: pd.DataFrame | None) -> tuple[pd.DataFrame | N
         else:  # date or month
             if text is None:
                 parsed = pd.to_datetime(raw)
-                if parsed.dt.tz is not None:  # timestamps with a time zone: UTC wall time
-                    parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+                if parsed.dt.tz is not None:  # timestamps with a time zone: the date where it happened
+                    parsed = parsed.dt.tz_localize(None)
             else:
-                parsed = _parse_dates(text)
+                parsed = _parse_dates(text, out, name, col.name)
                 what = "not a date; write YYYY-MM-DD" if col.kind == "date" else "not a month; write YYYY-MM"
                 _emit(out, "error", name, col.name, parsed.isna() & ~empty, what, text, "bad_date")
             far = parsed.notna() & ((parsed.dt.year < 1900) | (parsed.dt.year > 2200))
@@ -188,6 +303,7 @@ def parse_table(name: str, frame: pd.DataFrame | None) -> tuple[pd.DataFrame | N
             pd.api.types.is_object_dtype(frame[extra]) or pd.api.types.is_string_dtype(frame[extra])
         ):
             text = _as_text(frame[extra])
+            _too_long(out, name, str(extra), text, max_text_chars)
             _emit(
                 out,
                 "error",
@@ -202,9 +318,9 @@ def parse_table(name: str, frame: pd.DataFrame | None) -> tuple[pd.DataFrame | N
     if key:
         dup = typed.duplicated(key, keep="first")
         if dup.any():
-            key_values = typed[key[0]].astype(str)
+            key_values = typed[key[0]].astype(str).fillna("")  # an empty key is its own finding
             for k in key[1:]:
-                key_values = key_values + " / " + typed[k].astype(str)
+                key_values = key_values + " / " + typed[k].astype(str).fillna("")
             first = (
                 pd.Series(np.arange(len(typed)) + 1, index=typed.index).groupby(key_values).transform("min")
             )
@@ -221,6 +337,23 @@ def parse_table(name: str, frame: pd.DataFrame | None) -> tuple[pd.DataFrame | N
                 )
             )
     return typed, out
+
+
+def _too_long(out: list, table: str, column: str, text: pd.Series, limit: int) -> None:
+    lengths = text.str.len()
+    for i in _rows(lengths > limit):
+        out.append(
+            Finding(
+                "error",
+                table,
+                column,
+                int(i) + 1,
+                f"text of {int(lengths.iloc[i]):,} characters, over the limit of {limit:,}; shorten it, "
+                f"or raise data.max_text_chars if such texts are real",
+                text.iloc[i],
+                "too_long",
+            )
+        )
 
 
 def _hint(value: str, known: list[str], cache: dict) -> str:
@@ -264,6 +397,8 @@ def _references(out, typed, table, column, target, target_column, severity, what
 def _missing_months(out, frame, table, column, group, severity, message) -> None:
     if frame is None or column not in frame.columns or frame[column].isna().all():
         return
+    if group is not None and group not in frame.columns:
+        return  # the missing column is its own finding
     months = frame[column].dropna().dt.to_period("M")
     groups = [(None, months)] if group is None else months.groupby(frame.loc[months.index, group])
     for g, m in groups:
@@ -281,9 +416,17 @@ def _normalise_stage(value):
     return key if key in STAGES else STAGE_ALIASES.get(key, value)
 
 
-def cross_checks(typed: dict[str, pd.DataFrame | None], period_start: pd.Timestamp | None) -> list[Finding]:
+def cross_checks(
+    typed: dict[str, pd.DataFrame | None],
+    period_start: pd.Timestamp | None,
+    allow_missing_recent_months: int = 0,
+) -> list[Finding]:
     """Checks between tables and against the period; stages are normalised in place."""
     out: list[Finding] = []
+    sales_all = typed.get("sales")
+    detached = None
+    if period_start is not None and sales_all is not None and "date" in sales_all.columns:
+        detached = _history_reach(out, sales_all, period_start, allow_missing_recent_months)
     for table in ("sales", "inventory", "supply"):
         _references(out, typed, table, "sku", "products", "sku", "error", "SKU")
     _references(out, typed, "opportunities", "sku", "products", "sku", "warning", "SKU")
@@ -293,9 +436,12 @@ def cross_checks(typed: dict[str, pd.DataFrame | None], period_start: pd.Timesta
     _references(out, typed, "survey", "team", "reps", "team", "warning", "team")
     _references(out, typed, "budget", "family", "products", "family", "warning", "family")
 
+    history = sales_all
+    if period_start is not None and sales_all is not None and "date" in sales_all.columns:
+        history = sales_all[sales_all["date"] < period_start]  # gaps: in the history only
     _missing_months(
         out,
-        typed.get("sales"),
+        history,
         "sales",
         "date",
         None,
@@ -418,9 +564,9 @@ def cross_checks(typed: dict[str, pd.DataFrame | None], period_start: pd.Timesta
 
     if period_start is not None:
         label = period_start.strftime("%Y-%m")
-        sales = typed.get("sales")
+        sales = sales_all
         if sales is not None and "date" in sales.columns:
-            late = sales["date"] >= period_start
+            late = (sales["date"] >= period_start) & ~detached
             _emit(
                 out,
                 "warning",
@@ -459,10 +605,79 @@ def cross_checks(typed: dict[str, pd.DataFrame | None], period_start: pd.Timesta
     return out
 
 
+def _history_reach(out: list, sales: pd.DataFrame, period_start: pd.Timestamp, allowed: int) -> pd.Series:
+    """History must reach the month before the period (less `allowed` months); sales dated after the
+    period and cut off from the rest by a month without any sales (a mistyped year) are errors, one
+    per row. Returns the mask of those rows."""
+    months = sales["date"].dt.to_period("M")
+    period = period_start.to_period("M")
+    label, need = str(period), period - 1 - allowed
+    history = months[months < period].dropna()
+    if history.empty:
+        first = months.dropna().min() if months.notna().any() else None
+        out.append(
+            Finding(
+                "error",
+                "sales",
+                "date",
+                None,
+                f"no sales before the period {label}"
+                + (f" (the first sale is in {first})" if first is not None else "")
+                + f"; history must reach {period - 1}: run a later period or export the history",
+                None,
+                "stale",
+            )
+        )
+    elif history.max() < need:
+        last = history.max()
+        short = (period - 1).ordinal - last.ordinal
+        out.append(
+            Finding(
+                "error",
+                "sales",
+                "date",
+                None,
+                f"history ends in {last}, {short} month(s) short of {period - 1}, the month before the "
+                f"period {label}; the export looks stale: export sales through {period - 1}, run an "
+                f"earlier period, or allow missing recent months with data.allow_missing_recent_months "
+                f"(now {allowed})",
+                str(last),
+                "stale",
+            )
+        )
+    present = set(months.dropna().unique())
+    reach = period + 1
+    while reach in present:
+        reach += 1
+    detached = (months >= reach).fillna(False).astype(bool)
+    for i in _rows(detached):
+        out.append(
+            Finding(
+                "error",
+                "sales",
+                "date",
+                int(i) + 1,
+                f"dated after the period {label}, beyond the last month with sales; fix the date "
+                f"(a mistyped year?) or run the period it belongs to",
+                sales["date"].iloc[i].strftime("%Y-%m-%d"),
+                "after_period",
+            )
+        )
+    return pd.Series(np.asarray(detached), index=sales.index)
+
+
 def parse_tables(
-    raw: dict, period_start: pd.Timestamp | None
+    raw: dict,
+    period_start: pd.Timestamp | None,
+    max_text_chars: int = MAX_TEXT_CHARS,
+    allow_missing_recent_months: int = 0,
+    steps=None,
 ) -> tuple[dict[str, pd.DataFrame | None], list[Finding]]:
-    """Validate every table: source problems, then per-table checks, then checks between tables."""
+    """Validate every table: source problems, then per-table checks, then checks between tables.
+
+    `max_text_chars` and `allow_missing_recent_months` are `data.*` params of the same names;
+    `steps` (params `steps`) limits what is required to what those steps need (`scope`).
+    """
     findings: list[Finding] = []
     typed: dict[str, pd.DataFrame | None] = {}
     for name in TABLES:
@@ -470,8 +685,47 @@ def parse_tables(
         frame = None if item is None else item.frame
         if item is not None:
             findings.extend(item.findings)
-        parsed, problems = parse_table(name, frame)
+        parsed, problems = parse_table(name, frame, max_text_chars)
         typed[name] = parsed
         findings.extend(problems)
-    findings.extend(cross_checks(typed, period_start))
-    return typed, findings
+    findings.extend(cross_checks(typed, period_start, allow_missing_recent_months))
+    history = typed.get("opportunity_history")
+    if history is not None and "stage" in history.columns:
+        history["stage"] = history["stage"].map(_normalise_stage)
+    return typed, scope(findings, steps)
+
+
+def scope(findings: list[Finding], steps=None) -> list[Finding]:
+    """Findings as they matter to the steps a company runs (params `steps`).
+
+    A missing table or column that no listed step needs is no finding; a missing table a listed step
+    only uses when present is a warning; errors in a table no listed step reads become warnings. A
+    table a listed step needs stays an error when missing, so a broken feed is never skipped silently.
+
+    Args:
+        findings: Every finding.
+        steps: The step names run; None = every step.
+
+    Returns:
+        The findings kept, with their severity for these steps.
+    """
+    required, optional = needed(steps)
+    out = []
+    for f in findings:
+        table = f.table
+        if table not in TABLES:
+            out.append(f)
+        elif f.check == "missing_table" and table not in required:
+            if table in optional and table not in ("accounts", "opportunity_history"):
+                note = f"{f.message} (optional for the steps run)"
+                out.append(replace(f, severity="warning", message=note))
+        elif f.check == "missing_column" and f.column and not column_needed(table, f.column, steps):
+            continue
+        elif f.is_error and (
+            (table not in required and table not in optional)
+            or (table in optional and f.check in ("missing_column", "no_rows"))
+        ):
+            out.append(replace(f, severity="warning"))
+        else:
+            out.append(f)
+    return out

@@ -55,6 +55,14 @@ def recent_regime_start(y: np.ndarray, season_length: int = 12, drop: float = 0.
       regime starts at the earliest month whose fall is within 1.5 times the deepest (noise moves the deepest).
     Fitting on the regime only keeps the old level (or the zeros) out of the forecast.
 
+    Args:
+        y: The series, oldest first.
+        season_length: The season length (at least 2 is used).
+        drop: The fraction of the earlier level below which demand has collapsed.
+
+    Returns:
+        The index in `y` of the regime's first month.
+
     Example:
         >>> recent_regime_start(np.r_[np.full(24, 5.0), np.zeros(12), np.ones(6)])
         36
@@ -98,7 +106,22 @@ def recent_regime_start(y: np.ndarray, season_length: int = 12, drop: float = 0.
 
 class AutoCombo(Model):
     """Combination of ETS, Theta, ARIMA and, on seasonal series, seasonal naive (mean or median);
-    SBA+TSB for intermittent series."""
+    SBA+TSB for intermittent series.
+
+    Args:
+        season_length: The season length (12 for monthly data).
+        combine: How the members' forecasts and bounds are combined: `mean` or `median`.
+        members: Models to combine instead of the default members (each fitted as a fresh copy).
+        alias: The name of the forecast column (default `AutoCombo`).
+
+    Raises:
+        ValueError: `combine` is neither `mean` nor `median`.
+
+    Example:
+        >>> import numpy as np
+        >>> AutoCombo().fit(np.r_[np.zeros(6), 3.0, 0, 0, 2, 0, 0, 4, 0]).model_
+        'Combo(SBA,TSB)'
+    """
 
     alias = "AutoCombo"
 
@@ -124,6 +147,14 @@ class AutoCombo(Model):
         return [ETS(m), Theta(m), ARIMA(m)] + ([SeasonalNaive(m)] if seasonality_test(y, m) else [])
 
     def fit(self, y) -> AutoCombo:
+        """Classify the series, fit the members that suit it on its recent regime, and say what ran.
+
+        Args:
+            y: The series, oldest first (finite numbers).
+
+        Returns:
+            The model itself, fitted: `model_` names what ran (e.g. `Combo(ETS,Theta,ARIMA)`).
+        """
         y = as_series(y)
         self.y_ = y
         self.nonnegative_ = bool(np.all(y >= 0))
@@ -164,10 +195,30 @@ class AutoCombo(Model):
         return self
 
     def member_forecasts(self, h: int, level=None) -> dict[str, dict]:
-        """Each fitted member's forecast, by alias (including members dropped from the combination)."""
+        """Each fitted member's forecast, by alias (including members dropped from the combination).
+
+        Args:
+            h: The number of steps to forecast.
+            level: The prediction interval levels, in percent (default: none).
+
+        Returns:
+            Each member's `predict(h, level)` dict, by alias.
+        """
         return {c.alias: c.predict(h, level) for c in self.fitted_members_}
 
     def predict(self, h: int, level=None) -> dict:
+        """Forecast `h` steps: the members' combined forecast and bounds, seasonal zeros kept at zero.
+
+        Args:
+            h: The number of steps to forecast.
+            level: The prediction interval levels, in percent (default: none).
+
+        Returns:
+            `{"mean": ..., "lo-L": ..., "hi-L": ...}`: arrays of length `h`, for each level L.
+
+        Raises:
+            ValueError: The model is not fitted yet.
+        """
         if not hasattr(self, "y_"):
             raise ValueError(f"{self.alias}: call fit(y) before predict(h)")
         out = self._combine([c.predict(h, level) for c in self.used_])

@@ -13,7 +13,13 @@ __all__ = ["accuracy_chart", "family_chart", "model_mix_chart"]
 def family_chart(view: pd.DataFrame, history_months: int = 24, columns: int = 2) -> alt.FacetChart:
     """History and consensus plan by family with the 80% interval; one panel per family.
 
-    `view` is `DemandPlan.family_view()` (`family, ds, units, lo_80, hi_80, series`).
+    Args:
+        view: `DemandPlan.family_view()`: `family, ds, units, lo_80, hi_80, series`.
+        history_months: The months of history shown before the plan.
+        columns: The number of panels per row.
+
+    Returns:
+        The faceted Altair chart.
 
     Example:
         >>> family_chart(dp.family_view())  # doctest: +SKIP
@@ -23,14 +29,24 @@ def family_chart(view: pd.DataFrame, history_months: int = 24, columns: int = 2)
     band = (
         alt.Chart()
         .mark_area(opacity=0.2, color=base.PALETTE[1])
-        .encode(x=alt.X("ds:T", title=None), y=alt.Y("lo_80:Q", title="units"), y2="hi_80:Q")
+        .encode(
+            x=alt.X("ds:T", title=None),
+            y=alt.Y("lo_80:Q", title="Units"),
+            y2="hi_80:Q",
+            tooltip=[
+                alt.Tooltip("family:N", title="Family"),
+                alt.Tooltip("ds:T", title="Month", format="%b %Y"),
+                alt.Tooltip("lo_80:Q", title="80% interval, low (units)", format=",.0f"),
+                alt.Tooltip("hi_80:Q", title="80% interval, high (units)", format=",.0f"),
+            ],
+        )
     )
     line = (
         alt.Chart()
         .mark_line()
         .encode(
             x=alt.X("ds:T", title=None),
-            y=alt.Y("units:Q", title="units"),
+            y=alt.Y("units:Q", title="Units"),
             color=alt.Color(
                 "series:N", title=None, scale=alt.Scale(range=[base.PALETTE[1], base.PALETTE[0]])
             ),
@@ -45,12 +61,26 @@ def family_chart(view: pd.DataFrame, history_months: int = 24, columns: int = 2)
 
 
 def model_mix_chart(mix: pd.DataFrame) -> alt.Chart:
-    """SKUs per model (`DemandPlan.model_mix()`), as horizontal bars."""
+    """SKUs per model (`DemandPlan.model_mix()`), as horizontal bars.
+
+    Args:
+        mix: `DemandPlan.model_mix()`: `model, skus`.
+
+    Returns:
+        The Altair chart.
+    """
     return base.bar(mix, x="skus", y="model", horizontal=True, title="Model chosen per SKU")
 
 
 def accuracy_chart(accuracy: pd.DataFrame) -> alt.Chart:
-    """Backtest WAPE by model, the statistical forecast highlighted."""
+    """Backtest WAPE by model, the statistical forecast highlighted.
+
+    Args:
+        accuracy: The backtest accuracy by model (`model, wape`, as `DemandPlan` holds it).
+
+    Returns:
+        The Altair chart: one horizontal bar per model.
+    """
     frame = accuracy.assign(
         kind=accuracy["model"].map(
             lambda m: (
@@ -63,7 +93,7 @@ def accuracy_chart(accuracy: pd.DataFrame) -> alt.Chart:
         .mark_bar()
         .encode(
             y=alt.Y("model:N", sort="x", title=None),
-            x=alt.X("wape:Q", title="WAPE %"),
+            x=alt.X("wape:Q", title="WAPE (%)", axis=alt.Axis(format="%")),
             color=alt.Color("kind:N", title=None),
         )
         .properties(width=base.WIDTH)

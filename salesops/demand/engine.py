@@ -19,6 +19,8 @@ from ..exceptions import DataError
 from ..safety import neutralise_frame
 from .auto import AutoCombo
 from .cache import ForecastCache
+from .intervals import calibrate as calibrate_intervals
+from .intervals import interval_scales
 from .models import Model
 
 __all__ = ["BLAS_ENV", "backtest", "forecast", "forecast_file", "prepare"]
@@ -37,14 +39,20 @@ DASK_CONNECT_TIMEOUT_S = 30  # an unreachable scheduler fails with a DataError a
 # ---------------------------------------------------------------- input
 def _months(values: pd.Series, column: str = "ds") -> pd.Series:
     """Parse months written `YYYY-MM` or as dates on the 1st; DataError names the first bad row."""
+    from ..data.validate import _TIME_ZONE
+
     if pd.api.types.is_datetime64_any_dtype(values):
         parsed = pd.to_datetime(values)
+        if parsed.dt.tz is not None:  # the calendar date in its own zone, as for input tables
+            parsed = parsed.dt.tz_localize(None)
     else:
-        text = values.astype("string").str.strip()
+        text = values.astype("string").str.strip().str.replace(_TIME_ZONE, r"\1", regex=True)
         parsed = pd.to_datetime(text, format="%Y-%m", errors="coerce")
         other = parsed.isna() & text.notna()
         if other.any():
             parsed = parsed.where(~other, pd.to_datetime(text.where(other), errors="coerce", format="mixed"))
+        if not pd.api.types.is_datetime64_any_dtype(parsed):
+            parsed = pd.to_datetime(parsed, errors="coerce", utc=True).dt.tz_localize(None)
     bad = parsed.isna()
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
@@ -66,7 +74,15 @@ def prepare(df: pd.DataFrame) -> pd.DataFrame:
     """Check and normalise a long frame `unique_id, ds, y`: months as Timestamps, y as float,
     missing months inside a series filled with 0 (no recorded demand), sorted.
 
-    Raises `DataError` naming the column, row and value, and how to fix it.
+    Args:
+        df: The long frame `unique_id, ds, y` (other columns are dropped).
+
+    Returns:
+        The frame `unique_id, ds, y`, sorted by series and month, without gaps.
+
+    Raises:
+        DataError: The frame breaks a rule; the message names the column, row and value, and how to
+            fix it.
 
     Example:
         >>> prepare(pd.DataFrame({"unique_id": ["a", "a"], "ds": ["2026-01", "2026-03"], "y": [1, 2]}))["y"].tolist()
@@ -324,6 +340,43 @@ def _output_columns(frame: pd.DataFrame, ids: list[str], levels: tuple) -> pd.Da
     return frame[fixed + rest]
 
 
+# ---------------------------------------------------------------- interval calibration
+CALIBRATION_WINDOWS = 1  # backtest origins per series for the interval calibration (more did not help)
+CALIBRATION_SERIES = 200  # at most this many series (evenly spread over the input) are backtested
+
+
+def _calibration_series(data: pd.DataFrame, horizon: int, season_length: int) -> list:
+    """Backtest work units `(key, y, first)` for the interval calibration: `CALIBRATION_WINDOWS` origins
+    `horizon // 2` months apart, the last `horizon` months before the end, on up to
+    `CALIBRATION_SERIES` series with at least two seasons of history before the first origin."""
+    groups = list(data.groupby("unique_id", sort=False))
+    if len(groups) > CALIBRATION_SERIES:
+        picks = np.linspace(0, len(groups) - 1, CALIBRATION_SERIES).round().astype(int)
+        groups = [groups[i] for i in np.unique(picks)]
+    step = max(1, horizon // 2)
+    min_train = max(2 * season_length, 12)
+    units = []
+    for uid, g in groups:
+        y, ds = g["y"].to_numpy(), g["ds"].to_numpy()
+        for w in range(1, CALIBRATION_WINDOWS + 1):
+            end = len(y) - horizon - step * (CALIBRATION_WINDOWS - w)
+            if end >= min_train:
+                first = pd.Timestamp(ds[end - 1]) + pd.DateOffset(months=1)
+                units.append(((("unique_id", uid), ("_origin", w)), y[:end], first))
+    return units
+
+
+def _calibrated(out: pd.DataFrame, data: pd.DataFrame, levels: tuple) -> pd.DataFrame:
+    """The forecasts (`_origin` 0) with intervals calibrated on the backtest rows (`_origin` > 0)."""
+    fc = out[out["_origin"] == 0].drop(columns="_origin").reset_index(drop=True)
+    bt = out[out["_origin"] > 0].merge(data, on=["unique_id", "ds"], how="inner")
+    if bt.empty:
+        return fc
+    bt["step"] = bt.groupby(["unique_id", "_origin"], sort=False)["ds"].rank(method="dense").astype(int)
+    nonnegative = data.groupby("unique_id", sort=False)["y"].min() >= 0
+    return calibrate_intervals(fc, interval_scales(bt, levels), levels, nonnegative)
+
+
 # ---------------------------------------------------------------- public
 def forecast(
     df: pd.DataFrame,
@@ -336,17 +389,37 @@ def forecast(
     scheduler: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     cache: ForecastCache | None = None,
+    calibrate: bool = True,
 ) -> pd.DataFrame:
     """Forecast every series of a long frame `unique_id, ds, y` for `horizon` months.
 
-    Returns `unique_id, ds, yhat, model, yhat_lo_L, yhat_hi_L` (each level L), one row per series and
-    step, then one column per member model (`ETS, Theta, ARIMA`, plus `SeasonalNaive` on seasonal
-    series, or `SBA, TSB` for intermittent series; NaN where a member was not fitted). `models` replaces the default `AutoCombo`: `yhat` is
-    then the first model's forecast and every model gets a column named by its `alias`.
-    `engine="local"` runs a process pool on `workers` cores (all by default, BLAS at one thread);
-    `engine="dask"` runs the same chunks on dask.distributed (`scheduler` address, else a LocalCluster).
-    `cache` (a `ForecastCache`, default model only) returns earlier forecasts of the same histories
-    instead of fitting them again.
+    Args:
+        df: The history, a long frame `unique_id, ds, y` (checked and normalised by `prepare`).
+        horizon: The number of months to forecast.
+        season_length: The season length (12 for monthly data).
+        level: The prediction interval levels, in percent.
+        models: Models to run instead of the default `AutoCombo`: `yhat` is then the first model's
+            forecast and every model gets a column named by its `alias`.
+        engine: `local` runs a process pool on `workers` cores (BLAS at one thread); `dask` runs the
+            same chunks on dask.distributed.
+        workers: The number of worker processes (default: every core).
+        scheduler: With `engine="dask"`, the scheduler's address (default: a LocalCluster).
+        progress: Called as `progress(done, total)` after each chunk of series.
+        cache: A `ForecastCache` that returns earlier forecasts of the same histories instead of
+            fitting them again (default model only).
+        calibrate: Calibrate the intervals (default model only) on a rolling-origin backtest of up
+            to `CALIBRATION_SERIES` series (`CALIBRATION_WINDOWS` origins, the last `horizon` months
+            before the end, run in the same pool): split-conformal multipliers per horizon step
+            (`salesops.demand.intervals`); too few backtest errors leave the intervals as the models
+            give them.
+
+    Returns:
+        One row per series and step: `unique_id, ds, yhat, model, yhat_lo_L, yhat_hi_L` (each level
+        L), then one column per member model (`ETS, Theta, ARIMA`, plus `SeasonalNaive` on seasonal
+        series, or `SBA, TSB` for intermittent series; NaN where a member was not fitted).
+
+    Raises:
+        DataError: The history or an argument is invalid (e.g. model aliases that are not unique).
 
     Example:
         >>> hist = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2022-01", periods=36, freq="MS"),
@@ -368,9 +441,14 @@ def forecast(
         for uid, g in data.groupby("unique_id", sort=False)
     ]
     cache = cache if models is None else None
+    origins = _calibration_series(data, horizon, season_length) if calibrate and levels and not models else []
+    if origins:  # forecasts and calibration backtest in one pool; `_origin` 0 marks the forecasts
+        series = [((*key, ("_origin", 0)), y, first) for key, y, first in series] + origins
     out = _run_cached(
         series, cache, horizon, season_length, levels, models, engine, workers, scheduler, progress
     )
+    if origins:
+        out = _calibrated(out, data, levels)
     out = _output_columns(out, ["unique_id"], levels)
     order = {uid: i for i, uid in enumerate(data["unique_id"].unique())}
     return out.sort_values(
@@ -405,7 +483,23 @@ def forecast_file(
     scheduler: str | None = None,
 ) -> pd.DataFrame:
     """Forecast a CSV/Parquet file of `unique_id, ds, y`; write CSV/Parquet by `output`'s suffix
-    (CSV on stdout when `output` is None). Returns the forecast frame.
+    (CSV on stdout when `output` is None).
+
+    Args:
+        input: The history file, `.csv` or `.parquet`.
+        horizon: The number of months to forecast.
+        season_length: The season length (12 for monthly data).
+        level: The prediction interval levels, in percent.
+        output: The file to write, `.csv` or `.parquet` (default: CSV on stdout).
+        engine: `local` (a process pool) or `dask`, as in `forecast`.
+        workers: The number of worker processes (default: every core).
+        scheduler: With `engine="dask"`, the scheduler's address.
+
+    Returns:
+        The forecast frame, as `forecast` returns it.
+
+    Raises:
+        DataError: The file cannot be read or breaks the input rules.
 
     Example:
         >>> forecast_file("history.csv", horizon=18, output="forecast.parquet")  # doctest: +SKIP
@@ -451,13 +545,26 @@ def backtest(
     `horizon`), the last one `horizon` months before the end of each series; each origin refits on
     the history up to its `cutoff` and forecasts `horizon` months.
 
-    Returns the `forecast` columns plus `cutoff`, `step` (1..horizon) and the actual `y`.
-    Origins that leave fewer than `min_train` months of history are skipped.
+    Args:
+        df: The history, a long frame `unique_id, ds, y`.
+        horizon: The number of months each origin forecasts.
+        windows: The number of forecast origins per series.
+        step: The months between origins (default: `horizon`).
+        season_length: The season length (12 for monthly data).
+        level: The prediction interval levels, in percent.
+        models: Models to run instead of the default, as in `forecast`.
+        engine: `local` (a process pool) or `dask`, as in `forecast`.
+        workers: The number of worker processes (default: every core).
+        scheduler: With `engine="dask"`, the scheduler's address.
+        min_train: Origins that leave fewer months of history are skipped.
+        partial: Put the last origin one month before the end (its forecast has one actual) and keep
+            only the months that have actuals: the windows are then the forecasts earlier cycles
+            made, scored on what is known now.
+        cache: A `ForecastCache` that reuses forecasts made before for the same history (default
+            model only).
 
-    With `partial=True` the last origin is one month before the end (its forecast has one actual),
-    and each window keeps only the months that have actuals: the windows are then the forecasts
-    earlier cycles made, scored on what is known now. `cache` (a `ForecastCache`) reuses forecasts
-    made before for the same history; the default model only.
+    Returns:
+        The `forecast` columns plus `cutoff`, `step` (1..horizon) and the actual `y`.
 
     Example:
         >>> cv = backtest(history, horizon=6, windows=2)  # doctest: +SKIP

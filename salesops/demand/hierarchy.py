@@ -40,6 +40,13 @@ def _nodes(tags: pd.DataFrame) -> pd.DataFrame:
 def summing_matrix(tags: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
     """The summing matrix S (nodes x SKUs) and the node table (`level, unique_id`).
 
+    Args:
+        tags: The family of each SKU: `unique_id, family`.
+
+    Returns:
+        `(S, nodes)`: S has a row per node (total, families, SKUs) and a column per SKU, in the
+        order of `nodes`.
+
     Example:
         >>> S, nodes = summing_matrix(pd.DataFrame({"unique_id": ["a", "b"], "family": ["F", "G"]}))
         >>> S.tolist()
@@ -78,6 +85,15 @@ def aggregate(df: pd.DataFrame, tags: pd.DataFrame, value: str | list[str] = "y"
 
     SKUs missing from `tags` go to the family "(no family)".
 
+    Args:
+        df: The SKU-level long frame `unique_id, ds` and the value columns.
+        tags: The family of each SKU: `unique_id, family`.
+        value: The column or columns to sum.
+
+    Returns:
+        One row per node and month: `level` (`total`, `family`, `sku`), `unique_id`, `ds` and the
+        values.
+
     Example:
         >>> h = pd.DataFrame({"unique_id": ["a", "b"], "ds": pd.Timestamp("2026-01-01"), "y": [1.0, 2.0]})
         >>> aggregate(h, pd.DataFrame({"unique_id": ["a", "b"], "family": ["F", "F"]}))["y"].tolist()
@@ -112,10 +128,28 @@ def reconcile(
 ) -> pd.DataFrame:
     """Coherent forecasts at SKU, family and total level: `level, unique_id, ds, value`.
 
-    `base` holds `unique_id, ds, value` for SKUs (bottom_up) or for every node (`mint_wls`, `ols`:
-    family rows keyed by family name, the total by "Total"; use `aggregate`-shaped frames, a `level`
-    column is optional). `variances` (indexed by node unique_id) weight `mint_wls`; missing ones
-    use the structural weight (number of SKUs under the node). `none` returns the base forecasts.
+    Args:
+        base: The base forecasts `unique_id, ds, value`: for SKUs (`bottom_up`) or for every node
+            (`mint_wls`, `ols`: family rows keyed by family name, the total by "Total"; use
+            `aggregate`-shaped frames, a `level` column is optional).
+        tags: The family of each SKU: `unique_id, family`.
+        method: `bottom_up`, `mint_wls`, `ols`, or `none` (the base forecasts, unchanged).
+        value: The forecast column.
+        variances: The base forecasts' error variances, indexed by node `unique_id`, weighting
+            `mint_wls`; missing ones use the structural weight (number of SKUs under the node).
+
+    Returns:
+        The coherent forecasts `level, unique_id, ds, value` of every node: SKUs, families, then
+        the total.
+
+    Raises:
+        DataError: The method is unknown, or `tags` or `base` cannot be used.
+
+    Example:
+        >>> tags = pd.DataFrame({"unique_id": ["a", "b"], "family": ["F", "F"]})
+        >>> base = pd.DataFrame({"unique_id": ["a", "b"], "ds": pd.Timestamp("2026-01-01"), "yhat": [1.0, 2.0]})
+        >>> reconcile(base, tags)[["level", "yhat"]].values.tolist()
+        [['sku', 1.0], ['sku', 2.0], ['family', 3.0], ['total', 3.0]]
     """
     if method not in ("bottom_up", "mint_wls", "ols", "none"):
         raise DataError(f"reconciliation method {method!r} is unknown; use bottom_up, mint_wls, ols or none")

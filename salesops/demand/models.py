@@ -60,6 +60,19 @@ def seasonality_test(y: np.ndarray, season_length: int, z: float = 1.645) -> boo
     """The M3 Theta seasonality test: ACF at the seasonal lag beyond `z` standard errors (90% one-sided).
 
     Needs at least three seasons of history; shorter series are treated as non-seasonal.
+
+    Args:
+        y: The series, oldest first.
+        season_length: The season length (12 for monthly data).
+        z: The critical value (1.645: 90% one-sided).
+
+    Returns:
+        Whether the series is seasonal.
+
+    Example:
+        >>> import numpy as np
+        >>> seasonality_test(np.tile([1.0, 5, 9, 5], 6), 4), seasonality_test(np.ones(24), 4)
+        (True, False)
     """
     y = np.asarray(y, dtype=float)
     return _seasonality_test_cached(y.tobytes(), season_length, z)
@@ -83,8 +96,16 @@ def _seasonality_test_cached(data: bytes, season_length: int, z: float) -> bool:
 def seasonal_indices(y: np.ndarray, season_length: int, multiplicative: bool) -> np.ndarray:
     """Classical decomposition's seasonal indices (statsmodels `seasonal_decompose`), one per position.
 
-    Estimated on the last six seasons (seasonal patterns drift). Returns an array `s` of length `season_length` with `s[i]` the index of the season of `y[-m + i]`
-    continued periodically, i.e. `y[t]` belongs to `s[(t - len(y)) % m]`.
+    Estimated on the last six seasons (seasonal patterns drift).
+
+    Args:
+        y: The series, oldest first.
+        season_length: The season length `m`.
+        multiplicative: Ratio indices (around 1) rather than additive ones (around 0).
+
+    Returns:
+        An array `s` of length `season_length` with `s[i]` the index of the season of `y[-m + i]`
+        continued periodically, i.e. `y[t]` belongs to `s[(t - len(y)) % m]`.
     """
     y = np.asarray(y, dtype=float)
     return _seasonal_indices_cached(y.tobytes(), season_length, multiplicative).copy()
@@ -110,7 +131,19 @@ def _seasonal_for_steps(indices: np.ndarray, h: int) -> np.ndarray:
 
 
 def is_intermittent(y: np.ndarray, threshold: float = 1.32) -> bool:
-    """Average demand interval (ADI) above `threshold` (Syntetos-Boylan): too many zero periods for ETS."""
+    """Average demand interval (ADI) above `threshold` (Syntetos-Boylan): too many zero periods for ETS.
+
+    Args:
+        y: The series, oldest first.
+        threshold: The ADI above which a series is intermittent.
+
+    Returns:
+        Whether the series is intermittent (never for a series without demand or with negatives).
+
+    Example:
+        >>> is_intermittent([0, 0, 3, 0, 0, 2]), is_intermittent([1, 2, 0, 3, 4])
+        (True, False)
+    """
     y = np.asarray(y, dtype=float)
     nz = np.count_nonzero(y)
     if nz == 0:
@@ -245,7 +278,16 @@ def _residual_sd(residuals: np.ndarray, n_params: int = 1) -> float:
 
 # ---------------------------------------------------------------- simple benchmarks
 class Naive(Model):
-    """The last value, repeated; intervals widen with √h."""
+    """The last value, repeated; intervals widen with √h.
+
+    Args:
+        season_length: The season length (12 for monthly data).
+        alias: The name of the model's forecast column (default: the class's `alias`).
+
+    Example:
+        >>> Naive().fit([3.0, 5.0]).predict(2)["mean"].tolist()
+        [5.0, 5.0]
+    """
 
     alias = "Naive"
 
@@ -261,7 +303,16 @@ class Naive(Model):
 
 
 class HistoricAverage(Model):
-    """The mean of the history; used for very short series."""
+    """The mean of the history; used for very short series.
+
+    Args:
+        season_length: The season length (12 for monthly data).
+        alias: The name of the model's forecast column (default: the class's `alias`).
+
+    Example:
+        >>> HistoricAverage().fit([3.0, 5.0]).predict(1)["mean"].tolist()
+        [4.0]
+    """
 
     alias = "HistoricAverage"
 
@@ -277,7 +328,16 @@ class HistoricAverage(Model):
 
 
 class SeasonalNaive(Model):
-    """The value of the same month last year; falls back to Naive under one season of history."""
+    """The value of the same month last year; falls back to Naive under one season of history.
+
+    Args:
+        season_length: The season length: how far back the repeated value is.
+        alias: The name of the model's forecast column (default: the class's `alias`).
+
+    Example:
+        >>> SeasonalNaive(season_length=2).fit([1.0, 2.0, 3.0, 4.0]).predict(3)["mean"].tolist()
+        [3.0, 4.0, 3.0]
+    """
 
     alias = "SeasonalNaive"
 
@@ -304,6 +364,11 @@ class ETS(Model):
     additive otherwise); trend is chosen by AICc among none and additive damped (or the full set of
     `trends`). Intervals use the analytic variance of the corresponding additive-error ETS model
     (Hyndman et al. 2008, class 1), on the relative scale for multiplicative seasonality.
+
+    Args:
+        season_length: The season length (12 for monthly data).
+        trends: The trends AICc chooses among: `none`, `add` (additive), `damped` (additive damped).
+        alias: The name of the model's forecast column (default: the class's `alias`).
 
     Example:
         >>> import numpy as np
@@ -389,6 +454,10 @@ class Theta(Model):
     multiplicative decomposition when seasonal (additive for series with zeros or negatives; indices
     from the last six seasons),
     SES with drift of half the trend slope, reseasonalised; analytic intervals.
+
+    Args:
+        season_length: The season length (12 for monthly data).
+        alias: The name of the model's forecast column (default: the class's `alias`).
     """
 
     alias = "Theta"
@@ -436,6 +505,11 @@ class ARIMA(Model):
     Seasonality as in Theta (test + classical decomposition, reseasonalised afterwards); the order
     of differencing by the KPSS test (d = 0, 1 or 2); (p, q) by AICc over a small candidate set;
     a drift/constant term when d < 2.
+
+    Args:
+        season_length: The season length (12 for monthly data).
+        max_fits: How many (p, q) candidates to fit, in `candidates` order (more: slower).
+        alias: The name of the model's forecast column (default: the class's `alias`).
     """
 
     alias = "ARIMA"
@@ -513,6 +587,11 @@ def _ses(x: np.ndarray, alpha: float) -> tuple[float, np.ndarray]:
 class Croston(Model):
     """Croston's method: SES of non-zero demand sizes over SES of the intervals between them.
 
+    Args:
+        season_length: The season length (12 for monthly data).
+        alpha: The smoothing parameter of sizes and intervals.
+        alias: The name of the model's forecast column (default: the class's `alias`).
+
     Example:
         >>> Croston(alpha=0.5).fit([0, 4, 0, 0, 6]).predict(2)["mean"].tolist()
         [2.0, 2.0]
@@ -561,7 +640,17 @@ class Croston(Model):
 
 
 class SBA(Croston):
-    """Syntetos-Boylan approximation: Croston's rate times (1 − α/2), removing its upward bias."""
+    """Syntetos-Boylan approximation: Croston's rate times (1 − α/2), removing its upward bias.
+
+    Args:
+        season_length: The season length (12 for monthly data).
+        alpha: The smoothing parameter of sizes and intervals (α).
+        alias: The name of the model's forecast column (default: the class's `alias`).
+
+    Example:
+        >>> SBA(alpha=0.5).fit([0, 4, 0, 0, 6]).predict(1)["mean"].tolist()
+        [1.5]
+    """
 
     alias = "SBA"
 
@@ -573,6 +662,12 @@ class SBA(Croston):
 class TSB(Model):
     """Teunter-Syntetos-Babai: SES of demand probability (updated every period) times SES of sizes;
     forecasts decay towards zero when demand stops (obsolescence).
+
+    Args:
+        season_length: The season length (12 for monthly data).
+        alpha_d: The smoothing parameter of the demand sizes.
+        alpha_p: The smoothing parameter of the demand probability.
+        alias: The name of the model's forecast column (default: the class's `alias`).
     """
 
     alias = "TSB"

@@ -29,6 +29,8 @@ from .engine import backtest as run_backtest
 from .engine import forecast as run_forecast
 from .engine import prepare
 from .hierarchy import aggregate, reconcile
+from .intervals import calibrate as calibrate_intervals
+from .intervals import cross_calibrate, interval_scales, sum_bands
 
 __all__ = [
     "PLAN_COLUMNS",
@@ -37,9 +39,12 @@ __all__ = [
     "accuracy",
     "changes",
     "error_stats",
+    "forecast_cache",
     "model_mix",
+    "plan_history",
     "plan_stability",
     "run",
+    "statistical_forecast",
 ]
 
 STABILITY_COLUMNS = ["family", "months", "previous", "current", "net_change", "abs_change"]
@@ -80,9 +85,13 @@ class DemandPlan(StepResult):
         blend: The learned pipeline blend (`BlendWeight`).
         value_add: Forecast value add of each stage (`salesops.metrics.forecast_value_add`).
         changes: The largest changes since the previous plan (`changes`).
+        override_scores: Earlier cycles' overrides scored against the actuals since.
         stability: How much the plan moved since the last cycle (`plan_stability`).
         reconciliation: The reconciliation method used.
         notes: Sentences for the report about what was done.
+        family_bands: Coherent bands of the consensus plan for each family and the total, from the
+            distribution of the sum of the SKUs' errors (`intervals.sum_bands`: `level, unique_id, ds,
+            consensus, rho, lo_L, hi_L`).
     """
 
     forecast: pd.DataFrame
@@ -102,6 +111,7 @@ class DemandPlan(StepResult):
     stability: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=STABILITY_COLUMNS))
     reconciliation: str = "bottom_up"
     notes: list[str] = field(default_factory=list)
+    family_bands: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def products(self) -> dict[str, pd.DataFrame]:
@@ -133,10 +143,15 @@ class DemandPlan(StepResult):
         hist = self.hierarchy_history()
         fam_hist = hist[hist["level"] == "family"].rename(columns={"unique_id": "family", "y": "units"})
         fam_hist = fam_hist.assign(series="history")[["family", "ds", "units", "series"]]
-        fut = self.demand_plan.groupby(["family", "ds"], as_index=False)[
-            ["consensus", "statistical", "yhat_lo_80", "yhat_hi_80"]
-        ].sum()
-        fut = fut.rename(columns={"consensus": "units", "yhat_lo_80": "lo_80", "yhat_hi_80": "hi_80"})
+        bands = self.family_bands
+        if bands is not None and not bands.empty and "lo_80" in bands.columns:  # the sum's distribution
+            fut = bands[bands["level"] == "family"].rename(columns={"unique_id": "family"})
+            fut = fut.rename(columns={"consensus": "units"})
+        else:  # no backtest: the sum of the SKUs' bounds (as if every SKU erred the same way at once)
+            fut = self.demand_plan.groupby(["family", "ds"], as_index=False)[
+                ["consensus", "statistical", "yhat_lo_80", "yhat_hi_80"]
+            ].sum()
+            fut = fut.rename(columns={"consensus": "units", "yhat_lo_80": "lo_80", "yhat_hi_80": "hi_80"})
         fut["series"] = "consensus plan"
         return pd.concat(
             [fam_hist, fut[["family", "ds", "units", "lo_80", "hi_80", "series"]]], ignore_index=True
@@ -523,6 +538,103 @@ def _value_add(
 
 
 # ---------------------------------------------------------------- the step
+def plan_history(history: pd.DataFrame, period: str | None) -> tuple[pd.DataFrame, list[str]]:
+    """The history the plan of `period` is fitted on: months before the period, every series padded
+    with zeros through the month before it (no sales since = zeros).
+
+    The demand step and the backfill's forecast warm-up both use it, so their forecasts of the same
+    history share cache entries.
+
+    Args:
+        history: Monthly demand, `unique_id, ds, y`.
+        period: The first month planned (`YYYY-MM`); None = the month after the last in the history.
+
+    Returns:
+        The prepared history and notes for the report.
+
+    Raises:
+        DataError: No month of history before the period.
+    """
+    notes: list[str] = []
+    hist = prepare(history)
+    start = pd.Timestamp(f"{period}-01") if period else hist["ds"].max() + pd.DateOffset(months=1)
+    hist = hist[hist["ds"] < start]
+    if hist.empty:
+        raise DataError(
+            f"demand_history has no months before {start:%Y-%m}; the plan needs history up to the "
+            "month before the period"
+        )
+    # every series runs through the month before the period (no sales since = zeros)
+    last = start - pd.DateOffset(months=1)
+    ends = hist.groupby("unique_id")["ds"].max()
+    stale = ends[ends < last].index
+    if len(stale):
+        pad = [
+            pd.DataFrame(
+                {
+                    "unique_id": uid,
+                    "ds": pd.date_range(ends[uid] + pd.DateOffset(months=1), last, freq="MS"),
+                    "y": 0.0,
+                }
+            )
+            for uid in stale
+        ]
+        hist = pd.concat([hist, *pad], ignore_index=True).sort_values(["unique_id", "ds"], ignore_index=True)
+        notes.append(
+            f"{len(stale)} SKUs had no sales recorded in the last months; those months count as zero."
+        )
+    return hist, notes
+
+
+def _levels(params: DemandParams) -> tuple[int, ...]:
+    return tuple(sorted(set(params.levels) | {80, 95}))
+
+
+def forecast_cache(params: DemandParams, out: str | Path | None) -> ForecastCache | None:
+    """The forecast cache of the reports folder `out` for these settings (None without a folder).
+
+    Args:
+        params: The `demand:` parameters (horizon, season length, levels).
+        out: The reports folder.
+
+    Returns:
+        The cache under `OUT/.cache/forecasts`, or None.
+    """
+    if not out:
+        return None
+    return ForecastCache(
+        Path(out) / ".cache" / "forecasts", params.horizon, params.season_length, _levels(params)
+    )
+
+
+def statistical_forecast(
+    hist: pd.DataFrame, params: DemandParams, cache: ForecastCache | None, **engine_args
+) -> pd.DataFrame:
+    """The plan's statistical forecast of a prepared history (`plan_history`), through the cache.
+
+    The demand step and the backfill's warm-up both call it, so they share cache entries. Intervals
+    are calibrated later, on the step's own backtest.
+
+    Args:
+        hist: The prepared history.
+        params: The `demand:` parameters.
+        cache: The forecast cache, or None.
+        **engine_args: `engine`, `workers`, `scheduler`, `progress` for `salesops.demand.forecast`.
+
+    Returns:
+        The forecast frame (`salesops.demand.forecast`).
+    """
+    return run_forecast(
+        hist,
+        params.horizon,
+        params.season_length,
+        _levels(params),
+        cache=cache,
+        calibrate=False,
+        **engine_args,
+    )
+
+
 def run(
     ctx=None,
     *,
@@ -573,40 +685,13 @@ def run(
     params = params or DemandParams()
     if history is None:
         raise DataError("demand planning needs a demand history (unique_id, ds, y); run step data_collection")
-    notes: list[str] = []
-    hist = prepare(history)
-    start = pd.Timestamp(f"{period}-01") if period else hist["ds"].max() + pd.DateOffset(months=1)
-    hist = hist[hist["ds"] < start]
-    if hist.empty:
-        raise DataError(
-            f"demand_history has no months before {start:%Y-%m}; the plan needs history up to the "
-            "month before the period"
-        )
-    # every series runs through the month before the period (no sales since = zeros)
-    last = start - pd.DateOffset(months=1)
-    ends = hist.groupby("unique_id")["ds"].max()
-    stale = ends[ends < last].index
-    if len(stale):
-        pad = [
-            pd.DataFrame(
-                {
-                    "unique_id": uid,
-                    "ds": pd.date_range(ends[uid] + pd.DateOffset(months=1), last, freq="MS"),
-                    "y": 0.0,
-                }
-            )
-            for uid in stale
-        ]
-        hist = pd.concat([hist, *pad], ignore_index=True).sort_values(["unique_id", "ds"], ignore_index=True)
-        notes.append(
-            f"{len(stale)} SKUs had no sales recorded in the last months; those months count as zero."
-        )
-    levels = tuple(sorted(set(params.levels) | {80, 95}))
+    hist, notes = plan_history(history, period)
+    levels = _levels(params)
     m, h = params.season_length, params.horizon
-    cache = ForecastCache(Path(out) / ".cache" / "forecasts", h, m, levels) if out else None
+    cache = forecast_cache(params, out)
     engine_args = {"engine": params.engine, "workers": params.workers, "scheduler": params.dask_scheduler}
 
-    fc = run_forecast(hist, h, m, levels, progress=progress, cache=cache, **engine_args)
+    fc = statistical_forecast(hist, params, cache, progress=progress, **engine_args)
     tags = _family_tags(hist, products)
     bt = pd.DataFrame()
     if params.backtest_windows > 0:
@@ -627,6 +712,10 @@ def run(
             )
         except DataError as exc:
             notes.append(f"No backtest: {exc}")
+    if not bt.empty:  # calibrated intervals: conformal multipliers per step from the backtest errors
+        nonneg = hist.groupby("unique_id")["y"].min() >= 0
+        fc = calibrate_intervals(fc, interval_scales(bt, levels), levels, nonneg)
+        bt = cross_calibrate(bt, levels, nonneg)  # each origin with the others' multipliers
     # hierarchy
     method = params.reconciliation
     stat = fc[["unique_id", "ds", "yhat"]]
@@ -684,6 +773,14 @@ def run(
     bounds = tuple(f"yhat_{s}_{lv}" for lv in levels for s in ("lo", "hi"))
     frame, audit = cons.apply_overrides(frame, params.overrides, "consensus", scale=bounds)
     demand_plan = frame[PLAN_COLUMNS].sort_values(["unique_id", "ds"], ignore_index=True)
+    # family and total bands from the distribution of the sum (intervals.sum_bands), not sums of bounds
+    bands = sum_bands(
+        demand_plan[["unique_id", "ds", "consensus"]].merge(fc, on=["unique_id", "ds"], how="left"),
+        tags.set_index("unique_id")["family"],
+        levels,
+        bt=bt if not bt.empty else None,
+        center="consensus",
+    )
     # backtest products
     if not bt.empty:
         stats = error_stats(bt, hist, m)
@@ -723,4 +820,5 @@ def run(
         ),
         reconciliation=method,
         notes=notes,
+        family_bands=bands,
     )

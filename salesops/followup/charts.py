@@ -93,7 +93,11 @@ def bias_chart(bias: pd.DataFrame, limit: float) -> alt.LayerChart | Callout:
         )
     )
     limits = pd.DataFrame({"x": [-limit, limit]})
-    rules = alt.Chart(limits).mark_rule(strokeDash=[4, 4], color="#555").encode(x="x:Q")
+    rules = (
+        alt.Chart(limits)
+        .mark_rule(strokeDash=[4, 4], color="#555")
+        .encode(x="x:Q", tooltip=[alt.Tooltip("x:Q", title="Alert limit (tracking signal)", format="+.1f")])
+    )
     return (bars + rules).properties(width=base.WIDTH)
 
 

@@ -39,38 +39,70 @@ from .pipeline import (
     stage_probabilities,
     velocity,
 )
+from .pointintime import (
+    PIPELINE_COLUMNS,
+    as_of_start,
+    calibration,
+    learned_probabilities,
+    pipeline_at,
+    stage_bands,
+)
+from .scoring import evaluate as evaluate_win_model
+from .territories import account_owners, concentration, gini, rebalancing, territories, top_decile_share
 
 __all__ = [
+    "PIPELINE_COLUMNS",
     "PRODUCTS",
     "SalesPerformance",
+    "account_owners",
     "aging",
+    "as_of_start",
     "attainment",
     "attainment_chart",
+    "calibration",
+    "calibration_chart",
     "classify",
     "closed_deals",
+    "concentration",
     "deal_metrics",
     "enps",
     "enps_chart",
+    "evaluate_win_model",
     "funnel",
     "funnel_chart",
+    "gini",
+    "learned_probabilities",
     "open_deals",
     "open_pipeline",
     "payout_rate",
     "payouts",
     "performers",
+    "pipeline_at",
     "pipeline_forecast",
     "pipeline_forecast_chart",
+    "rebalancing",
     "rep_comparison",
     "robust_z",
     "run",
     "slippage",
+    "stage_bands",
     "stage_probabilities",
     "target_incentives",
+    "territories",
+    "territory_chart",
+    "top_decile_share",
     "velocity",
     "windows",
 ]
 
-_CHARTS = ("attainment_chart", "enps_chart", "funnel_chart", "pipeline_forecast_chart")
+_CHARTS = (
+    "attainment_chart",
+    "calibration_chart",
+    "enps_chart",
+    "funnel_chart",
+    "pipeline_forecast_chart",
+    "territory_chart",
+)
 
 
 def __getattr__(name: str):
@@ -82,13 +114,26 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'salesops.sales' has no attribute '{name}'")
 
 
-PRODUCTS = ("attainment", "rep_comparison", "pipeline_forecast", "payouts", "enps", "funnel")
+PRODUCTS = (
+    "attainment",
+    "rep_comparison",
+    "pipeline_forecast",
+    "payouts",
+    "enps",
+    "funnel",
+    "open_pipeline",
+    "win_model_evaluation",
+    "territories",
+    "pipeline_calibration",
+)
 EMPTY = {
     "opportunities": ["opportunity_id", "rep", "stage", "amount", "created_date", "close_date"],
     "reps": ["rep", "team", "region"],
     "quotas": ["rep", "month", "quota"],
     "survey": ["respondent", "team", "date", "score"],
     "products": ["sku", "family", "unit_price"],
+    "accounts": ["account"],
+    "opportunity_history": ["opportunity_id", "stage", "date"],
 }
 
 
@@ -124,8 +169,15 @@ class SalesPerformance(StepResult):
             name: tables.get(name) if tables.get(name) is not None else pd.DataFrame(columns=cols)
             for name, cols in EMPTY.items()
         }
-        self.opportunities = _frames.opportunities(self.tables["opportunities"])
         self.as_of = p.period_start - pd.Timedelta(days=1)
+        self.all_opportunities = _frames.opportunities(self.tables["opportunities"])
+        history = self.tables["opportunity_history"]
+        self.history = history if len(history) else None
+        self.bands = stage_bands(self.all_opportunities)
+        # every figure of the period uses the CRM as it stood at the period's start
+        self.opportunities, self.undated_left_out = as_of_start(
+            self.all_opportunities, p.period_start, self.history, self.bands
+        )
 
     @property
     def products(self) -> dict[str, pd.DataFrame]:
@@ -135,13 +187,143 @@ class SalesPerformance(StepResult):
     # ---------------------------------------------------------------- pipeline
     @cached_property
     def stage_probabilities(self) -> pd.DataFrame:
-        return stage_probabilities(self.opportunities, self.as_of, self.p.sales.lookback_months)
+        probs = learned_probabilities(
+            self.all_opportunities, self.as_of, self.p.sales.lookback_months, self.history, self.bands
+        )
+        open_now = open_deals(self.opportunities, self.as_of)["stage"].value_counts()
+        probs.insert(1, "open_deals", probs["stage"].map(open_now).fillna(0).astype(float))
+        probs["lost_at_stage"] = probs["lost_reached"] - probs["lost_reached"].shift(-1, fill_value=0.0)
+        used = (probs["open_deals"] > 0) | (probs["lost_at_stage"] > 0)
+        return probs.loc[used].reset_index(drop=True)
+
+    @cached_property
+    def _win_model(self) -> tuple[pd.DataFrame, pd.Series | None, str]:
+        return evaluate_win_model(
+            self.all_opportunities,
+            self.p.period_start,
+            self.p.sales.lookback_months,
+            self.tables["accounts"],
+            self.history,
+        )
+
+    @property
+    def win_model_evaluation(self) -> pd.DataFrame:
+        """`model, auc, brier, log_loss, n_train, n_test, test_from, test_to, used`: the win model and
+        the stage-only baseline, tested out of time on the last quarter's closed deals."""
+        return self._win_model[0]
+
+    @property
+    def win_model_note(self) -> str:
+        """Which probabilities feed the pipeline forecast, and why."""
+        return self._win_model[2]
 
     @cached_property
     def pipeline(self) -> pd.DataFrame:
-        return open_pipeline(
-            self.opportunities, self.as_of, self.stage_probabilities, self.p.sales.lookback_months
+        return pipeline_at(
+            self.opportunities,
+            self.p.period_start,
+            self.stage_probabilities,
+            self.all_opportunities,
+            self.p.sales.lookback_months,
+            self._win_model[1],
         )
+
+    @property
+    def open_pipeline(self) -> pd.DataFrame:
+        """One row per deal open at the period's start, as the CRM stood then (`PIPELINE_COLUMNS`)."""
+        return self.pipeline.loc[:, PIPELINE_COLUMNS]
+
+    @cached_property
+    def pipeline_calibration(self) -> pd.DataFrame:
+        """What the pipeline at each of the last six months' starts expected to win in the month, and
+        what was won (`month, open_deals, expected, won, won_all, ratio`)."""
+        return calibration(
+            self.all_opportunities, self.p.period_start, self.p.sales.lookback_months, self.history
+        )
+
+    @cached_property
+    def territories(self) -> pd.DataFrame:
+        """Per rep and region: accounts, leads, open pipeline, won revenue, win rate, fair share of leads."""
+        return territories(
+            self.opportunities,
+            self.tables["reps"],
+            self.pipeline,
+            self.as_of,
+            self.p.sales.lookback_months,
+            self.tables["accounts"],
+        )
+
+    @cached_property
+    def account_owners(self) -> pd.DataFrame:
+        """Accounts with no owner or several owners (`account, owners, deals, status`)."""
+        owners = account_owners(
+            self.opportunities, self.as_of, self.p.sales.lookback_months, self.tables["accounts"]
+        )
+        owners["owners"] = owners["owners"].map(", ".join)
+        return owners.loc[owners["status"] != "one owner"].reset_index(drop=True)
+
+    @property
+    def concentration(self) -> pd.DataFrame:
+        """Gini and top-decile share of leads, pipeline, won revenue and accounts across reps."""
+        return concentration(self.territories)
+
+    @cached_property
+    def rebalancing(self) -> pd.DataFrame:
+        """Suggested account moves between reps of a region, with the expected effect."""
+        return rebalancing(self.territories, self.opportunities, self.as_of, self.p.sales.lookback_months)
+
+    def territory_notes(self) -> list[str]:
+        """Sentences on lead concentration, fairness, ownership and the suggested moves.
+
+        Returns:
+            The sentences, for `salesops.report.bullets`.
+        """
+        conc = self.concentration.set_index("measure")
+        reps = self.territories.loc[self.territories["level"] == "rep"]
+        lines = []
+        if len(reps) and reps["leads"].sum():
+            lines.append(
+                f"Leads across {len(reps)} reps: Gini {conc.at['leads', 'gini']:.2f}, the top tenth of reps "
+                f"received {conc.at['leads', 'top_decile_share']:.0%}; "
+                f"{conc.at['leads off fair share', 'gini']:.0%} of leads would move to match capacity and tenure."
+            )
+        owners = self.account_owners
+        if len(owners):
+            counts = owners["status"].value_counts()
+            lines.append(
+                f"{int(counts.get('no owner', 0))} accounts have no owner and "
+                f"{int(counts.get('several owners', 0))} have several."
+            )
+        moves = self.rebalancing
+        if len(moves):
+            lines.append(
+                f"Suggested: move {len(moves)} accounts ({int(moves['leads'].sum())} leads); lead Gini "
+                f"{moves['gini_before'].iloc[0]:.2f} -> {moves['gini_after'].iloc[0]:.2f}, expected won "
+                f"{self._currency_symbol}{moves['expected_won_change'].sum():+,.0f} a year at current win rates."
+            )
+        elif len(reps):
+            lines.append("No rebalancing suggested: every rep is within 20% of a fair share of leads.")
+        return lines
+
+    def pipeline_notes(self) -> list[str]:
+        """Sentences on the point-in-time pipeline: left-out undated deals and the probabilities used.
+
+        Returns:
+            The sentences, for `salesops.report.bullets`.
+        """
+        lines = [
+            (
+                f"The pipeline is the CRM as it stood on {self.p.period_start:%Y-%m-%d}: "
+                f"{len(self.pipeline):,} deals open then (created before it, not closed before it)."
+            )
+        ]
+        if self.undated_left_out:
+            lines.append(
+                f"{self.undated_left_out:,} deals without a created date are left out: they count only in the "
+                "latest period, since nobody knows when they were open."
+            )
+        lines.append(self.win_model_note[0].upper() + self.win_model_note[1:] + ".")
+        return lines
 
     @cached_property
     def pipeline_forecast(self) -> pd.DataFrame:
@@ -225,7 +407,11 @@ class SalesPerformance(StepResult):
 
     # ---------------------------------------------------------------- summaries for the report
     def enps_summary(self) -> pd.DataFrame:
-        """eNPS of the latest survey month per team, with why a team's scores are hidden."""
+        """eNPS of the latest survey month per team, with why a team's scores are hidden.
+
+        Returns:
+            The latest month's rows of `enps` with a `note` saying why hidden scores are hidden.
+        """
         frame = self.enps
         if frame.empty:
             return frame
@@ -248,7 +434,14 @@ class SalesPerformance(StepResult):
         return {"USD": "$", "EUR": "€", "GBP": "£"}.get(self.p.currency, f"{self.p.currency} ")
 
     def status_table(self, window: str = "quarter") -> pd.DataFrame:
-        """Reps of `window` sorted from furthest behind to furthest ahead: who is on track and who needs help."""
+        """Reps of `window` sorted from furthest behind to furthest ahead: who is on track and who needs help.
+
+        Args:
+            window: The quota window: `month`, `quarter` or `year`.
+
+        Returns:
+            `rep, team, quota, won, forecast, forecast_attainment, status`, furthest behind first.
+        """
         frame = self.attainment.loc[
             (self.attainment["level"] == "rep") & (self.attainment["window"] == window)
         ]
@@ -261,7 +454,12 @@ class SalesPerformance(StepResult):
         )
 
     def kpi_tiles(self) -> list[tuple[str, str, str, str]]:
-        """`(label, value, detail, status)` tuples for `salesops.report.tiles`."""
+        """`(label, value, detail, status)` tuples for `salesops.report.tiles`.
+
+        Returns:
+            One tuple per tile: company forecast attainment (quarter, year), reps on track and behind, and
+            the other headline figures.
+        """
         cur = self._currency_symbol
         att = self.attainment
         company = att.loc[att["level"] == "company"].set_index("window")
@@ -336,7 +534,14 @@ class SalesPerformance(StepResult):
         return tiles
 
     def headlines(self, window: str = "quarter") -> list[str]:
-        """Sentences answering who is on track, who needs help, and why."""
+        """Sentences answering who is on track, who needs help, and why.
+
+        Args:
+            window: The quota window: `month`, `quarter` or `year`.
+
+        Returns:
+            The sentences, for `salesops.report.bullets`.
+        """
         table = self.status_table(window)
         table = table.loc[table["status"] != "no quota"]
         lines = []

@@ -21,6 +21,13 @@ def payout_rate(attainment, plan: CompensationPlan):
     0 below the threshold (and for unknown attainment); equal to attainment up to 100%; above it
     `1 + (a - 1) x accelerator`, with `a` capped at `plan.cap`.
 
+    Args:
+        attainment: Attainment as a fraction (1.0 = quota): a number, an array or a Series.
+        plan: The compensation plan (threshold, accelerator, cap).
+
+    Returns:
+        The payout rate, shaped like `attainment` (a Series keeps its index).
+
     Example:
         >>> plan = CompensationPlan(threshold=0.5, accelerator=2.0, cap=1.5)
         >>> [float(payout_rate(a, plan)) for a in (0.4, 0.8, 1.2, 1.9)]
@@ -37,7 +44,18 @@ def payout_rate(attainment, plan: CompensationPlan):
 
 def target_incentives(roster: pd.DataFrame, plan: CompensationPlan) -> pd.Series:
     """Each rep's monthly on-target incentive: looked up by rep name, then role (if `reps` has one),
-    then team, then `default`. Raises `ParameterError` naming the rep when nothing matches."""
+    then team, then `default`. Raises `ParameterError` naming the rep when nothing matches.
+
+    Args:
+        roster: The reps: `rep, team`, optionally `role`.
+        plan: The compensation plan, whose `target_incentive` maps names, roles and teams to amounts.
+
+    Returns:
+        The monthly target incentive of each rep, aligned with `roster`.
+
+    Raises:
+        ParameterError: No entry matches a rep; the message names the rep.
+    """
     table = plan.target_incentive
     values, missing = [], []
     roles = roster["role"] if "role" in roster.columns else pd.Series(None, index=roster.index)
@@ -71,7 +89,22 @@ def payouts(
     Columns: `month, rep, team, target_incentive, quota, won, attainment, individual_rate, team_quota,
     team_won, team_attainment, team_rate, individual_weight, team_weight, individual_payout, team_payout,
     payout, note`. `won` is the amount of deals won (closed) in the month; team figures pool the team's
-    reps. Reps without a quota earn no individual part (note `no quota`).
+    eligible reps. Only eligible reps are on the statement (`plan.eligible`: by default the reps with a
+    quota in the month; `all`; or a list of rep names, roles or teams). An eligible rep without a quota
+    earns no individual part (note `no quota`).
+
+    Args:
+        opportunities: The opportunities table.
+        quotas: The quotas table (`rep, month, quota`).
+        reps: The reps table (`rep, team`, optionally `role`).
+        plan: The compensation plan.
+        month: The month paid, a Timestamp or `YYYY-MM`.
+
+    Returns:
+        One row per rep with the columns above.
+
+    Raises:
+        ParameterError: No target incentive matches a rep (`target_incentives`).
 
     Example:
         >>> payouts(opps, quotas, reps, p.sales.compensation, "2026-10")  # doctest: +SKIP
@@ -88,6 +121,7 @@ def payouts(
             ignore_index=True,
         )
     won = opps.loc[(opps["stage"] == WON) & (_frames.month_start(opps["close_date"]) == month)]
+    roster = roster.loc[eligible(roster, q, plan)].reset_index(drop=True)
     out = roster.loc[:, ["rep", "team"] + (["role"] if "role" in roster.columns else [])].copy()
     out.insert(0, "month", month)
     out["target_incentive"] = target_incentives(roster, plan)
@@ -105,6 +139,36 @@ def payouts(
     out["payout"] = out["individual_payout"] + out["team_payout"]
     out["note"] = [_note(a, plan) for a in out["attainment"]]
     return out.sort_values(["team", "rep"]).reset_index(drop=True)
+
+
+def eligible(roster: pd.DataFrame, quotas: pd.DataFrame, plan: CompensationPlan) -> pd.Series:
+    """Which reps of `roster` are paid under `plan.eligible`.
+
+    Args:
+        roster: The reps (`rep, team`, optionally `role`).
+        quotas: The month's quotas (`rep, quota`).
+        plan: The compensation plan.
+
+    Returns:
+        A boolean mask aligned with `roster`: `quota` (default) keeps reps with a quota above 0 in the
+        month, `all` keeps every rep, a list keeps reps named in it by name, role or team.
+
+    Example:
+        >>> roster = pd.DataFrame({"rep": ["a", "b"], "team": ["T", "T"]})
+        >>> eligible(roster, pd.DataFrame({"rep": ["a"], "quota": [100.0]}), CompensationPlan()).tolist()
+        [True, False]
+    """
+    rule = plan.eligible
+    if rule == "all":
+        return pd.Series(True, index=roster.index)
+    if rule == "quota":
+        with_quota = set(quotas.loc[quotas["quota"] > 0, "rep"])
+        return roster["rep"].isin(with_quota)
+    names = set(rule)
+    mask = roster["rep"].isin(names) | roster["team"].isin(names)
+    if "role" in roster.columns:
+        mask |= roster["role"].isin(names)
+    return mask
 
 
 def _note(attainment: float, plan: CompensationPlan) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..exceptions import DataError
 from . import _frames
 
 ALL = "All"
@@ -32,6 +33,12 @@ COLUMNS = [
 
 def classify(scores: pd.Series) -> pd.Series:
     """`promoter` (9-10), `passive` (7-8) or `detractor` (0-6) for each score.
+
+    Args:
+        scores: Scores from 0 to 10.
+
+    Returns:
+        The class of each score, aligned with `scores`.
 
     Example:
         >>> classify(pd.Series([10, 9, 8, 7, 6, 0])).tolist()
@@ -69,23 +76,47 @@ def enps(
 
     Columns: `team, month, responses, promoters, passives, detractors, enps, suppressed, headcount,
     response_rate, change` (`change`: eNPS points vs the team's previous published month). Each
-    respondent counts once per team and month (their last answer). Suppressed rows keep
-    `responses` but have null scores.
+    respondent counts once per team and month (their last answer), and once in the company row
+    however many teams they answered for (their last answer of the month). Suppressed rows keep
+    `responses` but have null scores. A missing score, or one outside 0 to 10, is refused.
+
+    Args:
+        survey: The survey answers: `respondent, team, score, date` (and `question` when several).
+        reps: The reps table, for each team's headcount and response rate.
+        min_responses: Below this many answers a team-month's scores are suppressed.
+        question: The question scored, when the survey has a `question` column.
+
+    Returns:
+        One row per team and month, then the company row (`All`), with the columns above.
 
     Example:
         >>> survey = pd.DataFrame({"respondent": list("abcde"), "team": "T", "score": [10, 9, 8, 6, 3],
         ...                        "date": pd.Timestamp("2026-10-05")})
         >>> enps(survey, min_responses=5)[["team", "enps"]].values.tolist()
         [['All', 0.0], ['T', 0.0]]
+
+    Raises:
+        DataError: A score is missing or outside 0 to 10 (the rows are named).
     """
     _frames.require(survey, "survey")
     answers = survey.copy()
+    score = pd.to_numeric(answers["score"], errors="coerce")
+    bad = score.isna() | (score < 0) | (score > 10)
+    if bad.any():
+        rows = ", ".join(str(i + 1) for i in np.flatnonzero(bad.to_numpy())[:10])
+        raise DataError(
+            f"survey.score: {int(bad.sum())} answer(s) without a score from 0 to 10 (rows {rows}"
+            f"{', ...' if bad.sum() > 10 else ''}); a missing score is not a detractor: drop those answers "
+            "or fill them in"
+        )
+    answers["score"] = score
     if question is not None and "question" in answers.columns:
         answers = answers.loc[answers["question"] == question]
     answers["month"] = _frames.month_start(answers["date"])
     answers = answers.sort_values("date").drop_duplicates(["team", "month", "respondent"], keep="last")
     answers["kind"] = classify(answers["score"])
-    frames = [answers, answers.assign(team=ALL)]
+    company = answers.sort_values("date", kind="stable").drop_duplicates(["month", "respondent"], keep="last")
+    frames = [answers, company.assign(team=ALL)]
     counts = (
         pd.concat(frames)
         .groupby(["team", "month"])["kind"]

@@ -15,7 +15,7 @@ METRICS = {  # column: (label, format, higher is better)
     "attainment": ("attainment", "pct", True),
     "win_rate": ("win rate", "pct", True),
     "avg_deal": ("average deal", "money", True),
-    "cycle_days": ("sales cycle", "days", False),
+    "cycle_days": ("sales cycle (median, won)", "days", False),
     "coverage": ("pipeline coverage", "times", True),
     "activity_trend": ("new-deal trend", "pct", True),
     "closed": ("deals closed", "count", True),
@@ -27,6 +27,12 @@ OUTLIER_METRICS = ("attainment", "win_rate", "avg_deal", "cycle_days", "coverage
 
 def windows(as_of: pd.Timestamp) -> list[tuple[str, pd.Timestamp, pd.Timestamp]]:
     """The month, quarter and year containing `as_of`: `(name, first day, last day)`.
+
+    Args:
+        as_of: The day the windows contain.
+
+    Returns:
+        `(name, first day, last day)` for the month, the quarter and the year.
 
     Example:
         >>> [(n, s.strftime("%Y-%m-%d")) for n, s, _ in windows(pd.Timestamp("2026-10-31"))]
@@ -48,9 +54,21 @@ def deal_metrics(
 ) -> pd.DataFrame:
     """Win rate, average won deal and sales cycle per group, from deals closed in the lookback window.
 
-    Columns: the `by` columns, `closed, won, lost, win_rate, won_amount, avg_deal, cycle_days` with
-    `win_rate = won / (won + lost)`, `avg_deal` the mean amount of won deals and `cycle_days` the mean
-    days from created to close of won deals. Groups other than `rep` come from `reps` (team, region).
+    Columns: the `by` columns, `closed, won, lost, win_rate, won_amount, avg_deal, cycle_days,
+    cycle_days_all` with `win_rate = won / (won + lost)`, `avg_deal` the mean amount of won deals,
+    `cycle_days` the sales cycle: the median days from engagement (`created_date`) to close of won
+    deals, and `cycle_days_all` the same median over every closed deal (lost deals often close faster).
+    Groups other than `rep` come from `reps` (team, region).
+
+    Args:
+        opportunities: The opportunities table.
+        as_of: The last day counted.
+        lookback_months: The months before `as_of` counted (default: all history).
+        by: The column or columns to group by (`rep`, `team`, `region`).
+        reps: The reps table, for groups other than `rep`.
+
+    Returns:
+        One row per group, with the columns above.
 
     Example:
         >>> deal_metrics(opps, pd.Timestamp("2026-10-31"), 12, by="team", reps=reps)  # doctest: +SKIP
@@ -63,7 +81,8 @@ def deal_metrics(
         closed = closed.merge(roster, on="rep", how="left")
     closed["is_won"] = closed["stage"] == WON
     closed["won_amount"] = closed["amount"].where(closed["is_won"])
-    closed["cycle_days"] = (closed["close_date"] - closed["created_date"]).dt.days.where(closed["is_won"])
+    closed["cycle_days_all"] = (closed["close_date"] - closed["created_date"]).dt.days.astype(float)
+    closed["cycle_days"] = closed["cycle_days_all"].where(closed["is_won"])
     out = (
         closed.groupby(by)
         .agg(
@@ -71,7 +90,8 @@ def deal_metrics(
             won=("is_won", "sum"),
             won_amount=("won_amount", "sum"),
             avg_deal=("won_amount", "mean"),
-            cycle_days=("cycle_days", "mean"),
+            cycle_days=("cycle_days", "median"),
+            cycle_days_all=("cycle_days_all", "median"),
         )
         .reset_index()
     )
@@ -79,7 +99,9 @@ def deal_metrics(
     out["win_rate"] = (out["won"] / out["closed"]).astype(float)
     out["avg_deal"] = out["avg_deal"].astype(float)
     out["cycle_days"] = out["cycle_days"].astype(float)
-    return out.loc[:, by + ["closed", "won", "lost", "win_rate", "won_amount", "avg_deal", "cycle_days"]]
+    out["cycle_days_all"] = out["cycle_days_all"].astype(float)
+    columns = ["closed", "won", "lost", "win_rate", "won_amount", "avg_deal", "cycle_days", "cycle_days_all"]
+    return out.loc[:, by + columns]
 
 
 def _won_deals(opps: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -124,6 +146,18 @@ def attainment(
     is `won` plus the mean of two views of the remaining days: the run rate (won amount of the last
     90 days per day x remaining days) and the weighted open pipeline expected to close before the
     window end. `status` from `forecast / quota`: on track (>= 100%), at risk (>= `at_risk`), behind.
+
+    Args:
+        opportunities: The opportunities table.
+        quotas: The quotas table (`rep, month, quota`).
+        reps: The reps table (`rep, team, region`).
+        pipeline: The open pipeline (`salesops.sales.pipeline.open_pipeline`).
+        as_of: The day attainment is measured at.
+        at_risk: The forecast attainment below which a rep on course to miss is `at risk` rather
+            than `behind`.
+
+    Returns:
+        One row per level, name and window, with the columns above.
 
     Example:
         >>> attainment(opps, quotas, reps, open_pipeline(opps, as_of, probs), as_of)  # doctest: +SKIP
@@ -212,6 +246,12 @@ def robust_z(values: pd.Series) -> pd.Series:
     """Robust z-score: (x - median) / (1.4826 x MAD); when MAD is 0, 1.2533 x the mean absolute deviation
     from the median is the scale (Iglewicz & Hoaglin). Fewer than 3 values or no spread give NaN.
 
+    Args:
+        values: The values (NaN values are left out of the median and scale, and stay NaN).
+
+    Returns:
+        The robust z-score of each value, aligned with `values`.
+
     Example:
         >>> robust_z(pd.Series([1.0, 2.0, 3.0, 4.0, 100.0])).round(2).tolist()
         [-1.35, -0.67, 0.0, 0.67, 65.43]
@@ -261,6 +301,18 @@ def rep_comparison(
     deals created in the last 3 months vs the 3 before (`activity_trend`). For each of attainment, win
     rate, average deal, cycle and coverage a robust z-score against the rep's team (`z_<metric>`);
     `outlier` when any |z| exceeds `outlier_z`, explained in `outlier_note`.
+
+    Args:
+        opportunities: The opportunities table.
+        quotas: The quotas table (`rep, month, quota`).
+        reps: The reps table (`rep, team, region`).
+        pipeline: The open pipeline (`salesops.sales.pipeline.open_pipeline`).
+        as_of: The day compared at.
+        lookback_months: The months before `as_of` the deal metrics cover.
+        outlier_z: The robust z-score beyond which a rep is an outlier against the team.
+
+    Returns:
+        One row per rep with the columns above.
 
     Example:
         >>> rep_comparison(opps, quotas, reps, pipe, pd.Timestamp("2026-10-31"))  # doctest: +SKIP
@@ -332,6 +384,15 @@ def performers(comparison: pd.DataFrame, n: int = 3, currency: str = "", span: s
 
     Columns `group, rank, rep, team, attainment, won_amount, why`; `span` (e.g. "over 12 months") is
     added to the sentence after the attainment.
+
+    Args:
+        comparison: One row per rep (`rep_comparison`).
+        n: How many top and bottom reps.
+        currency: The currency symbol of amounts in the sentences.
+        span: The period the attainment covers, for the sentence (e.g. "over 12 months").
+
+    Returns:
+        `group, rank, rep, team, attainment, won_amount, why`: the top reps, then the bottom ones.
 
     Example:
         >>> performers(rep_comparison(...), n=2)  # doctest: +SKIP

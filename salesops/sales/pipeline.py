@@ -21,7 +21,14 @@ AGE_LABELS = ("0-30 days", "31-60 days", "61-90 days", "91-180 days", "over 180 
 
 
 def open_stage_order(opportunities: pd.DataFrame) -> list[str]:
-    """Open stages in funnel order: the contract's, then any custom stage in order of appearance."""
+    """Open stages in funnel order: the contract's, then any custom stage in order of appearance.
+
+    Args:
+        opportunities: The opportunities table.
+
+    Returns:
+        The open stage names, in funnel order.
+    """
     seen = [s for s in opportunities["stage"].dropna().unique() if s not in (WON, LOST)]
     return list(OPEN_STAGES) + [s for s in seen if s not in OPEN_STAGES]
 
@@ -29,7 +36,16 @@ def open_stage_order(opportunities: pd.DataFrame) -> list[str]:
 def closed_deals(
     opportunities: pd.DataFrame, as_of: pd.Timestamp, lookback_months: int | None = None
 ) -> pd.DataFrame:
-    """Won and lost deals closed on or before `as_of` (and within `lookback_months` months of it)."""
+    """Won and lost deals closed on or before `as_of` (and within `lookback_months` months of it).
+
+    Args:
+        opportunities: The opportunities table.
+        as_of: The last close date counted.
+        lookback_months: The months before `as_of` counted (default: all history).
+
+    Returns:
+        The rows of the closed deals.
+    """
     opps = opportunities
     mask = opps["stage"].isin([WON, LOST]) & opps["close_date"].notna() & (opps["close_date"] <= as_of)
     if lookback_months:
@@ -38,7 +54,15 @@ def closed_deals(
 
 
 def open_deals(opportunities: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Deals still open at `as_of` (created on or before it, or with no created date)."""
+    """Deals still open at `as_of` (created on or before it, or with no created date).
+
+    Args:
+        opportunities: The opportunities table.
+        as_of: The day the deals are open at.
+
+    Returns:
+        The rows of the open deals.
+    """
     opps = opportunities
     created = opps["created_date"]
     mask = ~opps["stage"].isin([WON, LOST]) & (created.isna() | (created <= as_of))
@@ -54,6 +78,14 @@ def stage_probabilities(
     `lost_reached` counts lost deals that had reached the stage and
     `win_probability = won / (won + lost_reached)`; `source` is `learned`, `crm` (no closed deals:
     the mean `probability` of the stage's open deals) or `none`.
+
+    Args:
+        opportunities: The opportunities table.
+        as_of: The last close date learned from.
+        lookback_months: The months of closed deals learned from (default: all history).
+
+    Returns:
+        One row per open stage in funnel order, with the columns above.
 
     Example:
         >>> opps = pd.DataFrame({"opportunity_id": ["a", "b", "c", "d"], "rep": "x",
@@ -119,7 +151,15 @@ def _days_to_close(ages: pd.Series, cycles: np.ndarray) -> pd.Series:
 
 
 def impute_amounts(open_: pd.DataFrame, closed: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """Deal amounts, with missing ones set to the mean won amount of the same SKU (else of all won deals)."""
+    """Deal amounts, with missing ones set to the mean won amount of the same SKU (else of all won deals).
+
+    Args:
+        open_: The open deals (`sku, amount`).
+        closed: The closed deals (`stage, sku, amount`).
+
+    Returns:
+        `(amounts, imputed)`: the amounts with the missing ones filled, and which were filled.
+    """
     won = closed.loc[closed["stage"] == WON]
     by_sku = won.groupby("sku")["amount"].mean()
     overall = won["amount"].mean() if len(won) else np.nan
@@ -140,6 +180,16 @@ def open_pipeline(
     median remaining time of won deals that were still open at the deal's age. `slipped`: the close
     date is before `as_of` (or later than an `original_close_date`, when the CRM keeps one) and the deal
     is still open. `stale`: older than 90% of won deals' cycles. `expected_amount = amount x win_probability`.
+
+    Args:
+        opportunities: The opportunities table.
+        as_of: The day the pipeline is measured at.
+        probabilities: The win probability of each stage (`stage_probabilities`).
+        lookback_months: The months of won deals the close-time and staleness statistics use.
+
+    Returns:
+        One row per open deal: its own columns plus `age_days, win_probability, expected_amount,
+        expected_close, ds, slipped, stale`.
 
     Example:
         >>> pipe = open_pipeline(opps, pd.Timestamp("2026-10-31"), stage_probabilities(opps, as_of))  # doctest: +SKIP
@@ -175,6 +225,13 @@ def pipeline_forecast(pipeline: pd.DataFrame, products: pd.DataFrame | None) -> 
     Columns `ds, sku, family, units, amount`; `units = amount / unit_price` of the SKU, null when
     the deal names no SKU or the SKU has no price (sku and family may be null).
 
+    Args:
+        pipeline: The open pipeline (`open_pipeline`).
+        products: The products table (`sku, family, unit_price`), or None.
+
+    Returns:
+        One row per close month, SKU and family: `ds, sku, family, units, amount`.
+
     Example:
         >>> pipeline_forecast(open_pipeline(opps, as_of, probs), products_table)  # doctest: +SKIP
     """
@@ -206,6 +263,16 @@ def funnel(
     counts won deals, plus open and lost deals at this stage or later; `conversion_to_next` is
     reached(next stage) / reached(this stage), the last open stage converting into `won`. With the
     `pipeline` (from `open_pipeline`) open amounts include the imputed ones.
+
+    Args:
+        opportunities: The opportunities table.
+        as_of: The day the funnel is measured at.
+        probabilities: The win probability of each stage (`stage_probabilities`).
+        lookback_months: The months of closed deals counted (default: all history).
+        pipeline: The open pipeline (`open_pipeline`), for imputed amounts.
+
+    Returns:
+        One row per open stage in funnel order, then `won` and `lost`, with the columns above.
 
     Example:
         >>> funnel(opps, as_of, stage_probabilities(opps, as_of))  # doctest: +SKIP
@@ -250,7 +317,14 @@ def funnel(
 
 def aging(pipeline: pd.DataFrame) -> pd.DataFrame:
     """Open deals by age bucket: `age, deals, amount, expected_amount, stale` (deals with no created date
-    are counted as `unknown`)."""
+    are counted as `unknown`).
+
+    Args:
+        pipeline: The open pipeline (`open_pipeline`).
+
+    Returns:
+        One row per age bucket, youngest first, then `unknown`.
+    """
     bucket = pd.cut(pipeline["age_days"], AGE_BUCKETS, labels=AGE_LABELS, include_lowest=True)
     bucket = bucket.astype("string").fillna("unknown")
     out = (
@@ -269,7 +343,15 @@ def aging(pipeline: pd.DataFrame) -> pd.DataFrame:
 
 
 def slippage(pipeline: pd.DataFrame) -> pd.DataFrame:
-    """Open deals whose close date has passed (or was pushed), oldest close date first."""
+    """Open deals whose close date has passed (or was pushed), oldest close date first.
+
+    Args:
+        pipeline: The open pipeline (`open_pipeline`).
+
+    Returns:
+        `opportunity_id, rep, stage, amount, close_date, age_days, expected_close` (and
+        `original_close_date` when the CRM keeps one) of the slipped deals.
+    """
     columns = ["opportunity_id", "rep", "stage", "amount", "close_date", "age_days", "expected_close"]
     if "original_close_date" in pipeline.columns:
         columns.insert(4, "original_close_date")
@@ -278,6 +360,15 @@ def slippage(pipeline: pd.DataFrame) -> pd.DataFrame:
 
 def velocity(open_deals: float, win_rate: float, average_deal: float, cycle_days: float) -> float:
     """Sales velocity in amount per day: open deals x win rate x average deal / cycle length in days.
+
+    Args:
+        open_deals: The number of open deals.
+        win_rate: The win rate, a fraction.
+        average_deal: The average won deal amount.
+        cycle_days: The average sales cycle in days.
+
+    Returns:
+        The expected won amount per day (NaN without a cycle length).
 
     Example:
         >>> velocity(40, 0.25, 1000.0, 50.0)

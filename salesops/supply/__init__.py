@@ -12,34 +12,35 @@ Example:
 from .planning import (
     STRATEGIES,
     SupplyPlan,
-    chase,
-    disaggregate,
     excess,
     fill_rate,
     forward_demand,
-    level,
+    lead_time_errors,
     net_positions,
     net_requirements,
-    optimal,
     overload_drivers,
     plan,
     risk_by_sku,
     safety_stock,
     shortages,
-    sku_costs,
     weeks_of_supply,
 )
+from .sku import Problem, Solution, chase, evaluate, fit_hours, level, optimal, solve_optimal, to_lots
 from .step import inputs, run
 
 __all__ = [
     "STRATEGIES",
+    "Problem",
+    "Solution",
     "SupplyPlan",
     "chase",
-    "disaggregate",
+    "evaluate",
     "excess",
     "fill_rate",
+    "fit_hours",
     "forward_demand",
     "inputs",
+    "lead_time_errors",
     "level",
     "net_positions",
     "net_requirements",
@@ -50,7 +51,8 @@ __all__ = [
     "run",
     "safety_stock",
     "shortages",
-    "sku_costs",
+    "solve_optimal",
+    "to_lots",
     "weeks_of_supply",
 ]
 

@@ -1,8 +1,10 @@
 """Supply planning: rough-cut capacity, three production strategies and the SKU inventory projection.
 
-The plan is made at family level per resource (a *planning group* is one family on one resource;
-SKUs without a resource or hours are bought in and form an uncapacitated group), then disaggregated
-to SKUs by each SKU's share of need.
+Every strategy is planned per SKU (`salesops.supply.sku`, which says why): each SKU's own hours per
+unit, whole units and lots (`products.lot_size`, `products.min_order`), nothing new before the SKU's
+lead time has passed or inside the frozen months (`supply.frozen_months`; only firm receipts of the
+`supply` table land earlier), and every resource-month within its regular + overtime hours. SKUs
+without a resource or hours are bought in (no hours). Family figures are sums of the SKU plans.
 
 Inventory balance per SKU and month t, with net position n (stock minus backlog):
 
@@ -10,29 +12,27 @@ Inventory balance per SKU and month t, with net position n (stock minus backlog)
     on_hand_t = max(n_t, 0),   shortage_t = max(-n_t, 0)   (so on_hand_t - shortage_t = n_t)
 
 Unmet demand is backlogged and served first when stock comes in; backlog left at the end of the
-horizon is a lost sale. The family sum of these balances is the family plan's inventory and backlog.
+horizon is a lost sale.
 
-Groups plan against SKU net requirements (stock of one SKU cannot serve another): with n0 the SKU's
-net position without production, the production it needs by month t is A_t = max over tau <= t of
-max(0, -n0_tau), and to also hold safety stock C_t = max over tau <= t of max(0, SS - n0_tau). A
-group's requirement in month t is the sum over its SKUs of A_t - A_{t-1}; its safety-stock target on
-stock built ahead is the sum of C_t - A_t. Strategies and the LP decide group production against
-these; every strategy is then disaggregated and costed on the SKU balances.
+Net requirements (stock of one SKU cannot serve another): with n0 the SKU's net position without
+production, the production it needs by month t is A_t = max over tau <= t of max(0, -n0_tau), and to
+also hold safety stock C_t = max over tau <= t of max(0, SS - n0_tau).
 
-Costs of a plan (all strategies are costed the same way):
+Costs of a plan (all strategies are costed the same way; rates in params `supply`), see
+`salesops.supply.sku`: `total_cost` = production + overtime (every hour above regular, at its
+resource's rate x premium) + holding + backlog + lost sales. The safety-stock penalty and the value
+of the stock left at the end are shown beside it, not netted into it.
 
-    production     unit_cost x units made (standard cost, includes regular-time labour)
-    overtime       overtime_premium x cost_per_hour x overtime hours (hours above regular in a resource-
-                   month, split over its families in proportion to hours, open production orders included)
-    holding        holding_cost_rate x unit_cost x on hand, every month end
-    backlog        backlog_cost_rate x unit_price x backlog, every month end,
-                   + unit_price x the backlog left at the end (lost sales)
-    safety stock   safety_stock_shortfall_rate x unit_price x (safety stock - n)+, every month end
-                   (below_safety_stock; backlog counts as stock below zero)
-    closing stock  - min(unit_cost, unit_price) x on hand at the end (stock left keeps its value)
+Safety stock = z(cycle service level) x sigma over the lead time: the root mean square of the
+backtest's lead-time errors (`lead_time_errors`) when a SKU has at least `supply.min_error_samples`,
+else sigma per month x sqrt(lead time). None for SKUs with no planned demand or whose
+`products.status` is in `supply.no_safety_stock_statuses`.
 
 Fill rate: backlog is served first, so the part of month t's demand not met in month t is
-min(demand_t, backlog_t); fill rate = 1 - sum(min(demand_t, backlog_t)) / sum(demand_t).
+min(demand_t, backlog_t); fill rate = 1 - sum(min(demand_t, backlog_t)) / sum(demand_t). It is measured
+against the consensus and, with the same production, against the upper 80% bound of the demand plan
+(`fill_rate_high`). The service level parameter is a cycle service level (the chance of no stock-out
+within a lead time), which sets safety stock; the fill rate is what the plan delivers.
 """
 
 from __future__ import annotations
@@ -41,14 +41,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
-from scipy.optimize import linprog
 from scipy.stats import norm
 
 from ..exceptions import DataError, PlanError
 from ..metrics import normal_quantile
 from ..params import SupplyParams
 from ..steps import StepResult
+from .sku import COST_PARTS, Problem, Solution, chase, evaluate, level, solve_optimal
 
 STRATEGIES = ("chase", "level", "optimal")
 PURCHASED = "(bought in)"
@@ -61,10 +60,27 @@ WEEKS_PER_MONTH = 52 / 12
 class SupplyPlan(StepResult):
     """The result of `plan`: tidy frames for the step's products plus the SKU parameters used.
 
-    `production_plan` holds all three strategies; `inventory_projection` is the SKU detail of the
-    strategy chosen in `SupplyParams.strategy`; `groups` is the family-per-resource plan of every strategy
-    (`strategy, family, resource, month, requirement, production, regular_hours, overtime_hours`), where
-    `requirement` is the group's net requirement after stock and open supply.
+    `production_plan` holds all three strategies (family totals of their SKU plans);
+    `inventory_projection` is the SKU detail of the strategy chosen in `SupplyParams.strategy`; `groups`
+    is every strategy per family and resource (`strategy, family, resource, month, requirement,
+    production, regular_hours, overtime_hours, overtime_cost`), where `requirement` is the net
+    requirement after stock and open supply; `sku_plans` is every strategy per SKU and month
+    (`strategy, unique_id, month, production, on_hand, shortage, hours, overtime_hours` and the cost
+    parts of `salesops.supply.sku.COST_PARTS` plus `safety_stock_penalty`).
+
+    Attributes:
+        capacity_load: Required, regular and overtime hours per resource and month, with a status.
+        production_plan: Every strategy's plan per family and month (family totals of the SKU plans).
+        inventory_projection: The SKU detail of the strategy in use.
+        strategy_summary: One row per strategy: costs, fill rates, overtime, units late and lost.
+        sku_parameters: The SKU parameters used: costs, lead time, sigma and safety stock.
+        groups: Every strategy per family and resource (see above).
+        strategy: The strategy in use (`SupplyParams.strategy`).
+        notes: What the plan had to assume about its inputs.
+        sku_plans: Every strategy per SKU and month (see above).
+        family_service: Every strategy's fill rate per family (`strategy, family, demand, late_units,
+            lost_units, fill_rate, fill_rate_high`): the service target applies to each family too, so a
+            plan that serves the total but starves one family shows it.
     """
 
     capacity_load: pd.DataFrame
@@ -75,6 +91,8 @@ class SupplyPlan(StepResult):
     groups: pd.DataFrame
     strategy: str
     notes: list[str] = field(default_factory=list)
+    sku_plans: pd.DataFrame = field(default_factory=pd.DataFrame)
+    family_service: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def products(self) -> dict[str, pd.DataFrame]:
@@ -91,6 +109,14 @@ class SupplyPlan(StepResult):
 def safety_stock(sigma, lead_time_months, service_level: float):
     """Safety stock = z(service level) x sigma x sqrt(lead time in months).
 
+    Args:
+        sigma: The standard deviation of monthly demand error, in units (a number or an array).
+        lead_time_months: The lead time in months (a number or an array).
+        service_level: The cycle service level, a fraction (e.g. 0.95).
+
+    Returns:
+        The safety stock in units, shaped like `sigma` and `lead_time_months` broadcast.
+
     Example:
         >>> round(float(safety_stock(10.0, 4.0, 0.95)), 2)   # 1.645 x 10 x 2
         32.9
@@ -104,6 +130,13 @@ def fill_rate(demand, backlog) -> float:
 
     Works on arrays (months along the last axis) or Series. 1.0 when there is no demand.
 
+    Args:
+        demand: Demand per month (months along the last axis).
+        backlog: Backlog per month, aligned with `demand`.
+
+    Returns:
+        The fill rate, a fraction.
+
     Example:
         >>> fill_rate([10, 10, 10], [0, 4, 12])   # 4 units late in month 2, 10 in month 3
         0.5333333333333333
@@ -116,6 +149,13 @@ def fill_rate(demand, backlog) -> float:
 
 def forward_demand(demand: np.ndarray, months: int = FORWARD_MONTHS) -> np.ndarray:
     """Mean demand of the next `months` months (rows = series, columns = months); the last month uses itself.
+
+    Args:
+        demand: Demand per series and month (rows = series, columns = months).
+        months: How many months ahead are averaged.
+
+    Returns:
+        The forward mean demand, shaped like `demand`.
 
     Example:
         >>> forward_demand(np.array([[1.0, 2.0, 4.0, 6.0]]), months=2).tolist()
@@ -133,6 +173,13 @@ def forward_demand(demand: np.ndarray, months: int = FORWARD_MONTHS) -> np.ndarr
 def weeks_of_supply(on_hand, forward_monthly_demand):
     """On hand / weekly rate of coming demand (monthly x 12 / 52); NaN where no demand is coming.
 
+    Args:
+        on_hand: Stock on hand (a number or an array).
+        forward_monthly_demand: Mean monthly demand ahead (`forward_demand`), aligned with `on_hand`.
+
+    Returns:
+        Weeks of supply, shaped like the inputs.
+
     Example:
         >>> float(weeks_of_supply(130.0, 130.0))   # one month of stock = 52/12 weeks
         4.333333333333333
@@ -145,6 +192,15 @@ def weeks_of_supply(on_hand, forward_monthly_demand):
 
 def net_positions(opening, supply, production, demand) -> np.ndarray:
     """n_t = n_{t-1} + supply_t + production_t - demand_t (months along the last axis).
+
+    Args:
+        opening: The opening net position (a number, or one per row).
+        supply: Open supply per month.
+        production: Production per month.
+        demand: Demand per month.
+
+    Returns:
+        The net position at the end of each month.
 
     Example:
         >>> net_positions(5.0, [0, 10], [3, 0], [6, 20]).tolist()
@@ -159,30 +215,6 @@ def net_positions(opening, supply, production, demand) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- inputs
-@dataclass
-class _Groups:
-    """Family-per-resource arrays: g groups x t months, r resources."""
-
-    family: np.ndarray
-    resource: np.ndarray  # resource name, PURCHASED for uncapacitated groups
-    demand: np.ndarray  # g x t net requirement (sum of SKU needs, after stock and open supply)
-    safety_stock: np.ndarray  # g x t target for stock built ahead of requirements
-    unit_cost: np.ndarray  # g
-    unit_price: np.ndarray  # g
-    hours_per_unit: np.ndarray  # g
-    resources: list  # capacitated resources, index r
-    regular: np.ndarray  # r x t available regular hours (after committed production orders)
-    overtime: np.ndarray  # r x t overtime hours available
-    rate: np.ndarray  # r x t regular cost per hour
-    committed: np.ndarray  # r x t hours of open production orders
-    months: pd.DatetimeIndex
-
-    @property
-    def resource_index(self) -> np.ndarray:
-        lookup = {r: i for i, r in enumerate(self.resources)}
-        return np.array([lookup.get(r, -1) for r in self.resource])
-
-
 def _require(frame: pd.DataFrame, name: str, columns: tuple[str, ...], error=DataError):
     missing = [c for c in columns if c not in frame.columns]
     if missing:
@@ -212,7 +244,7 @@ def _grid(rows, columns, values, row_index, column_index) -> tuple[np.ndarray, n
 
 
 def _sku_frame(
-    demand_plan, tables, settings, error_stats, period, notes
+    demand_plan, tables, settings, error_stats, backtest, period, notes
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The demand plan from `period` on (long) and one row of parameters per SKU."""
     _require(demand_plan, "demand_plan", ("unique_id", "family", "ds", "consensus"))
@@ -289,7 +321,23 @@ def _sku_frame(
         )
     params["lead_time_months"] = lead.fillna(settings.default_lead_time_months).clip(lower=0)
 
-    # sigma of forecast error: error_stats, else the 80% interval, else a share of mean demand
+    # lots and minimum orders (whole units), life-cycle status
+    for column, default in (("lot_size", 1.0), ("min_order", 0.0)):
+        values = (
+            pd.to_numeric(prod[column], errors="coerce") if column in prod else pd.Series(np.nan, index=skus)
+        )
+        bad = (values <= 0 if column == "lot_size" else values < 0) | (values.notna() & (values % 1 != 0))
+        if bad.any():
+            sku = values.index[bad][0]
+            raise DataError(
+                f"products.{column} for SKU {sku} is {_show(values[sku])}; it must be a whole number of "
+                f"units {'>= 1' if column == 'lot_size' else '>= 0'} (fix the products table or leave it empty)"
+            )
+        params[column] = values.fillna(default)
+    status = prod["status"] if "status" in prod else pd.Series(np.nan, index=skus)
+    params["status"] = status.astype(object).where(status.notna(), "").astype(str).str.strip().str.lower()
+
+    # sigma of forecast error per month: error_stats, else the 80% interval, else a share of mean demand
     sigma = pd.Series(np.nan, index=skus)
     source = pd.Series("", index=skus, dtype=object)
     if error_stats is not None and len(error_stats):
@@ -298,7 +346,7 @@ def _sku_frame(
         given = pd.to_numeric(stats.groupby("unique_id")["sigma"].first(), errors="coerce").reindex(skus)
         given = given.where(given >= 0)
         sigma = sigma.fillna(given)
-        source[given.notna()] = "backtest"
+        source[given.notna()] = "error_stats x sqrt(lead time)"
     if {"yhat_lo_80", "yhat_hi_80"} <= set(demand.columns):
         width = (
             pd.to_numeric(demand["yhat_hi_80"], errors="coerce")
@@ -307,14 +355,30 @@ def _sku_frame(
         from_interval = width.groupby(demand["unique_id"]).mean().reindex(skus).clip(lower=0)
         fill = sigma.isna() & from_interval.notna()
         sigma[fill] = from_interval[fill]
-        source[fill] = "80% interval"
+        source[fill] = "80% interval x sqrt(lead time)"
     mean_demand = demand.groupby("unique_id")["consensus"].mean().reindex(skus).fillna(0.0)
     fill = sigma.isna()
     sigma[fill] = settings.fallback_error_cv * mean_demand[fill]
-    source[fill] = f"{settings.fallback_error_cv:.0%} of mean demand"
+    source[fill] = f"{settings.fallback_error_cv:.0%} of mean demand x sqrt(lead time)"
     params["sigma"] = sigma
+    # over the lead time: the backtest's lead-time errors when there are enough, else sigma x sqrt(L)
+    errors = lead_time_errors(backtest, params["lead_time_months"]).set_index("unique_id").reindex(skus)
+    enough = errors["samples"].fillna(0) >= settings.min_error_samples
+    over_lead = pd.Series(
+        np.asarray(sigma, float) * np.sqrt(params["lead_time_months"].to_numpy(dtype=float)), index=skus
+    )
+    over_lead[enough] = errors.loc[enough, "sigma"]
+    source[enough] = "backtest over the lead time"
+    params["sigma_lead_time"] = over_lead
     params["sigma_source"] = source
-    params["safety_stock"] = safety_stock(sigma, params["lead_time_months"], settings.service_level)
+    params["error_samples"] = errors["samples"].fillna(0).astype(int)
+    params["error_origins"] = errors["origins"].fillna(0).astype(int)
+    z = norm.ppf(settings.service_level)
+    planned = demand.groupby("unique_id")["consensus"].sum().reindex(skus).fillna(0.0)
+    ending = params["status"].isin([s.strip().lower() for s in settings.no_safety_stock_statuses])
+    reason = np.where(planned <= 0, "no planned demand", np.where(ending, "status " + params["status"], ""))
+    params["safety_stock_reason"] = reason
+    params["safety_stock"] = np.where(reason == "", z * over_lead.to_numpy(dtype=float), 0.0)
 
     inventory = tables.get("inventory")
     opening = pd.Series(0.0, index=skus)
@@ -339,10 +403,12 @@ def _sku_frame(
 
 
 def _matrices(demand: pd.DataFrame, params: pd.DataFrame, tables: dict, months: pd.DatetimeIndex, notes):
-    """Demand and open supply as SKU x month arrays (past-due supply lands in the first month)."""
+    """Demand, open supply and its open production orders as SKU x month arrays (past-due supply lands
+    in the first month)."""
     skus = params.index
     d = _grid(demand["unique_id"], demand["ds"], demand["consensus"], skus, months)[0]
     r = np.zeros_like(d)
+    r_prod = np.zeros_like(d)
     supply = tables.get("supply")
     if supply is not None and len(supply):
         _require(supply, "supply", ("sku", "month", "quantity"))
@@ -360,27 +426,10 @@ def _matrices(demand: pd.DataFrame, params: pd.DataFrame, tables: dict, months: 
             )
         s.loc[past, "month"] = months[0]
         r = _grid(s["sku"], s["month"], s["quantity"], skus, months)[0]
-    return d, r
-
-
-def _committed_hours(tables, params, months, resources) -> np.ndarray:
-    """Hours that open production orders (supply.kind == production) take on their resource."""
-    out = np.zeros((len(resources), len(months)))
-    supply = tables.get("supply")
-    if supply is None or not len(supply) or "kind" not in supply:
-        return out
-    s = supply[supply["kind"].astype(str).str.lower() == "production"]
-    if not len(s):
-        return out
-    s = s.assign(
-        sku=s["sku"].astype(str),
-        month=_month_start(s["month"]).clip(lower=months[0]),
-        quantity=pd.to_numeric(s["quantity"], errors="coerce").fillna(0.0),
-    )
-    s = s.join(params[["resource", "hours_per_unit"]], on="sku", how="inner")
-    s = s[s["resource"] != PURCHASED]
-    s["hours"] = s["quantity"] * s["hours_per_unit"]
-    return _grid(s["resource"], s["month"], s["hours"], resources, months)[0]
+        if "kind" in s:
+            made = s[s["kind"].astype(str).str.strip().str.lower() == "production"]
+            r_prod = _grid(made["sku"], made["month"], made["quantity"], skus, months)[0]
+    return d, r, r_prod
 
 
 def _capacity(tables, resources, months, settings, notes):
@@ -444,34 +493,29 @@ def _capacity(tables, resources, months, settings, notes):
     return arrays[0], arrays[1], arrays[2]
 
 
-def _build(demand_plan, tables, settings, error_stats, period, notes):
-    demand, params = _sku_frame(demand_plan, tables, settings, error_stats, period, notes)
+def _build(demand_plan, tables, settings, error_stats, backtest, period, notes):
+    """The SKU parameters, the SKU x month `Problem` and the high-demand case (the 80% upper bound)."""
+    demand, params = _sku_frame(demand_plan, tables, settings, error_stats, backtest, period, notes)
     months = pd.DatetimeIndex(sorted(demand["ds"].unique()))
     months = pd.date_range(months[0], months[-1], freq="MS")
-    d, r = _matrices(demand, params, tables, months, notes)
-    keys = params[["family", "resource"]].drop_duplicates().sort_values(["family", "resource"])
-    keys = keys.reset_index(drop=True)
-    code = params[["family", "resource"]].merge(keys.reset_index(), on=["family", "resource"], how="left")[
-        "index"
-    ]
-    code = code.to_numpy()
-    n_groups = len(keys)
-
-    def by_group(values):
-        return np.stack(
-            [np.bincount(code, weights=values[:, t], minlength=n_groups) for t in range(values.shape[1])],
-            axis=1,
+    d, r, r_prod = _matrices(demand, params, tables, months, notes)
+    d_high = d
+    if "yhat_hi_80" in demand.columns:
+        high = pd.to_numeric(demand["yhat_hi_80"], errors="coerce")
+        given = high.notna().to_numpy()
+        grid, count = _grid(
+            demand["unique_id"][given], demand["ds"][given], high[given], params.index, months
         )
-
-    def weighted(column):
-        weights = d.sum(axis=1) + 1e-9
-        return np.bincount(
-            code, weights=params[column].to_numpy() * weights, minlength=n_groups
-        ) / np.bincount(code, weights=weights, minlength=n_groups)
-
-    resources = sorted(r_ for r_ in keys["resource"].unique() if r_ != PURCHASED)
+        d_high = np.where(count > 0, np.maximum(grid, d), d)
+    resources = sorted(set(params["resource"]) - {PURCHASED})
     regular, overtime, rate = _capacity(tables, resources, months, settings, notes)
-    committed = _committed_hours(tables, params, months, resources)
+    hours = params["hours_per_unit"].to_numpy()
+    res = pd.Index(resources).get_indexer(params["resource"])
+    committed = np.zeros((len(resources), len(months)))
+    for t in range(len(months)):
+        committed[:, t] = np.bincount(
+            res[res >= 0], weights=(r_prod[:, t] * hours)[res >= 0], minlength=len(resources)
+        )
     over = committed > regular + overtime + 1e-9
     if over.any():
         i, t = np.argwhere(over)[0]
@@ -480,30 +524,44 @@ def _build(demand_plan, tables, settings, error_stats, period, notes):
             f"in {months[t]:%Y-%m} but it has {regular[i, t]:,.0f} regular + {overtime[i, t]:,.0f} "
             "overtime hours; move orders or add capacity"
         )
-    required, with_safety = net_requirements(
-        params["opening_on_hand"].to_numpy(), r, d, params["safety_stock"].to_numpy()
-    )
-    groups = _Groups(
-        family=keys["family"].to_numpy(),
-        resource=keys["resource"].to_numpy(),
-        demand=np.diff(by_group(required), axis=1, prepend=0.0),
-        safety_stock=by_group(with_safety - required),
-        unit_cost=weighted("unit_cost"),
-        unit_price=weighted("unit_price"),
-        hours_per_unit=weighted("hours_per_unit"),
+    lead = params["lead_time_months"].to_numpy()
+    first = np.maximum(np.ceil(lead - 1e-9), settings.frozen_months).astype(int)
+    params["first_month"] = [months[i] if i < len(months) else pd.NaT for i in first]
+    prob = Problem(
+        demand=d,
+        supply=r,
+        supply_production=r_prod,
+        opening=params["opening_on_hand"].to_numpy(dtype=float),
+        safety=params["safety_stock"].to_numpy(dtype=float),
+        unit_cost=params["unit_cost"].to_numpy(dtype=float),
+        unit_price=params["unit_price"].to_numpy(dtype=float),
+        hours=hours.astype(float),
+        res=res,
+        first=first,
+        lot=params["lot_size"].to_numpy(dtype=float),
+        min_order=params["min_order"].to_numpy(dtype=float),
         resources=resources,
-        regular=regular - committed,
+        regular=regular,
         overtime=overtime,
         rate=rate,
         committed=committed,
         months=months,
     )
-    return params, d, r, code, groups
+    return params, prob, d_high
 
 
 def net_requirements(opening, supply, demand, safety) -> tuple[np.ndarray, np.ndarray]:
     """Cumulative production each SKU needs by month t: (A, C) with A to avoid shortages and C to
     also hold safety stock (see the module docstring). Rows = SKUs, columns = months.
+
+    Args:
+        opening: The opening net position per SKU.
+        supply: Open supply per SKU and month.
+        demand: Demand per SKU and month.
+        safety: The safety stock per SKU.
+
+    Returns:
+        `(A, C)`: cumulative production needed to avoid shortages, and to also hold safety stock.
 
     Example:
         >>> demand = np.array([[10.0, 10.0, 10.0]])
@@ -517,226 +575,67 @@ def net_requirements(opening, supply, demand, safety) -> tuple[np.ndarray, np.nd
     return shortfall, below
 
 
-# ---------------------------------------------------------------- strategies
-def _capped(want: np.ndarray, t: int, g: _Groups, res: np.ndarray) -> np.ndarray:
-    """Scale down the groups of a resource whose month t needs more than regular + overtime hours."""
-    hours = want * g.hours_per_unit
-    used = np.bincount(res[res >= 0], weights=hours[res >= 0], minlength=len(g.resources))
-    limit = g.regular[:, t] + g.overtime[:, t]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        factor = np.where(used > limit, np.maximum(limit, 0) / np.where(used > 0, used, 1), 1.0)
-    return want * _per_group(factor, res, 1.0)
+def lead_time_errors(backtest: pd.DataFrame, lead_months: pd.Series) -> pd.DataFrame:
+    """Forecast errors over each SKU's lead time, from every origin of a rolling backtest.
 
+    For a SKU with lead time L (whole months, at least 1), each backtest origin gives one error per
+    window of L consecutive horizon steps s..s+L-1 (s = 1, 2, ...): the sum of actual - forecast over
+    the window, i.e. the error of the forecast of lead-time demand. The SKU's sigma over the lead time
+    is the root mean square of those errors (about zero: bias counts).
 
-def _per_group(by_resource: np.ndarray, res: np.ndarray, default: float) -> np.ndarray:
-    """Rows of a per-resource array for each group; `default` for bought-in groups (res == -1)."""
-    padded = np.concatenate([by_resource, np.full((1, *by_resource.shape[1:]), default)])
-    return padded[res]
+    Args:
+        backtest: `unique_id, cutoff, step, y, yhat` (demand planning's `backtest` product).
+        lead_months: Lead time in months per SKU (index `unique_id`).
 
-
-def chase(g: _Groups) -> np.ndarray:
-    """Chase: each month make what brings stock back to safety stock (net of backlog), within capacity.
-
-    production_t = max(0, requirement_t + safety_stock_t - n_{t-1}) on the group's net requirements,
-    scaled down to the resource's regular + overtime hours when it needs more.
-    """
-    res = g.resource_index
-    production = np.zeros_like(g.demand)
-    net = np.zeros(len(g.family))
-    for t in range(len(g.months)):
-        want = np.maximum(0.0, g.demand[:, t] + g.safety_stock[:, t] - net)
-        production[:, t] = _capped(want, t, g, res)
-        net = net + production[:, t] - g.demand[:, t]
-    return production
-
-
-def level(g: _Groups) -> np.ndarray:
-    """Level: one constant rate per group, (total net requirement + closing safety stock) / months,
-    i.e. (demand - stock - open supply, netted SKU by SKU) spread evenly; scaled down in a month whose
-    resource cannot make it."""
-    res = g.resource_index
-    horizon = len(g.months)
-    rate = np.maximum(0.0, (g.demand.sum(axis=1) + g.safety_stock[:, -1]) / horizon)
-    return np.stack([_capped(rate, t, g, res) for t in range(horizon)], axis=1)
-
-
-def optimal(g: _Groups, settings: SupplyParams) -> np.ndarray:
-    """Cost-optimal production: one linear program (HiGHS) per resource, minimising the costs of
-    the module docstring under regular + overtime hours. Returns production per group and month."""
-    production = np.zeros_like(g.demand)
-    res = g.resource_index
-    for r in range(-1, len(g.resources)):
-        members = np.flatnonzero(res == r)
-        if len(members):
-            production[members] = _solve(g, members, r, settings)
-    return production
-
-
-def _solve(g: _Groups, members: np.ndarray, r: int, settings: SupplyParams) -> np.ndarray:
-    """One LP for the groups on resource `r` (-1: bought in, no hours). Variables per group and month:
-    `make` (units), `stock` (on hand), `late` (backlog), `below` (under safety stock); then overtime
-    hours per month on capacitated resources. Returns production per group and month."""
-    n, horizon = len(members), len(g.months)
-    block = n * horizon
-    capacitated = r >= 0
-    n_vars = 4 * block + (horizon if capacitated else 0)
-    idx = np.arange(block).reshape(n, horizon)
-    make, stock, late, below = idx, idx + block, idx + 2 * block, idx + 3 * block
-    cost, price = g.unit_cost[members], g.unit_price[members]
-
-    c = np.zeros(n_vars)
-    c[make] = cost[:, None]
-    c[stock] = settings.holding_cost_rate * cost[:, None]
-    c[stock[:, -1]] -= np.minimum(cost, price)  # closing stock keeps its value
-    c[late] = settings.backlog_cost_rate * price[:, None]
-    c[late[:, -1]] += price  # backlog left at the end is a lost sale
-    c[below] = settings.safety_stock_shortfall_rate * price[:, None]
-
-    # balance: stock_t - late_t - make_t - stock_{t-1} + late_{t-1} = -requirement_t
-    rows, cols, vals = [], [], []
-    eq = idx.ravel()
-    for var, sign in ((stock, 1.0), (late, -1.0), (make, -1.0)):
-        rows.append(eq), cols.append(var.ravel()), vals.append(np.full(block, sign))
-    prev = idx[:, 1:].ravel()
-    rows += [prev, prev]
-    cols += [stock[:, :-1].ravel(), late[:, :-1].ravel()]
-    vals += [np.full(prev.size, -1.0), np.full(prev.size, 1.0)]
-    a_eq = sparse.csr_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(block, n_vars)
-    )
-    b_eq = -g.demand[members]
-
-    # safety stock: -stock_t + late_t - below_t <= -safety_stock_t
-    rows = [idx.ravel(), idx.ravel(), idx.ravel()]
-    cols = [stock.ravel(), late.ravel(), below.ravel()]
-    vals = [np.full(block, -1.0), np.full(block, 1.0), np.full(block, -1.0)]
-    b_ub = [-g.safety_stock[members].ravel()]
-    bounds = [(0, None)] * (4 * block)
-    if capacitated:
-        # hours: sum of hours_per_unit x make_t - overtime_t <= regular_t (net of open production orders)
-        month_rows = block + np.tile(np.arange(horizon), n)
-        rows += [month_rows, block + np.arange(horizon)]
-        cols += [make.ravel(), 4 * block + np.arange(horizon)]
-        vals += [np.repeat(g.hours_per_unit[members], horizon), np.full(horizon, -1.0)]
-        b_ub.append(g.regular[r])
-        c[4 * block :] = settings.overtime_premium * g.rate[r]
-        bounds += [(max(0.0, -g.regular[r, t]), g.overtime[r, t]) for t in range(horizon)]
-    n_ub = block + (horizon if capacitated else 0)
-    a_ub = sparse.csr_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n_ub, n_vars)
-    )
-    result = linprog(
-        c, A_ub=a_ub, b_ub=np.concatenate(b_ub), A_eq=a_eq, b_eq=b_eq.ravel(), bounds=bounds, method="highs"
-    )
-    if result.status != 0:
-        name = g.resources[r] if capacitated else PURCHASED
-        months = f"{g.months[0]:%Y-%m} to {g.months[-1]:%Y-%m}"
-        why = {2: "infeasible", 3: "unbounded"}.get(result.status, "not solved")
-        raise PlanError(
-            f"the production plan for resource {name} ({months}) is {why}: check its capacity rows "
-            "(hours, overtime_hours >= 0) and the cost rates in params supply"
-        )
-    production = result.x[make]
-    return np.where(production > 1e-7, production, 0.0)
-
-
-# ---------------------------------------------------------------- costing
-COST_PARTS = ("production_cost", "overtime_cost", "holding_cost", "backlog_cost", "safety_stock_cost")
-
-
-def _hours(g: _Groups, production: np.ndarray) -> dict[str, np.ndarray]:
-    """Hours a group plan takes: per group (regular / overtime split) and per resource."""
-    res = g.resource_index
-    hours = production * g.hours_per_unit[:, None]
-    used = np.zeros((len(g.resources), len(g.months)))
-    for t in range(len(g.months)):
-        used[:, t] = np.bincount(res[res >= 0], weights=hours[res >= 0, t], minlength=len(g.resources))
-    over = np.maximum(used - g.regular, 0.0)  # regular is net of open production orders
-    total = used + g.committed
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(total > 0, over / np.where(total > 0, total, 1), 0.0)
-    group_share = _per_group(share, res, 0.0)
-    rate = _per_group(g.rate, res, 0.0)
-    overtime = hours * group_share
-    return {
-        "regular_hours": hours - overtime,
-        "overtime_hours": overtime,
-        "used_hours": used,
-        "resource_overtime": over,
-        "rate": rate,
-    }
-
-
-def sku_costs(
-    opening, supply, production, demand, safety, unit_cost, unit_price, settings: SupplyParams
-) -> dict[str, np.ndarray]:
-    """SKU balances and the costs of the module docstring (overtime excepted), SKU x month arrays.
+    Returns:
+        `unique_id, sigma, samples, origins`, one row per SKU of `lead_months` (sigma NaN and
+        samples 0 where the backtest has no window as long as the lead time).
 
     Example:
-        >>> e = sku_costs(np.array([5.0]), np.zeros((1, 2)), np.array([[0.0, 10.0]]), np.array([[8.0, 4.0]]),
-        ...               np.array([0.0]), np.array([6.0]), np.array([10.0]), SupplyParams())
-        >>> e["shortage"].tolist(), e["on_hand"].tolist()
-        ([[3.0, 0.0]], [[0.0, 3.0]])
+        >>> bt = pd.DataFrame({"unique_id": "A", "cutoff": pd.Timestamp("2026-01-01"), "step": [1, 2, 3],
+        ...                    "y": [10.0, 12.0, 8.0], "yhat": [9.0, 9.0, 9.0]})
+        >>> lead_time_errors(bt, pd.Series({"A": 2.0})).iloc[0].tolist()   # windows: 1+3, 3-1
+        ['A', 3.1622776601683795, 2, 1]
     """
-    net = net_positions(opening, supply, production, demand)
-    on_hand, shortage = np.maximum(net, 0.0), np.maximum(-net, 0.0)
-    cost, price = np.asarray(unit_cost, float)[:, None], np.asarray(unit_price, float)[:, None]
-    backlog_cost = settings.backlog_cost_rate * price * shortage
-    backlog_cost[:, -1] += price[:, 0] * shortage[:, -1]
-    closing = np.zeros_like(net)
-    closing[:, -1] = np.minimum(cost, price)[:, 0] * on_hand[:, -1]
-    below = np.maximum(np.asarray(safety, float)[:, None] - net, 0.0)
-    return {
-        "on_hand": on_hand,
-        "shortage": shortage,
-        "below_safety_stock": below,
-        "production_cost": cost * production,
-        "holding_cost": settings.holding_cost_rate * cost * on_hand,
-        "backlog_cost": backlog_cost,
-        "safety_stock_cost": settings.safety_stock_shortfall_rate * price * below,
-        "closing_stock_credit": closing,
-    }
-
-
-# ---------------------------------------------------------------- SKU detail
-def disaggregate(
-    group_production: np.ndarray,
-    code: np.ndarray,
-    demand: np.ndarray,
-    supply: np.ndarray,
-    opening: np.ndarray,
-    safety: np.ndarray,
-) -> np.ndarray:
-    """Split each group's production over its SKUs month by month by share of need.
-
-    need_st = max(0, demand_st + safety_stock_s - n_s,t-1 - supply_st); a group with no need splits by
-    demand share, and with no demand either, equally.
-
-    Example:
-        >>> disaggregate(np.array([[30.0]]), np.array([0, 0]), np.array([[10.0], [20.0]]),
-        ...              np.zeros((2, 1)), np.array([0.0, 10.0]), np.zeros(2)).ravel().tolist()
-        [15.0, 15.0]
-    """
-    n_groups, horizon = group_production.shape
-    count = np.bincount(code, minlength=n_groups).astype(float)
-    out = np.zeros_like(demand, dtype=float)
-    net = opening.astype(float).copy()
-    for t in range(horizon):
-        need = np.maximum(0.0, demand[:, t] + safety - net - supply[:, t])
-        need_total = np.bincount(code, weights=need, minlength=n_groups)[code]
-        demand_total = np.bincount(code, weights=demand[:, t], minlength=n_groups)[code]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            share = np.where(
-                need_total > 0,
-                need / np.where(need_total > 0, need_total, 1),
-                np.where(
-                    demand_total > 0,
-                    demand[:, t] / np.where(demand_total > 0, demand_total, 1),
-                    1.0 / count[code],
-                ),
-            )
-        out[:, t] = group_production[code, t] * share
-        net = net + supply[:, t] + out[:, t] - demand[:, t]
+    lead = np.maximum(np.ceil(pd.to_numeric(lead_months, errors="coerce").fillna(1.0) - 1e-9), 1).astype(int)
+    out = pd.DataFrame({"unique_id": lead.index.astype(str), "sigma": np.nan, "samples": 0, "origins": 0})
+    needed = {"unique_id", "cutoff", "step", "y", "yhat"}
+    if backtest is None or not len(backtest) or not needed <= set(backtest.columns):
+        return out
+    bt = backtest[list(needed)].dropna(subset=["y", "yhat", "step"])
+    bt = bt.assign(
+        unique_id=bt["unique_id"].astype(str), error=bt["y"] - bt["yhat"], step=bt["step"].astype(int)
+    )
+    bt = bt[bt["unique_id"].isin(out["unique_id"]) & (bt["step"] >= 1)]
+    if bt.empty:
+        return out
+    wide = bt.pivot_table(index=["unique_id", "cutoff"], columns="step", values="error", aggfunc="sum")
+    wide = wide.reindex(columns=range(1, int(wide.columns.max()) + 1))
+    errors = wide.to_numpy(dtype=float)
+    valid = ~np.isnan(errors)
+    value_sum = np.concatenate([np.zeros((len(errors), 1)), np.cumsum(np.nan_to_num(errors), axis=1)], axis=1)
+    count_sum = np.concatenate([np.zeros((len(errors), 1)), np.cumsum(valid, axis=1)], axis=1)
+    uid = wide.index.get_level_values("unique_id")
+    row_lead = lead.reindex(uid).to_numpy()
+    squares, samples = np.zeros(len(errors)), np.zeros(len(errors))
+    for length in np.unique(row_lead):
+        rows = row_lead == length
+        if length > errors.shape[1]:
+            continue
+        window = value_sum[rows, length:] - value_sum[rows, :-length]
+        full = (count_sum[rows, length:] - count_sum[rows, :-length]) == length
+        squares[rows] = np.where(full, window**2, 0.0).sum(axis=1)
+        samples[rows] = full.sum(axis=1)
+    per_sku = pd.DataFrame({"unique_id": uid, "squares": squares, "samples": samples, "origin": samples > 0})
+    per_sku = per_sku.groupby("unique_id").agg(
+        squares=("squares", "sum"), samples=("samples", "sum"), origins=("origin", "sum")
+    )
+    per_sku = per_sku.reindex(out["unique_id"])
+    n = per_sku["samples"].fillna(0).to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["sigma"] = np.where(n > 0, np.sqrt(per_sku["squares"].to_numpy() / np.where(n > 0, n, 1)), np.nan)
+    out["samples"] = n.astype(int)
+    out["origins"] = per_sku["origins"].fillna(0).to_numpy().astype(int)
     return out
 
 
@@ -747,111 +646,198 @@ def plan(
     settings: SupplyParams | None = None,
     error_stats: pd.DataFrame | None = None,
     period=None,
+    backtest: pd.DataFrame | None = None,
 ) -> SupplyPlan:
-    """Rough-cut capacity, chase / level / cost-optimal production plans and the SKU inventory projection.
+    """Rough-cut capacity, chase / level / cost-optimal SKU production plans and the SKU inventory projection.
 
-    Pure: reads only its arguments. `demand_plan` has `unique_id, family, ds, consensus` (units per
-    SKU and month; optional `yhat_lo_80, yhat_hi_80`); `tables` holds the contract's `products`,
-    `inventory`, `capacity` and `supply` tables; `error_stats` (`unique_id, sigma`) gives sigma for
-    safety stock (else the 80% interval, else `fallback_error_cv` x mean demand); `period` (YYYY-MM)
-    drops demand before it. Raises `PlanError` naming resource and month when no plan can be made.
+    Pure: reads only its arguments. Every strategy is planned per SKU (`salesops.supply.sku`): whole
+    units and lots, after each SKU's lead time and the frozen months, within each resource-month's
+    regular + overtime hours; all three are costed the same way.
+
+    Args:
+        demand_plan: `unique_id, family, ds, consensus` (units per SKU and month; optional
+            `yhat_lo_80, yhat_hi_80`: the upper bound is the high-demand case of `fill_rate_high`).
+        tables: The contract's `products`, `inventory`, `capacity` and `supply` tables.
+        settings: The supply parameters (default `SupplyParams()`).
+        error_stats: `unique_id, sigma` (one-month forecast error), the fallback for safety stock.
+        period: `YYYY-MM`; demand before it is dropped.
+        backtest: Demand planning's `backtest` (`unique_id, cutoff, step, y, yhat`): safety stock
+            comes from its errors over each SKU's lead time (`lead_time_errors`).
+
+    Returns:
+        The `SupplyPlan`.
+
+    Raises:
+        PlanError: No plan can be made (names the resource and the month).
+        DataError: The inputs cannot be planned (names the table, column and row).
 
     Example:
-        >>> months = pd.to_datetime(["2026-11-01", "2026-12-01"])
-        >>> dp = pd.DataFrame({"unique_id": "A", "family": "F", "ds": months, "consensus": [10.0, 30.0]})
+        >>> months = pd.to_datetime(["2026-11-01", "2026-12-01", "2027-01-01"])
+        >>> dp = pd.DataFrame({"unique_id": "A", "family": "F", "ds": months, "consensus": [0.0, 10.0, 30.0]})
         >>> products = pd.DataFrame({"sku": ["A"], "family": ["F"], "unit_price": [10.0], "unit_cost": [6.0],
-        ...                          "resource": ["line"], "hours_per_unit": [1.0]})
-        >>> capacity = pd.DataFrame({"resource": "line", "month": months, "hours": [20.0, 20.0]})
-        >>> tables = {"products": products, "capacity": capacity}
-        >>> sp = plan(dp, tables, SupplyParams(fallback_error_cv=0))
+        ...                          "resource": ["line"], "hours_per_unit": [1.0], "lead_time_months": [1]})
+        >>> capacity = pd.DataFrame({"resource": "line", "month": months, "hours": [20.0, 20.0, 20.0]})
+        >>> sp = plan(dp, {"products": products, "capacity": capacity}, SupplyParams(fallback_error_cv=0))
         >>> sp.production_plan.query("strategy == 'optimal'")["production"].tolist()
-        [20.0, 20.0]
+        [0.0, 20.0, 20.0]
     """
     settings = settings or SupplyParams()
     notes: list[str] = []
-    params, d, r, code, g = _build(demand_plan, tables, settings, error_stats, period, notes)
-    months, horizon = g.months, len(g.months)
-    made = {"chase": chase(g), "level": level(g), "optimal": optimal(g, settings)}
-    opening, safety = params["opening_on_hand"].to_numpy(), params["safety_stock"].to_numpy()
-    families = pd.Index(sorted(set(g.family)))
+    params, prob, d_high = _build(demand_plan, tables, settings, error_stats, backtest, period, notes)
+    months, horizon = prob.months, len(prob.months)
+    made = {"chase": chase(prob), "level": level(prob)}
+    solution = solve_optimal(prob, settings, (made["chase"], made["level"]))
+    made["optimal"] = solution.made
+    notes.append(_solution_note(solution))
+    families = pd.Index(sorted(set(params["family"])))
     sku_family = families.get_indexer(params["family"])
-    group_family = families.get_indexer(g.family)
+    keys = params[["family", "resource"]].drop_duplicates().sort_values(["family", "resource"])
+    keys = keys.reset_index(drop=True)
+    sku_group = (
+        params[["family", "resource"]].merge(keys.reset_index(), on=["family", "resource"], how="left")[
+            "index"
+        ]
+    ).to_numpy()
+    required, _ = net_requirements(prob.opening, prob.supply, prob.demand, prob.safety)
+    requirement = np.diff(required, axis=1, prepend=0.0)
 
-    def to_family(values, codes):
+    def total_by(values, codes, size):
         return np.stack(
-            [np.bincount(codes, weights=values[:, t], minlength=len(families)) for t in range(horizon)],
-            axis=1,
+            [np.bincount(codes, weights=values[:, t], minlength=size) for t in range(horizon)], axis=1
         )
 
-    plan_rows, summary_rows, detail = [], [], {}
+    def to_family(values):
+        return total_by(values, sku_family, len(families))
+
+    plan_rows, summary_rows, group_rows, sku_rows, service_rows, detail = [], [], [], [], [], {}
     for name in STRATEGIES:
-        sku_production = disaggregate(made[name], code, d, r, opening, safety)
-        e = sku_costs(
-            opening, r, sku_production, d, safety, params["unit_cost"], params["unit_price"], settings
-        )
-        h = _hours(g, made[name])
-        overtime_cost = settings.overtime_premium * h["rate"] * h["overtime_hours"]
-        fam = {
-            k: to_family(e[k], sku_family)
-            for k in (*COST_PARTS[:1], *COST_PARTS[2:], "closing_stock_credit", "on_hand", "shortage")
-        }
-        fam["overtime_cost"] = to_family(overtime_cost, group_family)
-        cost = sum(fam[k] for k in COST_PARTS) - fam["closing_stock_credit"]
+        x = made[name]
+        e = evaluate(prob, x, settings)
+        cost = sum(e[k] for k in COST_PARTS)
+        lost = np.zeros_like(x)
+        lost[:, -1] = e["shortage"][:, -1]
         plan_rows.append(
             pd.DataFrame(
                 {
                     "strategy": name,
                     "family": np.repeat(families, horizon),
                     "month": np.tile(months, len(families)),
-                    "demand": to_family(d, sku_family).ravel(),
-                    "production": to_family(sku_production, sku_family).ravel(),
-                    "inventory": fam["on_hand"].ravel(),
-                    "backlog": fam["shortage"].ravel(),
-                    "regular_hours": to_family(h["regular_hours"], group_family).ravel(),
-                    "overtime_hours": to_family(h["overtime_hours"], group_family).ravel(),
-                    "cost": cost.ravel(),
+                    "demand": to_family(prob.demand).ravel(),
+                    "production": to_family(x).ravel(),
+                    "inventory": to_family(e["on_hand"]).ravel(),
+                    "backlog": to_family(e["shortage"]).ravel(),
+                    "regular_hours": to_family(e["regular_hours"]).ravel(),
+                    "overtime_hours": to_family(e["overtime_hours"]).ravel(),
+                    "cost": to_family(cost).ravel(),
+                    "overtime_cost": to_family(e["overtime_cost"]).ravel(),
+                    "lost_units": to_family(lost).ravel(),
                 }
             )
         )
-        row = {
-            "strategy": name,
-            **{k: float(fam[k].sum()) for k in COST_PARTS},
-            "closing_stock_credit": float(fam["closing_stock_credit"].sum()),
-        }
-        row["total_cost"] = sum(row[k] for k in COST_PARTS) - row["closing_stock_credit"]
-        row["fill_rate"] = fill_rate(d, e["shortage"])
-        row["overtime_hours"] = float(h["resource_overtime"].sum())
-        row["ending_backlog"] = float(e["shortage"][:, -1].sum())
-        row["ending_inventory"] = float(e["on_hand"][:, -1].sum())
+        group_rows.append(
+            pd.DataFrame(
+                {
+                    "strategy": name,
+                    "family": np.repeat(keys["family"].to_numpy(), horizon),
+                    "resource": np.repeat(keys["resource"].to_numpy(), horizon),
+                    "month": np.tile(months, len(keys)),
+                    "requirement": total_by(requirement, sku_group, len(keys)).ravel(),
+                    "production": total_by(x, sku_group, len(keys)).ravel(),
+                    "regular_hours": total_by(e["regular_hours"], sku_group, len(keys)).ravel(),
+                    "overtime_hours": total_by(e["overtime_hours"], sku_group, len(keys)).ravel(),
+                    "overtime_cost": total_by(e["overtime_cost"], sku_group, len(keys)).ravel(),
+                }
+            )
+        )
+        sku_rows.append(
+            pd.DataFrame(
+                {
+                    "strategy": name,
+                    "unique_id": np.repeat(params.index.to_numpy(), horizon),
+                    "month": np.tile(months, len(params)),
+                    "production": x.ravel(),
+                    "on_hand": e["on_hand"].ravel(),
+                    "shortage": e["shortage"].ravel(),
+                    "hours": e["hours"].ravel(),
+                    "overtime_hours": e["overtime_hours"].ravel(),
+                    **{k: e[k].ravel() for k in (*COST_PARTS, "safety_stock_penalty")},
+                }
+            )
+        )
+        beyond = np.maximum(e["used_hours"] - prob.regular - prob.overtime, 0.0)
+        high = np.maximum(-(prob.opening[:, None] + np.cumsum(prob.supply + x - d_high, axis=1)), 0.0)
+        late = np.minimum(prob.demand, e["shortage"])
+        row = {"strategy": name, **{k: float(e[k].sum()) for k in COST_PARTS}}
+        row["total_cost"] = sum(row[k] for k in COST_PARTS)
+        row.update(
+            safety_stock_penalty=float(e["safety_stock_penalty"].sum()),
+            closing_stock_value=float(e["closing_stock_value"].sum()),
+            fill_rate=fill_rate(prob.demand, e["shortage"]),
+            fill_rate_high=fill_rate(d_high, high),
+            late_units=float(late.sum()),
+            lost_units=float(e["shortage"][:, -1].sum()),
+            units_made=float(x.sum()),
+            overtime_hours=float(e["resource_overtime"].sum()),
+            hours_beyond_capacity=float(beyond.sum()),
+            ending_backlog=float(e["shortage"][:, -1].sum()),
+            ending_inventory=float(e["on_hand"][:, -1].sum()),
+        )
         summary_rows.append(row)
-        detail[name] = (sku_production, h)
-    production_plan = pd.concat(plan_rows, ignore_index=True)
-    summary = pd.DataFrame(summary_rows)
-    groups_frame = pd.DataFrame(
-        {
-            "strategy": np.repeat(STRATEGIES, len(g.family) * horizon),
-            "family": np.tile(np.repeat(g.family, horizon), len(STRATEGIES)),
-            "resource": np.tile(np.repeat(g.resource, horizon), len(STRATEGIES)),
-            "month": np.tile(months, len(g.family) * len(STRATEGIES)),
-            "requirement": np.tile(g.demand.ravel(), len(STRATEGIES)),
-            "production": np.concatenate([made[k].ravel() for k in STRATEGIES]),
-            "regular_hours": np.concatenate([detail[k][1]["regular_hours"].ravel() for k in STRATEGIES]),
-            "overtime_hours": np.concatenate([detail[k][1]["overtime_hours"].ravel() for k in STRATEGIES]),
-        }
-    )
-
-    sku_production, hours = detail[settings.strategy]
-    capacity_load = _capacity_load(g, params, d, hours)
-    projection = _projection(params, months, d, r, sku_production, settings)
+        family_demand, family_high = to_family(prob.demand).sum(axis=1), to_family(d_high).sum(axis=1)
+        family_late = to_family(late).sum(axis=1)
+        family_late_high = to_family(np.minimum(d_high, high)).sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            service_rows.append(
+                pd.DataFrame(
+                    {
+                        "strategy": name,
+                        "family": families,
+                        "demand": family_demand,
+                        "late_units": family_late,
+                        "lost_units": to_family(lost).sum(axis=1),
+                        "fill_rate": np.where(family_demand > 0, 1 - family_late / family_demand, 1.0),
+                        "fill_rate_high": np.where(family_high > 0, 1 - family_late_high / family_high, 1.0),
+                    }
+                )
+            )
+        detail[name] = e
+    e = detail[settings.strategy]
+    capacity_load = _capacity_load(prob, params, e)
+    projection = _projection(params, prob, made[settings.strategy], e, settings)
     return SupplyPlan(
         _clean(capacity_load),
-        _clean(production_plan),
+        _clean(pd.concat(plan_rows, ignore_index=True)),
         _clean(projection),
-        _clean(summary),
+        _clean(pd.DataFrame(summary_rows)),
         params.reset_index(),
-        _clean(groups_frame),
+        _clean(pd.concat(group_rows, ignore_index=True)),
         settings.strategy,
         notes,
+        _clean(pd.concat(sku_rows, ignore_index=True)),
+        _clean(pd.concat(service_rows, ignore_index=True)),
+    )
+
+
+def _solution_note(solution: Solution) -> str:
+    """One sentence on how the cost-optimal plan was solved and how far from optimal it can be."""
+    by_method: dict[str, list[str]] = {}
+    for resource, method in solution.methods.items():
+        by_method.setdefault(method, []).append(resource)
+    words = {
+        "mip": "exact MIP",
+        "chase": "chase (cheaper than the rounded LP)",
+        "level": "level (cheaper than the rounded LP)",
+    }
+
+    def word(method: str) -> str:
+        if method.startswith("lp rounded"):
+            return f"LP rounded {method.split()[-1]} to whole lots"
+        return words.get(method, method)
+
+    parts = [f"{word(m)} for {', '.join(r)}" for m, r in by_method.items()]
+    return (
+        f"Cost-optimal plan: {'; '.join(parts)}; its cost (spend + safety-stock penalty) is at most "
+        f"{solution.gap:.2%} above the best possible (the LP lower bound)"
     )
 
 
@@ -863,7 +849,7 @@ def _clean(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _capacity_load(g: _Groups, params: pd.DataFrame, d: np.ndarray, hours: dict) -> pd.DataFrame:
+def _capacity_load(prob: Problem, params: pd.DataFrame, e: dict) -> pd.DataFrame:
     columns = [
         "resource",
         "month",
@@ -873,30 +859,34 @@ def _capacity_load(g: _Groups, params: pd.DataFrame, d: np.ndarray, hours: dict)
         "utilisation",
         "overload_hours",
         "planned_hours",
+        "planned_overtime_hours",
+        "beyond_overtime_hours",
         "status",
     ]
-    months = g.months
-    resources = g.resources
+    months, resources = prob.months, prob.resources
     if not resources:
         return pd.DataFrame(columns=columns)
-    sku_hours = d * params["hours_per_unit"].to_numpy()[:, None]
-    required = (
-        pd.DataFrame(sku_hours, index=params["resource"].to_numpy(), columns=months)
-        .groupby(level=0)
-        .sum()
-        .reindex(index=resources, columns=months)
-        .fillna(0.0)
-        .to_numpy()
+    capacitated = prob.res >= 0
+    required = np.stack(
+        [
+            np.bincount(
+                prob.res[capacitated],
+                weights=(prob.demand[capacitated, t] * prob.hours[capacitated]),
+                minlength=len(resources),
+            )
+            for t in range(len(months))
+        ],
+        axis=1,
     )
-    available = g.regular + g.committed  # regular hours on the calendar
     frame = pd.DataFrame(
         {
             "resource": np.repeat(resources, len(months)),
             "month": np.tile(months, len(resources)),
             "required_hours": required.ravel(),
-            "available_hours": available.ravel(),
-            "overtime_hours": g.overtime.ravel(),
-            "planned_hours": (hours["used_hours"] + g.committed).ravel(),
+            "available_hours": prob.regular.ravel(),
+            "overtime_hours": prob.overtime.ravel(),
+            "planned_hours": e["used_hours"].ravel(),
+            "planned_overtime_hours": e["resource_overtime"].ravel(),
         }
     )
     positive = frame["available_hours"] > 0
@@ -906,6 +896,9 @@ def _capacity_load(g: _Groups, params: pd.DataFrame, d: np.ndarray, hours: dict)
         np.where(frame["required_hours"] > 0, np.inf, 0.0),
     )
     frame["overload_hours"] = (frame["required_hours"] - frame["available_hours"]).clip(lower=0)
+    frame["beyond_overtime_hours"] = (
+        frame["required_hours"] - frame["available_hours"] - frame["overtime_hours"]
+    ).clip(lower=0)
     frame["status"] = np.select(
         [
             frame["required_hours"] > frame["available_hours"] + frame["overtime_hours"],
@@ -917,31 +910,22 @@ def _capacity_load(g: _Groups, params: pd.DataFrame, d: np.ndarray, hours: dict)
     return frame[columns]
 
 
-def _projection(params, months, d, r, production, settings) -> pd.DataFrame:
-    e = sku_costs(
-        params["opening_on_hand"].to_numpy(),
-        r,
-        production,
-        d,
-        params["safety_stock"].to_numpy(),
-        params["unit_cost"],
-        params["unit_price"],
-        settings,
-    )
+def _projection(params, prob: Problem, production, e: dict, settings) -> pd.DataFrame:
+    d, months = prob.demand, prob.months
     on_hand = e["on_hand"]
-    ss = params["safety_stock"].to_numpy()[:, None] * np.ones_like(d)
+    ss = prob.safety[:, None] * np.ones_like(d)
     ahead = forward_demand(d)
     excess = np.maximum(on_hand - ss - settings.excess_cover_months * ahead, 0.0)
     n_skus, horizon = d.shape
-    cost = np.repeat(params["unit_cost"].to_numpy(), horizon)
-    price = np.repeat(params["unit_price"].to_numpy(), horizon)
+    cost = np.repeat(prob.unit_cost, horizon)
+    price = np.repeat(prob.unit_price, horizon)
     frame = pd.DataFrame(
         {
             "unique_id": np.repeat(params.index.to_numpy(), horizon),
             "family": np.repeat(params["family"].to_numpy(), horizon),
             "month": np.tile(months, n_skus),
             "demand": d.ravel(),
-            "supply": r.ravel(),
+            "supply": prob.supply.ravel(),
             "production": production.ravel(),
             "on_hand": on_hand.ravel(),
             "safety_stock": ss.ravel(),
@@ -963,6 +947,17 @@ def overload_drivers(supply_plan: SupplyPlan, by: str = "family", top: int = 3) 
 
     One row per overloaded (required > regular hours) resource and month and its `top` contributors:
     `resource, month, <by>, required_hours, share` (share of the month's required hours).
+
+    Args:
+        supply_plan: The supply plan.
+        by: `family` or `unique_id` (SKUs).
+        top: How many contributors per resource-month.
+
+    Returns:
+        `resource, month, <by>, required_hours, share`.
+
+    Raises:
+        ValueError: `by` is neither `family` nor `unique_id`.
 
     Example:
         >>> overload_drivers(sp, by="unique_id", top=2)   # doctest: +SKIP
@@ -993,6 +988,13 @@ def risk_by_sku(supply_plan: SupplyPlan, top: int | None = 10) -> pd.DataFrame:
 
     Columns: `unique_id, family, shortage_units, shortage_value, first_shortage, months_below_safety_stock,
     peak_below_safety_stock, fill_rate, min_weeks_of_supply`.
+
+    Args:
+        supply_plan: The supply plan.
+        top: How many SKUs to keep (None: all).
+
+    Returns:
+        One row per SKU, riskiest first, with the columns above.
     """
     p = supply_plan.inventory_projection.merge(
         supply_plan.sku_parameters[["unique_id", "unit_price"]], on="unique_id"
@@ -1034,7 +1036,14 @@ def risk_by_sku(supply_plan: SupplyPlan, top: int | None = 10) -> pd.DataFrame:
 
 def shortages(supply_plan: SupplyPlan) -> pd.DataFrame:
     """Month by month, the SKUs that cannot be served:
-    `unique_id, family, month, demand, shortage, shortage_value`."""
+    `unique_id, family, month, demand, shortage, shortage_value`.
+
+    Args:
+        supply_plan: The supply plan.
+
+    Returns:
+        One row per SKU-month short, by month then largest shortage value first.
+    """
     p = supply_plan.inventory_projection
     return (
         p[p["shortage"] > 1e-9][["unique_id", "family", "month", "demand", "shortage", "shortage_value"]]
@@ -1045,7 +1054,15 @@ def shortages(supply_plan: SupplyPlan) -> pd.DataFrame:
 
 def excess(supply_plan: SupplyPlan, min_units: float = 0.5) -> pd.DataFrame:
     """SKUs holding at least `min_units` excess stock, at the month their excess value peaks:
-    `unique_id, family, month, on_hand, safety_stock, excess, excess_value, weeks_of_supply`."""
+    `unique_id, family, month, on_hand, safety_stock, excess, excess_value, weeks_of_supply`.
+
+    Args:
+        supply_plan: The supply plan.
+        min_units: The excess, in units, below which a SKU is left out.
+
+    Returns:
+        One row per SKU, largest excess value first.
+    """
     p = supply_plan.inventory_projection
     p = p[p["excess"] >= min_units]
     columns = [

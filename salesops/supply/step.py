@@ -48,4 +48,7 @@ def run(ctx) -> SupplyPlan:
         >>> ctx.save(sp)           # doctest: +SKIP
     """
     demand_plan, tables, error_stats = inputs(ctx)
-    return plan(demand_plan, tables, ctx.p.supply, error_stats=error_stats, period=ctx.p.period)
+    backtest = ctx.read("demand_planning", "backtest", default=None)
+    return plan(
+        demand_plan, tables, ctx.p.supply, error_stats=error_stats, period=ctx.p.period, backtest=backtest
+    )

@@ -25,6 +25,14 @@ def _money(value: float, currency: str) -> str:
 def headline(sp: SupplyPlan, currency: str = "USD", service_target: float = 0.95) -> list[Tile]:
     """KPI tiles: fill rate, overloaded resource-months, shortage value, excess value, cost vs chase.
 
+    Args:
+        sp: The supply plan (`SupplyPlan`).
+        currency: The currency of the values shown.
+        service_target: The fill rate the first tile is judged against, a fraction.
+
+    Returns:
+        The `Tile`s, for `salesops.report.tiles`.
+
     Example:
         >>> headline(sp)[0].label   # doctest: +SKIP
         'Projected fill rate'
@@ -74,28 +82,74 @@ def headline(sp: SupplyPlan, currency: str = "USD", service_target: float = 0.95
 
 
 def strategy_table(sp: SupplyPlan) -> pd.DataFrame:
-    """The three strategies side by side: costs, fill rate, overtime and ending position."""
+    """The three strategies side by side: the spend, the stock left at the end beside it (not netted),
+    the safety-stock penalty, fill rates against the consensus and the high-demand case, overtime,
+    units late and lost.
+
+    Args:
+        sp: The supply plan (`SupplyPlan`).
+
+    Returns:
+        One row per strategy, the one in use marked.
+    """
     s = sp.strategy_summary.set_index("strategy").reindex(list(STRATEGIES))
-    out = pd.DataFrame(
+    return pd.DataFrame(
         {
             "Strategy": [STRATEGY_NAMES[k] + (" (in use)" if k == sp.strategy else "") for k in s.index],
             "Production": s["production_cost"].to_numpy(),
             "Overtime": s["overtime_cost"].to_numpy(),
             "Holding": s["holding_cost"].to_numpy(),
-            "Backlog & lost sales": s["backlog_cost"].to_numpy(),
-            "Below safety stock": s["safety_stock_cost"].to_numpy(),
-            "Closing stock credit": -s["closing_stock_credit"].to_numpy(),
+            "Backlog": s["backlog_cost"].to_numpy(),
+            "Lost sales": s["lost_sales_cost"].to_numpy(),
             "Total cost": s["total_cost"].to_numpy(),
+            "Closing stock value": s["closing_stock_value"].to_numpy(),
+            "Below-safety-stock penalty": s["safety_stock_penalty"].to_numpy(),
             "Fill rate": s["fill_rate"].to_numpy(),
+            "Fill rate, high demand": s["fill_rate_high"].to_numpy(),
             "Overtime hours": s["overtime_hours"].to_numpy(),
-            "Backlog at end": s["ending_backlog"].to_numpy(),
+            "Units late": s["late_units"].to_numpy(),
+            "Units lost": s["lost_units"].to_numpy(),
         }
     )
-    return out
+
+
+def safety_stock_basis(sp: SupplyPlan, service_level: float = 0.95) -> Callout:
+    """One sentence on how safety stock was set: the cycle service level, the backtest evidence (origins
+    and lead-time errors per SKU), the fallbacks and the SKUs that get none.
+
+    Args:
+        sp: The supply plan.
+        service_level: The cycle service level safety stock protects (`supply.service_level`).
+
+    Returns:
+        A callout.
+    """
+    k = sp.sku_parameters
+    from_backtest = k["sigma_source"] == "backtest over the lead time"
+    text = (
+        f"Safety stock protects a {service_level:.0%} cycle service level (the chance of no stock-out "
+        "within a lead time; the fill rate above is what the plan delivers). "
+    )
+    if from_backtest.any():
+        used = k[from_backtest]
+        text += (
+            f"{int(from_backtest.sum())} SKU(s) take sigma over their lead time from the backtest: "
+            f"{int(used['error_origins'].max())} forecast origin(s), {int(used['error_samples'].median())} "
+            "lead-time errors per SKU (median). "
+        )
+    others = k.loc[~from_backtest, "sigma_source"].value_counts()
+    if len(others):
+        text += "Fallback: " + ", ".join(f"{n} SKU(s) {src}" for src, n in others.items()) + ". "
+    none = k[k["safety_stock_reason"] != ""]
+    if len(none):
+        reasons = none["safety_stock_reason"].value_counts()
+        text += "No safety stock for " + ", ".join(f"{n} SKU(s) with {r}" for r, n in reasons.items()) + "."
+    return Callout(text.strip(), "info")
 
 
 FORMATS = {  # number formats of every column these views produce, for `report.table(..., formats=FORMATS)`
     "Fill rate": ".1%",
+    "Fill rate, high demand": ".1%",
     "Load": ".0%",
     "Min weeks of supply": ",.1f",
     "Weeks of supply": ",.1f",
@@ -105,9 +159,11 @@ FORMATS = {  # number formats of every column these views produce, for `report.t
             "Production",
             "Overtime",
             "Holding",
-            "Backlog & lost sales",
-            "Below safety stock",
-            "Closing stock credit",
+            "Backlog",
+            "Lost sales",
+            "Closing stock value",
+            "Below-safety-stock penalty",
+            "Units lost",
             "Total cost",
             "Overtime hours",
             "Backlog at end",
@@ -136,7 +192,15 @@ FORMATS = {  # number formats of every column these views produce, for `report.t
 
 
 def overload_table(sp: SupplyPlan, top: int = 2) -> pd.DataFrame:
-    """Resource-months whose demand needs more than regular hours, with the families that load them most."""
+    """Resource-months whose demand needs more than regular hours, with the families that load them most.
+
+    Args:
+        sp: The supply plan (`SupplyPlan`).
+        top: How many families to name per resource-month.
+
+    Returns:
+        One row per overloaded resource-month with readable headers.
+    """
     load = sp.capacity_load
     over = load[load["status"] != "ok"].copy()
     if over.empty:
@@ -173,7 +237,14 @@ def overload_table(sp: SupplyPlan, top: int = 2) -> pd.DataFrame:
 
 
 def family_table(sp: SupplyPlan) -> pd.DataFrame:
-    """The plan in use per family over the horizon: demand, production, stock, backlog, hours and cost."""
+    """The plan in use per family over the horizon: demand, production, stock, backlog, hours and cost.
+
+    Args:
+        sp: The supply plan (`SupplyPlan`).
+
+    Returns:
+        One row per family: the plan in use over the horizon.
+    """
     p = sp.production_plan[sp.production_plan["strategy"] == sp.strategy]
     last = p["month"].max()
     g = p.groupby("family")
@@ -192,7 +263,15 @@ def family_table(sp: SupplyPlan) -> pd.DataFrame:
 
 
 def risk_table(sp: SupplyPlan, top: int = 10) -> pd.DataFrame:
-    """Top-risk SKUs with readable headers (see `risk_by_sku`)."""
+    """Top-risk SKUs with readable headers (see `risk_by_sku`).
+
+    Args:
+        sp: The supply plan (`SupplyPlan`).
+        top: How many SKUs to show.
+
+    Returns:
+        One row per SKU with readable headers, riskiest first.
+    """
     r = risk_by_sku(sp, top)
     return pd.DataFrame(
         {
@@ -210,7 +289,14 @@ def risk_table(sp: SupplyPlan, top: int = 10) -> pd.DataFrame:
 
 
 def shortage_table(sp: SupplyPlan) -> pd.DataFrame:
-    """Each SKU that runs short: first month, peak shortage and its value, units late."""
+    """Each SKU that runs short: first month, peak shortage and its value, units late.
+
+    Args:
+        sp: The supply plan (`SupplyPlan`).
+
+    Returns:
+        One row per SKU that runs short, with readable headers.
+    """
     s = shortages(sp)
     columns = [
         "SKU",
@@ -239,7 +325,14 @@ def shortage_table(sp: SupplyPlan) -> pd.DataFrame:
 
 
 def excess_table(sp: SupplyPlan) -> pd.DataFrame:
-    """Each SKU holding excess stock, at its peak month (see `excess`)."""
+    """Each SKU holding excess stock, at its peak month (see `excess`).
+
+    Args:
+        sp: The supply plan (`SupplyPlan`).
+
+    Returns:
+        One row per SKU with readable headers, largest excess value first.
+    """
     e = excess(sp)
     return pd.DataFrame(
         {
@@ -256,7 +349,14 @@ def excess_table(sp: SupplyPlan) -> pd.DataFrame:
 
 
 def safety_stock_table(sp: SupplyPlan) -> pd.DataFrame:
-    """Safety stock per family: SKUs, units, value at cost, and where sigma came from."""
+    """Safety stock per family: SKUs, units, value at cost, and where sigma came from.
+
+    Args:
+        sp: The supply plan (`SupplyPlan`).
+
+    Returns:
+        One row per family.
+    """
     k = sp.sku_parameters.copy()
     k["value"] = k["safety_stock"] * k["unit_cost"]
     sources = k.groupby(["family", "sigma_source"]).size().unstack(fill_value=0)
@@ -275,7 +375,15 @@ def safety_stock_table(sp: SupplyPlan) -> pd.DataFrame:
 
 
 def top_risk_skus(sp: SupplyPlan, n: int = 6) -> list[str]:
-    """The `n` riskiest SKUs (for the projection chart)."""
+    """The `n` riskiest SKUs (for the projection chart).
+
+    Args:
+        sp: The supply plan (`SupplyPlan`).
+        n: How many SKUs.
+
+    Returns:
+        The SKU ids, riskiest first.
+    """
     return risk_by_sku(sp, n)["unique_id"].tolist()
 
 
@@ -284,14 +392,28 @@ def _month_text(values: pd.Series) -> pd.Series:
 
 
 def notes_callout(sp: SupplyPlan) -> Callout:
-    """What the plan had to assume about its inputs (missing lead times, capacity months, late supply)."""
+    """What the plan had to assume about its inputs (missing lead times, capacity months, late supply).
+
+    Args:
+        sp: The supply plan (`SupplyPlan`).
+
+    Returns:
+        The `Callout`: the assumptions, or that none were needed.
+    """
     if not sp.notes:
         return Callout("Inputs were complete: no assumptions were needed.", "good")
     return Callout("Assumptions made: " + "; ".join(sp.notes) + ".", "warn")
 
 
 def overload_report(sp: SupplyPlan) -> Table | Callout:
-    """The overload table, or a sentence when every resource-month fits in regular hours."""
+    """The overload table, or a sentence when every resource-month fits in regular hours.
+
+    Args:
+        sp: The supply plan (`SupplyPlan`).
+
+    Returns:
+        The `Table`, or a `Callout` when every resource-month fits in regular hours.
+    """
     frame = overload_table(sp)
     if frame.empty:
         return callout("Every resource can make the demand plan in regular hours in every month.", "good")
@@ -303,7 +425,14 @@ def overload_report(sp: SupplyPlan) -> Table | Callout:
 
 
 def shortage_report(sp: SupplyPlan) -> Table | Callout:
-    """The shortage table, or a sentence when no SKU runs short."""
+    """The shortage table, or a sentence when no SKU runs short.
+
+    Args:
+        sp: The supply plan (`SupplyPlan`).
+
+    Returns:
+        The `Table`, or a `Callout` when no SKU runs short.
+    """
     frame = shortage_table(sp)
     if frame.empty:
         return callout(
@@ -313,7 +442,14 @@ def shortage_report(sp: SupplyPlan) -> Table | Callout:
 
 
 def excess_report(sp: SupplyPlan) -> Table | Callout:
-    """The excess table, or a sentence when no SKU holds excess stock."""
+    """The excess table, or a sentence when no SKU holds excess stock.
+
+    Args:
+        sp: The supply plan (`SupplyPlan`).
+
+    Returns:
+        The `Table`, or a `Callout` when no SKU holds excess stock.
+    """
     frame = excess_table(sp)
     if frame.empty:
         return callout("No SKU is projected to hold excess stock.", "good")
@@ -321,7 +457,15 @@ def excess_report(sp: SupplyPlan) -> Table | Callout:
 
 
 def risk_report(sp: SupplyPlan, top: int = 10) -> Table:
-    """The top-risk table; its caption says when no SKU is short or below safety stock."""
+    """The top-risk table; its caption says when no SKU is short or below safety stock.
+
+    Args:
+        sp: The supply plan (`SupplyPlan`).
+        top: How many SKUs to show.
+
+    Returns:
+        The `Table`.
+    """
     frame = risk_table(sp, top)
     at_risk = (frame["Units late"] > 0) | (frame["Months below SS"] > 0)
     caption = (

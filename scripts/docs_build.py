@@ -1,5 +1,8 @@
 """Build the documentation site in `docs/`: API pages from the docstrings, then a browsable HTML site.
 
+A build tool, not part of the runtime package: it lives in `scripts/` and imports `salesops` to
+document it.
+
 The API reference is generated, never hand-listed: `public_api()` finds every public function and
 class of the package, and quartodoc writes one reference page per module with an anchor per object
 (`reference/metrics.html#salesops.metrics.wape`). A new public function gets its entry the next time
@@ -14,7 +17,8 @@ a leading underscore. Names in `salesops.__all__` are public too. Each object is
 on the page of its *home*: the package or module that exports it (`__all__`) or defines it, the
 shortest such dotted name, never the top-level `salesops` unless nothing else exposes it.
 
-Usage: `python -m salesops.docs_build [--docs DIR] [--site DIR] [--renderer auto|quarto|pandoc]`.
+Usage: `python scripts/docs_build.py [--docs DIR] [--site DIR] [--renderer auto|quarto|pandoc]`
+(`scripts/docs.sh` builds, then checks the site with `scripts/check_docs.py`).
 
 Example:
     >>> api = public_api()
@@ -30,6 +34,7 @@ import argparse
 import html
 import importlib
 import inspect
+import logging
 import os
 import pkgutil
 import re
@@ -45,7 +50,7 @@ from pathlib import Path
 
 import yaml
 
-from .exceptions import DocsError, SalesOpsError
+from salesops.exceptions import DocsError, SalesOpsError
 
 PACKAGE = "salesops"
 REFERENCE_DIR = "reference"
@@ -77,7 +82,7 @@ AREAS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Executive review", "The KPIs of the pack, decisions and the plan of record.", ("plan",)),
     ("Follow-up", "Accuracy by lag, plan adherence, the decision log and alerts.", ("followup",)),
     ("Reports", "Display helpers for notebooks, charts and rendering.", ("report", "charts", "render")),
-    ("Other modules", "Everything else in the package, including this documentation build.", ()),
+    ("Other modules", "Everything else in the package.", ()),
 )
 
 
@@ -268,6 +273,51 @@ def fence_doctests(text: str) -> str:
     return "\n".join(out)
 
 
+_LIST_ITEM = re.compile(r"^\s*(?:(?P<bullet>[-*])|(?P<plus>\+)|(?P<number>\d+)[.)])\s+\S")
+
+
+def separate_lists(text: str) -> str:
+    """Put a blank line before a list that follows a paragraph line, outside code fences.
+
+    Docstrings start lists right under their introducing sentence, as Markdown on GitHub (CommonMark)
+    allows; Pandoc's Markdown, which both Quarto and pandoc read, needs a blank line there, or the
+    items run together into the paragraph. A list starts at a `- ` or `* ` item, or a `1. ` item, or a
+    `+ ` item after a line ending with `:` (a wrapped formula line may start with `+`). Lines inside a
+    list (items, continuations, nested lists) are left as they are.
+
+    Args:
+        text: Markdown from a docstring.
+
+    Returns:
+        The text, with a blank line inserted before each list that needs one.
+
+    Example:
+        >>> separate_lists("Two kinds:\\n- a;\\n- b.\\nx\\n+ y").splitlines()
+        ['Two kinds:', '', '- a;', '- b.', 'x', '+ y']
+    """
+    out: list[str] = []
+    in_fence = in_list = False
+    previous = ""
+    for line in text.splitlines():
+        if line.lstrip().startswith("```"):
+            in_fence = not in_fence
+        item = None if in_fence else _LIST_ITEM.match(line)
+        if item:
+            starts = (
+                item["bullet"] or item["number"] == "1" or (item["plus"] and previous.rstrip().endswith(":"))
+            )
+            if not in_list and previous.strip() and starts:
+                out.append("")
+                in_list = True
+            elif not previous.strip():
+                in_list = True
+        elif line.strip() and not previous.strip() and not line[:1].isspace():
+            in_list = False  # a paragraph after a blank line ends the list
+        out.append(line)
+        previous = line
+    return "\n".join(out)
+
+
 def summary_line(text: str) -> str:
     """The line an index shows for a docstring: its first line, or its first paragraph joined into one
     line when the first line leaves a code span open.
@@ -323,12 +373,14 @@ try:  # the `docs` extra: quartodoc (and its griffe, plum); only building the AP
 except ImportError:  # pragma: no cover - checked by build_reference
     MdRenderer = None
 else:
-    MdRenderer._registry.pop("salesops", None)  # `python -m` runs this file twice: as __main__ and imported
+    # run as a script, this file runs twice (as __main__, then imported): one renderer style only
+    MdRenderer._registry.pop("salesops", None)
 
     class _Renderer(MdRenderer):
         """quartodoc's Markdown renderer, plus: each page opens with its module's name and docstring,
-        objects sit one header level below it, and doctest examples go in code fences (quartodoc
-        leaves the `Example:` section of a Google-style docstring as plain text)."""
+        objects sit one header level below it, doctest examples go in code fences (quartodoc
+        leaves the `Example:` section of a Google-style docstring as plain text) and lists right
+        under a paragraph get the blank line Pandoc's Markdown needs (`separate_lists`)."""
 
         style = "salesops"
 
@@ -341,15 +393,15 @@ else:
             module, doc = self.intros.get(el.path, (el.path, ""))
             with self._increment_header():
                 body = [self.render(item) for item in el.contents]
-            return "\n\n".join([f"# {module}", fence_doctests(doc), *body])
+            return "\n\n".join([f"# {module}", separate_lists(fence_doctests(doc)), *body])
 
         @dispatch
         def render(self, el: ds.DocstringSectionAdmonition):  # noqa: F811 (plum dispatch)
-            return fence_doctests(el.value.description)
+            return separate_lists(fence_doctests(el.value.description))
 
         @dispatch
         def render(self, el: ds.DocstringSectionText):  # noqa: F811 (plum dispatch)
-            return fence_doctests(MdRenderer.render(self, el))
+            return separate_lists(fence_doctests(MdRenderer.render(self, el)))
 
         @dispatch
         def summarize(self, el: layout.Doc, path: str | None = None, shorten: bool = False):
@@ -408,9 +460,20 @@ def build_reference(docs_dir: str | Path, api: list[ApiObject] | None = None) ->
     )
     target = docs_dir / cfg.get("dir", REFERENCE_DIR)
     shutil.rmtree(target, ignore_errors=True)
-    with _working_dir(docs_dir):
-        Builder(**cfg).build()
+    griffe_log = logging.getLogger("griffe")
+    griffe_log.addFilter(_untyped_parameters)
+    try:
+        with _working_dir(docs_dir):
+            Builder(**cfg).build()
+    finally:
+        griffe_log.removeFilter(_untyped_parameters)
     return sorted(target.glob("*.qmd"))
+
+
+def _untyped_parameters(record: logging.LogRecord) -> bool:
+    """Drop griffe's warnings about `Args:` entries of parameters without annotation: untyped
+    parameters are fine here (the table's Type column stays empty)."""
+    return "No type or annotation for" not in record.getMessage()
 
 
 # ---------------------------------------------------------------- the pandoc renderer
@@ -651,14 +714,14 @@ def build(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m salesops.docs_build`: build the site; exit 0, or 2 with the reason on stderr.
+    """`python scripts/docs_build.py`: build the site; exit 0, or 2 with the reason on stderr.
 
     Example:
         >>> main(["--docs", "docs", "--renderer", "pandoc"])  # doctest: +SKIP
         docs: /path/to/docs/_site/index.html
         0
     """
-    parser = argparse.ArgumentParser(prog="python -m salesops.docs_build", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python scripts/docs_build.py", description=__doc__.split("\n")[0])
     parser.add_argument("--docs", default="docs", help="the site's sources (default: docs)")
     parser.add_argument("--site", default=None, help="where the HTML goes (default: DOCS/_site)")
     parser.add_argument("--renderer", default="auto", choices=["auto", "quarto", "pandoc"])
@@ -673,6 +736,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    from salesops.docs_build import main as _main  # one copy of the module, the importable one
+    # one copy of the module, the importable one (scripts/ is on sys.path when run as a script)
+    from docs_build import main as _main
 
     raise SystemExit(_main())
