@@ -329,7 +329,8 @@ def kpis(
 
 
 def _scenario_service(row: pd.Series, target: float) -> dict:
-    """The service tile of a scenario: its fill rate, units late and lost, the high-demand fill rate."""
+    """The service tile of a scenario: its fill rate, units late and lost, the high-demand fill rate and
+    the lowest family fill rate (the target applies to every family: `balance.RULE`)."""
     kpi = service_level(float(row["fill_rate"]), target)
     if not bool(row.get("meets_service", True)):
         kpi["status"] = "bad"
@@ -339,6 +340,9 @@ def _scenario_service(row: pd.Series, target: float) -> dict:
         + (f"; {late:,.0f} units late, {lost:,.0f} lost" if pd.notna(late) and late > 0.5 else "")
         + (f"; {high:.1%} if demand hits the 80% upper bound" if pd.notna(high) else "")
     )
+    low, family = row.get("lowest_family_fill_rate", np.nan), row.get("lowest_family")
+    if pd.notna(low) and family:
+        kpi["detail"] += f"; lowest family {family} {low:.1%}"
     return kpi
 
 

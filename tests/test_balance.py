@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -182,6 +184,8 @@ def scenario_results():
         {"name": "cut", "capacity": [{"resource": "Line", "from": "2026-12", "pct": -50}]},
     ]
     demand_plan, tables = small_case()
+    # the first month is frozen and lead times are 1 month: stock for month 1 is on hand
+    tables["inventory"]["on_hand"] = [float(DEMAND[s][0]) for s in tables["inventory"]["sku"]]
     p = params(scenarios)
     return balance.run_scenarios(demand_plan, tables, p), p
 
@@ -195,11 +199,20 @@ def test_baseline_by_hand(scenario_results):
 
 
 def test_demand_push_by_hand(scenario_results):
-    results, _ = scenario_results
+    results, p = scenario_results
     lift = lambda sku, i: 1.15 if FAMILY[sku] == "Alpha" and i >= 2 else 1.0  # from 2027-01
     money = results["push"].money
     assert money["revenue"].sum() == pytest.approx(hand_revenue(extra=lift))
-    assert money["margin"].sum() == pytest.approx(hand_revenue(extra=lift) - hand_cogs(extra=lift))
+    # whole units: from month 2 each SKU makes its cumulative demand rounded up (a backlogged half unit
+    # costs more than a held one), so the fractions of 1.15 x demand sit in stock at holding cost
+    held = sum(
+        COST[s] * (math.ceil(c - 1e-9) - c)
+        for s in DEMAND
+        for c in np.cumsum([DEMAND[s][i] * lift(s, i) for i in range(1, 4)])
+    )
+    assert held == pytest.approx(6.0 * 0.5 + 11.0 * 0.5)  # A1 half a unit in January, A2 in February
+    expected = hand_revenue(extra=lift) - hand_cogs(extra=lift) - p.supply.holding_cost_rate * held
+    assert money["margin"].sum() == pytest.approx(expected)
     assert results["push"].demand_plan["consensus"].sum() == pytest.approx(
         sum(DEMAND[s][i] * lift(s, i) for s in DEMAND for i in range(4))
     )
@@ -241,9 +254,14 @@ def test_comparison_against_baseline(scenario_results):
     base = comparison.iloc[0]
     assert (comparison["revenue_vs_baseline"] == comparison["revenue"] - base["revenue"]).all()
     assert (comparison["margin_vs_baseline"] == comparison["margin"] - base["margin"]).all()
-    # ample capacity: everyone served in time, so the best margin wins (push adds the most margin here)
+    # ample capacity and stock for the frozen first month: everyone served in time (in every family),
+    # so the best margin wins (push adds the most margin here)
     margins = {n: hand_revenue() - hand_cogs() for n in results}
-    assert comparison.set_index("scenario")["fill_rate"].eq(1.0).all()
+    rows = comparison.set_index("scenario")
+    assert rows["fill_rate"].eq(1.0).all()
+    assert rows["lowest_family_fill_rate"].eq(1.0).all()
+    assert rows["late_units"].eq(0.0).all() and rows["lost_units"].eq(0.0).all()
+    assert rows["capacity_feasible"].all() and rows["meets_service"].all()
     assert (
         comparison.loc[comparison["recommended"], "scenario"].item()
         == comparison.sort_values("margin").iloc[-1]["scenario"]
@@ -371,6 +389,31 @@ def test_recommend_best_margin_that_meets_target():
     assert rec.scenario == "safe"
     assert any("rich" in r and "misses" in r for r in rec.reasons)
     assert "highest margin" in rec.reasons[0]
+
+
+def test_recommend_requires_capacity_and_every_family_to_meet_service():
+    # "rich" needs hours the resources do not have; "lopsided" serves the total but not Beta
+    frame = pd.DataFrame(
+        {
+            "scenario": ["baseline", "rich", "lopsided", "safe"],
+            "margin": [10.0, 40.0, 30.0, 20.0],
+            "fill_rate": [0.96, 0.97, 0.96, 0.97],
+            "revenue": [100.0, 150.0, 140.0, 120.0],
+            "hours_beyond_capacity": [0.0, 203.0, 0.0, 0.0],
+            "capacity_feasible": [True, False, True, True],
+            "lowest_family": ["Alpha", "Alpha", "Beta", "Alpha"],
+            "lowest_family_fill_rate": [0.955, 0.96, 0.80, 0.96],
+            "lost_units": [0.0, 98.0, 0.0, 0.0],
+        }
+    )
+    frame["meets_service"] = (
+        frame["capacity_feasible"] & (frame["fill_rate"] >= 0.95) & (frame["lowest_family_fill_rate"] >= 0.95)
+    )
+    rec = balance.recommend(frame, 0.95)
+    assert rec.scenario == "safe"
+    assert any("rich" in r and "203 hours beyond regular plus overtime" in r for r in rec.reasons)
+    assert any("lopsided" in r and "Beta misses the target (80.0%)" in r for r in rec.reasons)
+    assert "every family" in rec.rule and "regular plus overtime" in rec.rule
 
 
 def test_recommend_falls_back_to_best_service():

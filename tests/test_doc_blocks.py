@@ -214,8 +214,10 @@ if argv and argv[0] in ("run", "backfill"):
     named = [Path(cwd, a) for a in argv if Path(cwd, a).is_file()]  # --params files
     if argv[0] == "run" and len(argv) > 1 and "--params" not in argv:  # the files run reads
         named += [Path(cwd, "params", "default.yaml"), Path(cwd, "params", argv[1] + ".yaml")]
-    else:
-        named += sorted(Path(cwd, "params").glob("*.yaml"))
+    else:  # backfill: the default and every period file
+        named += sorted(Path(cwd, "params").glob("default.yaml")) + sorted(
+            Path(cwd, "params").glob("[0-9][0-9][0-9][0-9]-[0-9][0-9].yaml")
+        )
     files = [path for path in named if path.is_file()]
     for path in files:
         digest.update(str(path).encode() + path.read_bytes())
@@ -476,7 +478,8 @@ def _expect_cron(project, block, done):
 
 
 def _expect_backfill(project, block, done):
-    assert re.findall(r"^(\d{4}-\d\d): success in ", done.stdout, re.MULTILINE) == ["2026-09", "2026-10"]
+    periods = [f"2026-{month:02d}" for month in range(5, 12)]
+    assert re.findall(r"^(\d{4}-\d\d): success in ", done.stdout, re.MULTILINE) == periods
 
 
 def _expect_horizon(project, block, done):
@@ -487,7 +490,7 @@ EXPECT = {
     ".venv/bin/salesops validate --period 2026-11": _expect_validate,
     ".venv/bin/salesops validate --params params/mavencrm.yaml --period 2018-01": _expect_maven,
     "0 6 2 * * cd /srv/salesops": _expect_cron,
-    ".venv/bin/salesops backfill 2026-09 2026-10": _expect_backfill,
+    ".venv/bin/salesops backfill 2026-05 2026-11": _expect_backfill,
     ".venv/bin/python -c \"import pandas as pd; d = pd.read_parquet('reports/2026-11/data/demand_planning": (
         _expect_horizon
     ),

@@ -2,10 +2,13 @@
 
 Balance per SKU (see `salesops.supply.planning`): with n_t = on_hand_t - shortage_t,
 n_t = n_{t-1} + supply_t + production_t - demand_t and n_0 = opening stock; never both stock and
-shortage; the family plan is the sum of its SKUs; no strategy plans more hours than regular + overtime.
+shortage; the family plan is the sum of its SKUs; every strategy makes whole units, nothing before a
+SKU's lead time or inside the frozen months, and no more SKU hours than regular + overtime.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pandas as pd
@@ -73,7 +76,9 @@ def instances(draw):
     return (
         pd.DataFrame(rows),
         tables,
-        SupplyParams(strategy=chosen, fallback_error_cv=draw(st.floats(0, 0.5))),
+        SupplyParams(
+            strategy=chosen, fallback_error_cv=draw(st.floats(0, 0.5)), frozen_months=draw(st.integers(0, 2))
+        ),
     )
 
 
@@ -113,12 +118,31 @@ def test_inventory_balances_always_hold(case):
     load = sp.capacity_load
     assert (load["planned_hours"] <= load["available_hours"] + load["overtime_hours"] + 1e-6).all()
 
+    # every strategy, recomputed from its SKU rows and the inputs: whole units, lead times, SKU hours
+    prods = tables["products"].set_index("sku")
+    cap = tables["capacity"].set_index(["resource", "month"])
+    months = sorted(p["month"].unique())
+    for name, rows in sp.sku_plans.groupby("strategy"):
+        made = rows.pivot(index="unique_id", columns="month", values="production")
+        assert (made == made.round()).all().all(), name
+        for sku, q in made.iterrows():
+            first = max(math.ceil(prods.loc[sku, "lead_time_months"] - 1e-9), supply_params.frozen_months)
+            assert (q.iloc[:first] == 0).all(), (name, sku)
+        made_by = prods["resource"].reindex(made.index)
+        hours = made.mul(prods["hours_per_unit"].reindex(made.index), axis=0)
+        for resource in ("line1", "line2"):
+            used = hours[made_by == resource].sum()
+            for month in months:
+                limit = cap.loc[(resource, month), "hours"] + cap.loc[(resource, month), "overtime_hours"]
+                assert used.get(month, 0.0) <= limit + 1e-6, (name, resource, month)
+
+    # the spend is the sum of its parts; the closing stock and the penalty are beside it
     summary = sp.strategy_summary
-    parts = summary[["production_cost", "overtime_cost", "holding_cost", "backlog_cost", "safety_stock_cost"]]
-    np.testing.assert_allclose(
-        summary["total_cost"], parts.sum(axis=1) - summary["closing_stock_credit"], rtol=1e-9, atol=1e-6
-    )
+    parts = summary[["production_cost", "overtime_cost", "holding_cost", "backlog_cost", "lost_sales_cost"]]
+    np.testing.assert_allclose(summary["total_cost"], parts.sum(axis=1), rtol=1e-9, atol=1e-6)
+    assert (summary[["closing_stock_value", "safety_stock_penalty"]] >= -tol).all().all()
     assert summary["fill_rate"].between(0, 1).all()
+    assert (summary["fill_rate_high"] <= summary["fill_rate"] + 1e-9).all()
 
 
 @st.composite
@@ -160,5 +184,7 @@ def test_optimal_never_costs_more_than_chase_or_level(case, cv):
     summary = plan(demand_plan, tables, SupplyParams(fallback_error_cv=cv)).strategy_summary.set_index(
         "strategy"
     )
-    best_other = summary.loc[["chase", "level"], "total_cost"].min()
-    assert summary.loc["optimal", "total_cost"] <= best_other + 1e-6 * max(1.0, abs(best_other))
+    # the cost-optimal plan minimises the spend plus the below-safety-stock penalty
+    objective = summary["total_cost"] + summary["safety_stock_penalty"]
+    best_other = objective[["chase", "level"]].min()
+    assert objective["optimal"] <= best_other + 1e-6 * max(1.0, abs(best_other))

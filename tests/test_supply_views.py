@@ -31,7 +31,7 @@ def short_plan():
             "unit_cost": [6.0, 5.0],
             "resource": ["line", None],
             "hours_per_unit": [1.0, None],
-            "lead_time_months": [1.0, 1.0],
+            "lead_time_months": [0.0, 0.0],  # production may start in the first month
         }
     )
     tables = {
@@ -39,7 +39,7 @@ def short_plan():
         "capacity": pd.DataFrame({"resource": "line", "month": MONTHS, "hours": [10.0] * 3}),
         "inventory": pd.DataFrame({"sku": ["B"], "on_hand": [40.0]}),
     }
-    return plan(dp, tables, SupplyParams(fallback_error_cv=0.0, excess_cover_months=2))
+    return plan(dp, tables, SupplyParams(fallback_error_cv=0.0, excess_cover_months=2, frozen_months=0))
 
 
 def test_headline_and_tables_carry_the_plan_numbers(short_plan):
@@ -57,7 +57,15 @@ def test_headline_and_tables_carry_the_plan_numbers(short_plan):
     ex = views.excess_table(short_plan)
     assert ex[["SKU", "Excess", "Excess value"]].values.tolist() == [["B", 34.0, 170.0]]
     strategies = views.strategy_table(short_plan)
-    assert strategies["Strategy"].tolist() == ["Chase", "Level", "Cost-optimal (LP) (in use)"]
+    assert strategies["Strategy"].tolist() == ["Chase", "Level", "Cost-optimal (in use)"]
+    # per family: F (A) gets 15 of 45 units on time, G (B) all 6 from stock
+    assert strategies["Lowest family"].tolist() == ["F"] * 3
+    assert strategies["Lowest family fill rate"].tolist() == pytest.approx([15 / 45] * 3)
+    family = views.family_service_table(short_plan, 0.95).set_index("Family")
+    assert family.loc["F", ["Demand", "Units late", "Units lost"]].tolist() == [45.0, 30.0, 15.0]
+    assert family["Fill rate"].tolist() == pytest.approx([15 / 45, 1.0])
+    assert family["Meets target"].tolist() == ["no", "yes"]
+    assert "lowest family F 33.3%" in tiles["Projected fill rate"].detail
     over = views.overload_table(short_plan)
     assert over["Main families"].tolist() == ["F 100%"] * 3
 
@@ -75,11 +83,12 @@ def test_empty_sections_say_so(short_plan):
                     "unit_cost": [0.5],
                     "resource": ["line"],
                     "hours_per_unit": [1.0],
+                    "lead_time_months": [0.0],
                 }
             ),
             "capacity": pd.DataFrame({"resource": "line", "month": MONTHS, "hours": 10.0}),
         },
-        SupplyParams(fallback_error_cv=0.0),
+        SupplyParams(fallback_error_cv=0.0, frozen_months=0),
     )
     for report in (views.shortage_report(calm), views.excess_report(calm), views.overload_report(calm)):
         assert isinstance(report, Callout) and report.kind == "good"

@@ -55,6 +55,8 @@ COMPARISON_COLUMNS = [
     "fill_rate_high",
     "hours_beyond_capacity",
     "capacity_feasible",
+    "lowest_family",
+    "lowest_family_fill_rate",
     "peak_resource",
     "peak_month",
     "weeks_of_supply_now",
@@ -66,9 +68,9 @@ COMPARISON_COLUMNS = [
 ]
 RULE = (
     "the scenario with the highest margin among those whose plan fits every resource-month's regular "
-    "plus overtime hours at SKU level and whose fill rate meets the service target (units the hours "
-    "cannot make are counted late or lost, never hidden); if none meets it, the feasible one with the "
-    "highest fill rate"
+    "plus overtime hours at SKU level and whose fill rate meets the service target in total and in "
+    "every family, with no more sales lost than the target allows (units the hours cannot make are "
+    "counted late or lost, never hidden); if none meets it, the feasible one with the highest fill rate"
 )
 
 
@@ -467,6 +469,12 @@ def _service(plan, load: pd.DataFrame) -> dict:
         return float(row[name]) if row is not None and name in row.index else np.nan
 
     beyond = get("hours_beyond_capacity")
+    family = getattr(plan, "family_service", None)
+    lowest = None
+    if family is not None and len(family) and strategy is not None:
+        family = family[(family["strategy"] == strategy) & (family["demand"] > 0)]
+        if len(family):
+            lowest = family.sort_values(["fill_rate", "family"]).iloc[0]
     proj = supply_frames(plan)["inventory_projection"]
     months = sorted(proj["month"].unique()) if len(proj) else []
     ahead = proj[proj["month"].isin(months[1:4])].groupby("month")["demand"].sum().mean() if months else 0
@@ -480,6 +488,8 @@ def _service(plan, load: pd.DataFrame) -> dict:
         "fill_rate_high": get("fill_rate_high"),
         "hours_beyond_capacity": beyond,
         "capacity_feasible": bool(not beyond > 1e-6),
+        "lowest_family": None if lowest is None else str(lowest["family"]),
+        "lowest_family_fill_rate": np.nan if lowest is None else float(lowest["fill_rate"]),
         "peak_resource": None if peak is None else str(peak["resource"]),
         "peak_month": None if peak is None else pd.Timestamp(peak["month"]),
     }
@@ -514,8 +524,10 @@ def compare(
     rows["margin_vs_baseline"] = rows["margin"] - base["margin"]
     demand = np.array([r.money["demand_units"].sum() for r in results.values()])
     lost_share = rows["lost_units"].fillna(0).to_numpy() / np.where(demand > 0, demand, 1)
+    family_rate = rows["lowest_family_fill_rate"].fillna(rows["fill_rate"])
     rows["meets_service"] = (
         (rows["fill_rate"] >= service_target - 1e-9)
+        & (family_rate >= service_target - 1e-9)
         & (lost_share <= 1 - service_target + 1e-9)
         & rows["capacity_feasible"].astype(bool)
     )
@@ -551,12 +563,35 @@ def _verdict(row, target: float) -> str:
     late = getattr(row, "late_units", 0.0)
     if pd.notna(late) and late > 0.5:
         service += f" ({late:,.0f} units late, {lost:,.0f} lost at the end)"
+    low, family = getattr(row, "lowest_family_fill_rate", np.nan), getattr(row, "lowest_family", None)
+    if pd.notna(low) and family and low < target - 1e-9:
+        service += f"; {family} only {low:.1%}"
+    beyond = getattr(row, "hours_beyond_capacity", 0.0)
+    if pd.notna(beyond) and beyond > 1e-6:
+        service += f"; needs {beyond:,.0f} h beyond regular plus overtime"
     if row.scenario == BASELINE:
         return f"Baseline: margin {money(row.margin)}; {service}."
     return (
         f"Margin {row.margin_vs_baseline:+,.0f} vs baseline ({money(row.margin)}); {service}; "
         f"peak utilisation {row.peak_utilisation:.0%}."
     )
+
+
+def _why_not(row, target: float) -> str:
+    """Why a scenario does not meet service, in words (every reason that applies)."""
+    why = []
+    if row.fill_rate < target - 1e-9:
+        why.append(f"its fill rate {row.fill_rate:.1%} misses the {target:.0%} target")
+    low, family = getattr(row, "lowest_family_fill_rate", np.nan), getattr(row, "lowest_family", None)
+    if pd.notna(low) and family and low < target - 1e-9:
+        why.append(f"{family} misses the target ({low:.1%})")
+    beyond = getattr(row, "hours_beyond_capacity", np.nan)
+    if pd.notna(beyond) and beyond > 1e-6:
+        why.append(f"it needs {beyond:,.0f} hours beyond regular plus overtime")
+    lost = getattr(row, "lost_units", np.nan)
+    if not why and pd.notna(lost) and lost > 0:
+        why.append(f"it loses {lost:,.0f} units, more than the target allows")
+    return " and ".join(why) or "it misses the service target"
 
 
 def recommend(comparison: pd.DataFrame, service_target: float) -> Recommendation:
@@ -601,8 +636,7 @@ def recommend(comparison: pd.DataFrame, service_target: float) -> Recommendation
         better = failing[failing["margin"] > best["margin"]]
         for row in better.itertuples():
             reasons.append(
-                f"{row.scenario} would earn more ({money(row.margin)}) but its fill rate "
-                f"{row.fill_rate:.1%} or the sales it loses miss the target."
+                f"{row.scenario} would earn more ({money(row.margin)}) but {_why_not(row, service_target)}."
             )
     else:
         pool = comparison

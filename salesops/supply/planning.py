@@ -31,7 +31,11 @@ else sigma per month x sqrt(lead time). None for SKUs with no planned demand or 
 Fill rate: backlog is served first, so the part of month t's demand not met in month t is
 min(demand_t, backlog_t); fill rate = 1 - sum(min(demand_t, backlog_t)) / sum(demand_t). It is measured
 against the consensus and, with the same production, against the upper 80% bound of the demand plan
-(`fill_rate_high`). The service level parameter is a cycle service level (the chance of no stock-out
+(`fill_rate_high`): each month's demand at its bound d+_t on its own, met from the plan's stock at the
+end of the month, late_t = min(d+_t, max(0, d+_t - d_t - n_t)), fill_rate_high = 1 - sum(late) /
+sum(d+). One month at a time, because the bound of demand over several months is far below the sum
+of the monthly bounds (every SKU at its upper bound in every month would compound into a backlog no
+forecast supports). Both are also given per family (`SupplyPlan.family_service`). The service level parameter is a cycle service level (the chance of no stock-out
 within a lead time), which sets safety stock; the fill rate is what the plan delivers.
 """
 
@@ -765,7 +769,9 @@ def plan(
             )
         )
         beyond = np.maximum(e["used_hours"] - prob.regular - prob.overtime, 0.0)
-        high = np.maximum(-(prob.opening[:, None] + np.cumsum(prob.supply + x - d_high, axis=1)), 0.0)
+        # the high case one month at a time: month t's demand at its upper bound, served from the
+        # plan's stock at the end of t (the months do not compound: see the module docstring)
+        high = np.maximum(d_high - prob.demand - e["net"], 0.0)
         late = np.minimum(prob.demand, e["shortage"])
         row = {"strategy": name, **{k: float(e[k].sum()) for k in COST_PARTS}}
         row["total_cost"] = sum(row[k] for k in COST_PARTS)

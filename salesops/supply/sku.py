@@ -26,10 +26,16 @@ Beside the spend, not in it: the safety-stock penalty (safety_stock_shortfall_ra
 below safety stock, month ends; the cost-optimal plan weighs it) and the closing stock value (unit cost
 x on hand at the end of the horizon).
 
-The cost-optimal plan solves one model per resource with HiGHS: a MIP (`scipy.optimize.milp`, integer
-lots, a binary per SKU-month where a minimum order applies) when the resource has at most
-`mip_max_variables` production variables, else the LP relaxation (`scipy.optimize.linprog`, sparse)
-rounded up to whole lots month by month, cut back to the hours where rounding would exceed them.
+The cost-optimal plan solves one model per resource with HiGHS (`solve_optimal`): by default the LP
+relaxation (`scipy.optimize.linprog`, sparse), rounded to whole lots month by month (up, to the nearest
+and down; the cheapest kept) and cut back to the hours where rounding would exceed them; a MIP
+(`scipy.optimize.milp`, integer lots, a binary per SKU-month where a minimum order applies) for
+resources with at most `mip_max_variables` production variables, or for every resource with
+`exact_lots: true`. Per resource, chase or level replaces it where they cost less. The LP's optimum is
+a lower bound on any plan: the plan's note gives the gap to it. On the demo (150 SKUs x 18 months, 3
+resources, lots of 12 and minimum runs of 50) the rounded LP is solved in under a second, within 0.4%
+of the LP bound and no worse than the MIP after 2 minutes per resource (which found no plan with
+minimum runs on the Motor Shop).
 """
 
 from __future__ import annotations
@@ -400,7 +406,9 @@ def _round_cumulative(p: Problem, mask: np.ndarray, cumulative: np.ndarray, how:
     and what is cut is made as soon as hours allow."""
     lot = p.lot[:, None]
     steps = cumulative / lot
-    target = {"up": np.ceil(steps - 1e-6), "nearest": np.floor(steps + 0.5), "down": np.floor(steps + 1e-6)}[how]
+    target = {"up": np.ceil(steps - 1e-6), "nearest": np.floor(steps + 0.5), "down": np.floor(steps + 1e-6)}[
+        how
+    ]
     target = target * lot
     return _month_by_month(
         p, lambda t, net, made: np.where(mask, target[:, t] - made[:, :t].sum(axis=1), 0.0), _priority(p)
