@@ -16,7 +16,12 @@ class ParameterError(SalesOpsError):
 
 
 class DataError(SalesOpsError):
-    """Input data breaks the data contract. `findings` holds one entry per problem."""
+    """Input data breaks the data contract. `findings` holds one entry per problem.
+
+    Args:
+        message: What is wrong, for people.
+        findings: One entry per problem found (kept as a list in `findings`); none by default.
+    """
 
     exit_code = 2
 
@@ -26,7 +31,14 @@ class DataError(SalesOpsError):
 
 
 class StepError(SalesOpsError):
-    """A step's notebook failed: names the step, the cell and the cause."""
+    """A step's notebook failed: names the step, the cell and the cause.
+
+    Args:
+        step: The name of the step that failed.
+        notebook: The notebook the step ran.
+        cell: The number of the code cell that failed, or None when no cell ran.
+        cause: What went wrong, as text.
+    """
 
     exit_code = 1
 
@@ -73,7 +85,14 @@ class AlertError(SalesOpsError):
 
 
 class StepTimeoutError(StepError):
-    """A notebook cell or a whole step ran longer than `execution.cell_timeout_s`/`step_timeout_s`."""
+    """A notebook cell or a whole step ran longer than `execution.cell_timeout_s`/`step_timeout_s`.
+
+    Args:
+        step: The name of the step that timed out.
+        notebook: The notebook the step ran.
+        cell: The number of the code cell that was running, or None when no cell ran.
+        cause: What timed out, as text.
+    """
 
     exit_code = 1
 
@@ -85,9 +104,15 @@ class OutputFolderError(SalesOpsError):
 
 
 class Interrupted(KeyboardInterrupt):
-    """SIGTERM or SIGINT reached a run. Deliberately not a `SalesOpsError` (nor an `Exception`): it must
-    pass through every `except Exception` so the run unwinds, stopping its kernels, moving its build
-    folder to `OUT/.failed/` and releasing its lock. `exit_code` is 128 + the signal number."""
+    """SIGTERM or SIGINT reached a run.
+
+    Deliberately not a `SalesOpsError` (nor an `Exception`): it must pass through every
+    `except Exception` so the run unwinds, stopping its kernels, moving its build folder to
+    `OUT/.failed/` and releasing its lock. `exit_code` is 128 + the signal number.
+
+    Args:
+        signum: The number of the signal received (`signal.SIGTERM`, `signal.SIGINT`).
+    """
 
     def __init__(self, signum: int):
         import signal

@@ -57,7 +57,12 @@ del _importlib, _name
 
 
 def kernel_manager_class():
-    """Kernels talk over local IPC sockets: nothing listens on TCP, and ipykernel does not warn."""
+    """Kernels talk over local IPC sockets: nothing listens on TCP, and ipykernel does not warn.
+
+    Returns:
+        A subclass of jupyter_client's `AsyncKernelManager` whose kernels use the `ipc` transport,
+        with their socket under Jupyter's runtime folder.
+    """
     from jupyter_client.manager import AsyncKernelManager
     from traitlets import default
 
@@ -100,7 +105,16 @@ async def _start_warm(modules: Sequence[str], cwd: str, timeout: float):
 
 
 def start_warm_kernel(modules: Sequence[str], cwd: str | None = None, timeout: float = 120.0):
-    """Start a python3 kernel in `cwd` and import `modules` in it; returns its (async) kernel manager."""
+    """Start a python3 kernel in `cwd` and import `modules` in it; returns its (async) kernel manager.
+
+    Args:
+        modules: The modules to import in the kernel (one that fails to import is skipped).
+        cwd: The kernel's working folder; the current folder by default.
+        timeout: Seconds to wait for the kernel to be ready, and for the imports to finish.
+
+    Returns:
+        The kernel's manager (an `AsyncKernelManager`), its kernel running and warm.
+    """
     return asyncio.run(_start_warm(tuple(modules), cwd or os.getcwd(), timeout))
 
 
@@ -110,6 +124,10 @@ class KernelPool:
     `imports[i]` lists the modules notebook i needs (on top of `COMMON_IMPORTS`). `take()` returns
     the kernel manager for the next notebook, or None when warming failed (the caller then starts a
     kernel the usual way). The caller shuts down the kernels it takes; `close()` those never taken.
+
+    Args:
+        imports: For each notebook, in the order they run, the modules it needs.
+        cwd: The kernels' working folder; the current folder by default.
     """
 
     def __init__(self, imports: Sequence[Sequence[str]], cwd: str | None = None):
@@ -125,7 +143,12 @@ class KernelPool:
         )
 
     def take(self):
-        """The warm kernel manager for the next notebook (None if it could not be started)."""
+        """The warm kernel manager for the next notebook (None if it could not be started).
+
+        Returns:
+            The next notebook's kernel manager, or None when no notebook is left or its kernel could
+            not be warmed. Starts warming the kernel of the notebook after it.
+        """
         future = self._next
         if future is None:
             return None
@@ -155,7 +178,11 @@ class KernelPool:
 
 
 def shutdown(km) -> None:
-    """Stop a kernel started by `start_warm_kernel` if it is still running."""
+    """Stop a kernel started by `start_warm_kernel` if it is still running.
+
+    Args:
+        km: The kernel's manager; None does nothing.
+    """
     if km is None:
         return
 
@@ -215,14 +242,26 @@ def _warm_engine():
 
 
 def code_cell_number(nb, index: int | None) -> int | None:
-    """The 1-based number among code cells of cell `index` (its execution count in a fresh kernel)."""
+    """The 1-based number among code cells of cell `index` (its execution count in a fresh kernel).
+
+    Args:
+        nb: The notebook (an `nbformat` notebook node).
+        index: The 0-based position of the cell among all the notebook's cells, or None.
+
+    Returns:
+        The number of code cells up to and including cell `index`, or None when `index` is None.
+    """
     if index is None:
         return None
     return sum(1 for cell in nb.cells[: index + 1] if cell.cell_type == "code")
 
 
 def kill(km) -> None:
-    """Kill a kernel's process group at once (from any thread): a step that overran its time limit."""
+    """Kill a kernel's process group at once (from any thread): a step that overran its time limit.
+
+    Args:
+        km: The kernel's manager; a kernel whose process is already gone is ignored.
+    """
     import signal
 
     provisioner = getattr(km, "provisioner", None)

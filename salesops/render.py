@@ -27,6 +27,15 @@ HTML_SKIP_TAGS = {"no-html", "remove-cell"}
 
 @dataclass
 class ReportInfo:
+    """What a report's title block shows.
+
+    Attributes:
+        company: The company's name.
+        title: The report's title (the step's).
+        period: The planning period, `YYYY-MM`.
+        run_date: When the report was made; now (`YYYY-MM-DD HH:MM`) when left empty.
+    """
+
     company: str
     title: str
     period: str
@@ -37,11 +46,26 @@ class ReportInfo:
 
 
 def quarto_binary() -> str | None:
-    """The `quarto` executable when installed, else None."""
+    """The `quarto` executable when installed, else None.
+
+    Returns:
+        The path of `quarto` on the PATH, or None when it is not there.
+    """
     return shutil.which("quarto")
 
 
 def use_quarto(renderer: str = "auto") -> bool:
+    """Whether reports are rendered with Quarto rather than the built-in path.
+
+    Args:
+        renderer: `report.renderer`: `auto` (Quarto when installed), `quarto` or `builtin`.
+
+    Returns:
+        True when Quarto renders: `renderer` is not `builtin` and `quarto` is on the PATH.
+
+    Raises:
+        RenderError: `renderer` is `quarto` but no `quarto` binary is on the PATH.
+    """
     if renderer == "builtin":
         return False
     found = quarto_binary() is not None
@@ -61,6 +85,18 @@ def _drop_cells(nb, tags: set[str]):
 
 def to_html(notebook: str | Path, target: str | Path, info: ReportInfo, renderer: str = "auto") -> Path:
     """Render an executed notebook into one self-contained HTML file with code hidden.
+
+    Args:
+        notebook: The executed notebook (`.ipynb`).
+        target: The HTML file to write.
+        info: What the title block shows.
+        renderer: `report.renderer`: `auto`, `quarto` or `builtin` (see `use_quarto`).
+
+    Returns:
+        `target`, written.
+
+    Raises:
+        RenderError: The notebook could not be rendered, or Quarto was asked for and is missing.
 
     Example:
         >>> to_html("run/notebooks/02_demand_planning.ipynb", "run/02_demand_planning.html",
@@ -89,7 +125,18 @@ def to_html(notebook: str | Path, target: str | Path, info: ReportInfo, renderer
 
 
 def notebook_markdown(nb, media_dir: Path) -> str:
-    """The report as Markdown: text cells and each output's Markdown or image; code and logs dropped."""
+    """The report as Markdown: text cells and each output's Markdown or image; code and logs dropped.
+
+    Cells tagged for no PDF (`PDF_SKIP_TAGS`) are left out.
+
+    Args:
+        nb: The executed notebook (an `nbformat` notebook node).
+        media_dir: The folder the figures are written to (created if missing), as
+            `figure-N.svg` or `figure-N.png`; the Markdown links them by file name.
+
+    Returns:
+        The Markdown text, ending with a newline.
+    """
     media_dir.mkdir(parents=True, exist_ok=True)
     parts: list[str] = []
     figure = 0
@@ -128,6 +175,18 @@ def to_pdf(notebook: str | Path, target: str | Path, info: ReportInfo, renderer:
     """Render an executed notebook into a PDF through pandoc -> Typst -> typst, with our template.
 
     The template gives a title block (company, period, run date), page numbers and KPI tiles.
+
+    Args:
+        notebook: The executed notebook (`.ipynb`).
+        target: The PDF file to write.
+        info: What the title block shows.
+        renderer: `report.renderer`: `auto`, `quarto` or `builtin` (see `use_quarto`).
+
+    Returns:
+        `target`, written.
+
+    Raises:
+        RenderError: pandoc, typst or Quarto failed, or Quarto was asked for and is missing.
     """
     notebook, target = Path(notebook), Path(target)
     if use_quarto(renderer):

@@ -28,7 +28,15 @@ _CONTROL_ALL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def neutralise_cell(value):
-    """A text cell a spreadsheet would run as a formula gets a leading `'`; anything else is unchanged."""
+    """A text cell a spreadsheet would run as a formula gets a leading `'`; anything else is unchanged.
+
+    Args:
+        value: A cell value of any type; only text is changed.
+
+    Returns:
+        `value` with a leading `'` when it is text starting like a formula (and not a number
+        written as text), else `value` itself.
+    """
     if isinstance(value, str) and value.startswith(FORMULA_START) and not _NUMBER.match(value):
         return "'" + value
     return value
@@ -38,6 +46,12 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of `frame` whose text cells (and column names) cannot run as spreadsheet formulas.
 
     Numeric, date and boolean columns are left as they are: numbers stay numbers.
+
+    Args:
+        frame: The table to make safe; it is not modified.
+
+    Returns:
+        A copy of `frame` with its text cells and column names passed through `neutralise_cell`.
 
     Example:
         >>> neutralise_frame(pd.DataFrame({"id": ["@SUM(A1)", "ok"], "y": [-1.0, 2.0]}))["id"].tolist()
@@ -53,7 +67,15 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def escape_control(text: str, keep_newlines: bool = True) -> str:
-    """Control characters written as visible escapes (`\\x1b`), so a terminal prints them, never obeys them."""
+    """Control characters written as visible escapes (`\\x1b`), so a terminal prints them, never obeys them.
+
+    Args:
+        text: The text to show; converted with `str` first.
+        keep_newlines: Leave newlines as they are (True) or escape them too, as `\\n` (False).
+
+    Returns:
+        The text with every control character (tab and carriage return as `\\t`, `\\r`) escaped.
+    """
     pattern = _CONTROL if keep_newlines else _CONTROL_ALL
 
     def show(match: re.Match) -> str:
@@ -64,7 +86,15 @@ def escape_control(text: str, keep_newlines: bool = True) -> str:
 
 
 def typst_string(text: str) -> str:
-    """`text` as a Typst string literal: shown as plain text, never read as markup or code."""
+    """`text` as a Typst string literal: shown as plain text, never read as markup or code.
+
+    Args:
+        text: The text to quote; converted with `str` first.
+
+    Returns:
+        A double-quoted Typst string with backslashes, quotes, newlines, carriage returns and tabs
+        escaped.
+    """
     escaped = str(text).replace("\\", "\\\\").replace('"', '\\"')
     escaped = escaped.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
     return '"' + escaped + '"'

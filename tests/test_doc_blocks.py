@@ -555,7 +555,8 @@ def test_the_fresh_clone_ran_the_documented_commands(project, monkeypatch):
     _run_guide(project, ORDER[-1], monkeypatch)
     calls = [json.loads(line) for line in (project["memo"] / "calls.jsonl").read_text().splitlines()]
     argvs = [" ".join(c["argv"]) for c in calls]
-    assert "run 2026-11" in argvs  # make demo
+    assert "backfill 2026-05 2026-11" in argvs  # make demo
+    assert "run 2026-11" in argvs  # getting started, without make
     assert "run 2026-11 --fail-on-alert" in argvs  # cron, the wrapper and Airflow
     assert argvs.count("run 2026-11 --fail-on-alert") >= 3
     assert "run 2026-11 --from demand_planning --reapprove" in argvs

@@ -48,6 +48,17 @@ MAX_NUMBER = 1e12
 
 @dataclass(frozen=True)
 class Column:
+    """One column of a contract table.
+
+    Attributes:
+        name: The column's name, as the data must spell it (after the params `tables` mapping).
+        kind: What it holds: `text`, `number`, `date` or `month` (`YYYY-MM`).
+        required: Whether the table must have the column (optional ones may be missing).
+        allow_empty: Whether a row may leave the column empty.
+        min: The smallest value allowed (numbers), or None for no lower bound.
+        max: The largest value allowed (numbers), or None for no upper bound.
+    """
+
     name: str
     kind: Kind
     required: bool = True
@@ -58,6 +69,16 @@ class Column:
 
 @dataclass(frozen=True)
 class Table:
+    """One input table of the contract: its columns, key and whether it may be empty.
+
+    Attributes:
+        name: The table's name (`sales`, `products`, ...).
+        columns: Its columns, required and optional.
+        key: The columns that identify a row (no two rows share them); empty for no key.
+        must_have_rows: Whether the table must have at least one row.
+        description: What the table holds, in a few words.
+    """
+
     name: str
     columns: tuple[Column, ...]
     key: tuple[str, ...] = ()
@@ -65,10 +86,23 @@ class Table:
     description: str = ""
 
     def column(self, name: str) -> Column | None:
+        """The column named `name`.
+
+        Args:
+            name: The column's name.
+
+        Returns:
+            The column, or None when the table has no column of that name.
+
+        Example:
+            >>> TABLES["products"].column("lot_size").min
+            1
+        """
         return next((c for c in self.columns if c.name == name), None)
 
     @property
     def required(self) -> list[str]:
+        """The names of the columns the table must have."""
         return [c.name for c in self.columns if c.required]
 
 

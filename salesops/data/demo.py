@@ -22,17 +22,17 @@ from ..safety import neutralise_frame
 from .contract import TABLE_NAMES
 
 DEMO_LAST_MONTH = "2026-10"
-DEMO_VERSION = 7  # bump when the generator changes, so cached demo files are rebuilt
+DEMO_VERSION = 8  # bump when the generator changes, so cached demo files are rebuilt
 
 # What the demo plants for its S&OP loop (params/2026-*.yaml tell the story): promotions that sales
-# knew of and entered as overrides (they help), and a retailer that delisted the blenders from July
+# knew of and entered as overrides (they help), and a retailer that delisted the blenders from May
 # 2026, which the statistical forecast learns only slowly (bias and tracking-signal alerts).
 PLANTED_PROMOTIONS = {
     ("KET-1003", "2026-06"): 1.7,
     ("AIR-1008", "2026-08"): 1.8,
     ("COF-1009", "2026-09"): 1.7,
 }
-PLANTED_DELISTING = ("Blenders", "2026-07", 0.6)  # family, first month, share of demand kept
+PLANTED_DELISTING = ("Blenders", "2026-05", 0.6)  # family, first month, share of demand kept
 
 # family, code, resource, typical price, monthly units per SKU, seasonal amplitude, peak month (1-12)
 FAMILIES = (

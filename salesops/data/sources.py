@@ -40,7 +40,16 @@ CONNECT_TIMEOUT_S = (
 
 @dataclass
 class RawTable:
-    """One table as read from the source, before validation (mappings applied)."""
+    """One table as read from the source, before validation (mappings applied).
+
+    Attributes:
+        name: The contract table's name.
+        frame: The table as read, or None when it could not be read (its findings say why).
+        origin: Where it was read from, for messages: a file path, `file.xlsx[sheet]`,
+            `file.duckdb:table` or the database's table (its URL without password).
+        modified: When the source was last changed (UTC), when known.
+        findings: Problems found while reading it (a missing table, an empty or unreadable file).
+    """
 
     name: str
     frame: pd.DataFrame | None
@@ -51,6 +60,16 @@ class RawTable:
 
 def source_kind(source: str | None) -> str:
     """`demo`, `url`, `folder`, `duckdb` or `workbook`; raises `DataError` when the path does not exist.
+
+    Args:
+        source: `data.source`: a folder, a DuckDB file, an Excel workbook, an SQLAlchemy URL, or None
+            for the demo company.
+
+    Returns:
+        The kind of source: `demo`, `url`, `folder`, `duckdb` or `workbook`.
+
+    Raises:
+        DataError: The path does not exist, or is a file of none of those kinds.
 
     Example:
         >>> source_kind("postgresql+psycopg2://u@localhost/db")
@@ -84,6 +103,15 @@ def _mapping(p, table: str):
 
 
 def source_name(p, table: str) -> str:
+    """The name a contract table has in the source: its params `source` mapping, else its own name.
+
+    Args:
+        p: The parameters.
+        table: The contract table.
+
+    Returns:
+        The table, sheet or file name to read.
+    """
     m = _mapping(p, table)
     return m.source if m is not None and m.source else table
 
@@ -110,6 +138,15 @@ def table_file(p, table: str) -> Path | None:
 
 def apply_mapping(frame: pd.DataFrame, mapping) -> pd.DataFrame:
     """Rename columns (`columns:`) and recode values (`values:`) of one table; returns a new frame.
+
+    Column names are stripped of spaces and of a byte order mark first.
+
+    Args:
+        frame: The table as read.
+        mapping: The table's params mapping (a `TableMapping`), or None for no renaming or recoding.
+
+    Returns:
+        The renamed and recoded table.
 
     Example:
         >>> from salesops.params import TableMapping
@@ -302,6 +339,14 @@ def read_file(path: Path, table: str, mapping=None) -> tuple[pd.DataFrame | None
     """Read one CSV/Parquet/Excel file; text files are read as text so validation sees every value.
 
     Never raises for a bad file: an unreadable, empty, mis-delimited or ragged file is a finding.
+
+    Args:
+        path: The file (`.csv`, `.csv.gz`, `.parquet`, `.xlsx` or `.xls`).
+        table: The contract table it holds, for the findings and to find its header.
+        mapping: The table's params mapping (a `TableMapping`), or None; used to recognise the header.
+
+    Returns:
+        `(frame, findings)`: the table (None when it could not be read) and the problems found.
     """
     name = path.name.lower()
     try:
@@ -459,6 +504,15 @@ def database_url(p):
     """The SQLAlchemy URL of `p.data.source` with the password from `p.data.password_env` inserted.
 
     Raises `DataError` when the URL itself carries a password (it belongs in the environment).
+
+    Args:
+        p: The parameters.
+
+    Returns:
+        The `sqlalchemy.engine.URL`, with the password when the variable is set and the URL has a user.
+
+    Raises:
+        DataError: The URL is not valid, or carries a password or another credential itself.
     """
     import sqlalchemy as sa
 
@@ -545,7 +599,17 @@ def _read_url(p) -> dict[str, RawTable]:
 
 # ---------------------------------------------------------------- entry points
 def read_source(p) -> dict[str, RawTable]:
-    """Every contract table as read from `p.data.source` (or the demo company), mappings applied."""
+    """Every contract table as read from `p.data.source` (or the demo company), mappings applied.
+
+    Args:
+        p: The parameters.
+
+    Returns:
+        The tables read, by contract name; a table whose source is a file path is read from that file.
+
+    Raises:
+        DataError: The source cannot be opened.
+    """
     from .demo import demo_source
 
     kind = source_kind(p.data.source)
@@ -577,6 +641,15 @@ def load_tables(p) -> dict[str, pd.DataFrame]:
     Tables the source lacks are left out; `check(p)` reports them. Raises `DataError` only when the
     source cannot be opened.
 
+    Args:
+        p: The parameters.
+
+    Returns:
+        The tables read, by contract name.
+
+    Raises:
+        DataError: The source cannot be opened.
+
     Example:
         >>> import salesops as so
         >>> load_tables(so.params.load(period="2026-11", out="/tmp/so-doc"))["products"].columns[0]
@@ -586,7 +659,14 @@ def load_tables(p) -> dict[str, pd.DataFrame]:
 
 
 def describe_source(p) -> str:
-    """A printable description of the source, never holding a password."""
+    """A printable description of the source, never holding a password.
+
+    Args:
+        p: The parameters.
+
+    Returns:
+        The demo company's size, the database URL without its password, or the source's path.
+    """
     kind = source_kind(p.data.source)
     if kind == "demo":
         return f"the demo company (seed {p.demo.seed}, {p.demo.skus} SKUs, {p.demo.months} months)"

@@ -171,7 +171,17 @@ def _parse_dates(text: pd.Series, out: list | None = None, table: str = "", colu
 def parse_table(
     name: str, frame: pd.DataFrame | None, max_text_chars: int = MAX_TEXT_CHARS
 ) -> tuple[pd.DataFrame | None, list[Finding]]:
-    """Check one table's columns and values; returns the typed frame (None if unusable) and findings."""
+    """Check one table's columns and values; returns the typed frame (None if unusable) and findings.
+
+    Args:
+        name: The contract table (a key of `TABLES`).
+        frame: The table as read (text), or None when it could not be read.
+        max_text_chars: The longest text allowed in a cell (`data.max_text_chars`).
+
+    Returns:
+        `(typed, findings)`: the table with its columns converted to their contract kinds (None if
+        unusable or not read) and one finding per problem.
+    """
     spec = TABLES[name]
     out: list[Finding] = []
     if frame is None:
@@ -421,7 +431,18 @@ def cross_checks(
     period_start: pd.Timestamp | None,
     allow_missing_recent_months: int = 0,
 ) -> list[Finding]:
-    """Checks between tables and against the period; stages are normalised in place."""
+    """Checks between tables and against the period; stages are normalised in place.
+
+    Args:
+        typed: The typed tables (`parse_table`'s frames), by name; None for a table not read.
+        period_start: The first day of the period, or None to skip the checks against the period.
+        allow_missing_recent_months: How many months before the period the sales history may lack
+            (`data.allow_missing_recent_months`).
+
+    Returns:
+        One finding per problem: unknown references (SKU, rep, resource, team, family), months
+        missing from the history, a stale export, rows dated after the period.
+    """
     out: list[Finding] = []
     sales_all = typed.get("sales")
     detached = None
@@ -677,6 +698,17 @@ def parse_tables(
 
     `max_text_chars` and `allow_missing_recent_months` are `data.*` params of the same names;
     `steps` (params `steps`) limits what is required to what those steps need (`scope`).
+
+    Args:
+        raw: The tables as read (`RawTable`s from `read_source`), by name.
+        period_start: The first day of the period, or None to skip the checks against the period.
+        max_text_chars: The longest text allowed in a cell.
+        allow_missing_recent_months: How many months before the period the sales history may lack.
+        steps: The step names run; None = every step.
+
+    Returns:
+        `(typed, findings)`: every contract table typed (None when missing or unusable), and the
+        findings as they matter to `steps`.
     """
     findings: list[Finding] = []
     typed: dict[str, pd.DataFrame | None] = {}
