@@ -23,6 +23,7 @@ import sys
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -595,6 +596,8 @@ def run(
         result = RunResult(period, "running", final_dir)
         own_pool = pool is None
         pool = pool or kernels.KernelPool([s.imports for s in selected])
+        renders = ThreadPoolExecutor(max_workers=1, thread_name_prefix="salesops-render")
+        rendering: list = []
         try:
             for step in selected:
                 progress.step(f"{step.name}: running")
@@ -612,21 +615,24 @@ def run(
                     step_timeout_s=p.execution.step_timeout_s,
                 )
                 t1 = time.perf_counter()
-                executed = run_dir / "notebooks" / step.notebook
-                if "html" in formats:
-                    write_step_workbook(run_dir, step)  # linked from the report's banner
-                    to_html(executed, run_dir / step.report, info[step.name], p.report.renderer)
-                if step.name == PDF_STEP and "pdf" in formats:
-                    to_pdf(executed, run_dir / PDF_NAME, info[step.name], p.report.renderer)
-                drop_stale_reports(run_dir, step, formats)
-                t2 = time.perf_counter()
+                # the report renders in this process while the next notebook runs in its kernel
+                rendering.append(
+                    (
+                        step,
+                        renders.submit(
+                            _render_step, step, run_dir, formats, info[step.name], p.report.renderer
+                        ),
+                    )
+                )
                 record["steps"][step.name] = {
                     "execute_s": round(t1 - t0, 2),
-                    "render_s": round(t2 - t1, 2),
                     "ran": dt.datetime.now().isoformat(timespec="seconds"),
                 }
-                progress.advance(f"{step.name}: done in {t2 - t0:.1f} s")
+                progress.advance(f"{step.name}: done in {t1 - t0:.1f} s")
+            for step, rendered in rendering:
+                record["steps"][step.name]["render_s"] = rendered.result()
         except BaseException as exc:
+            renders.shutdown(wait=True, cancel_futures=True)  # no render may write into a moved build
             failed = out / ".failed" / f"{period}-{started:%Y%m%d-%H%M%S}"
             try:
                 failed.parent.mkdir(parents=True, exist_ok=True)
@@ -645,6 +651,7 @@ def run(
             progress.close()
             raise
         finally:
+            renders.shutdown(wait=True, cancel_futures=True)
             if own_pool:
                 pool.close()
         progress.close()
@@ -684,6 +691,21 @@ def run(
             + "; ".join(str(a.get("message")) for a in alerts[:5])
         )
     return result
+
+
+def _render_step(
+    step: steps_mod.Step, run_dir: Path, formats: list[str], info: ReportInfo, renderer: str
+) -> float:
+    """Render one executed step: its workbook and HTML report (and the PDF pack); returns the seconds."""
+    started = time.perf_counter()
+    executed = run_dir / "notebooks" / step.notebook
+    if "html" in formats:
+        write_step_workbook(run_dir, step)  # linked from the report's banner
+        to_html(executed, run_dir / step.report, info, renderer)
+    if step.name == PDF_STEP and "pdf" in formats:
+        to_pdf(executed, run_dir / PDF_NAME, info, renderer)
+    drop_stale_reports(run_dir, step, formats)
+    return round(time.perf_counter() - started, 2)
 
 
 def _exchange(a: Path, b: Path) -> bool:
