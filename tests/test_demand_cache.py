@@ -27,11 +27,14 @@ def test_a_cached_forecast_equals_a_fresh_one_and_changed_history_misses(tmp_pat
     fresh = forecast(hist, 6, workers=1)
     first = forecast(hist, 6, workers=1, cache=cache)
     pd.testing.assert_frame_equal(first, fresh)
-    assert len(list(cache.folder.glob("*.parquet"))) == 1  # one first month
+    # one entry file per first month forecast: the forecast's (and the interval calibration's origins)
+    assert f"{hist['ds'].max() + pd.DateOffset(months=1):%Y-%m}.parquet" in {
+        f.name for f in cache.folder.glob("*.parquet")
+    }
     again = forecast(hist, 6, workers=1, cache=cache)
     pd.testing.assert_frame_equal(again, fresh)
     # hits come from the cache, not from a new fit: a tampered entry shows through
-    (entry,) = cache.folder.glob("*.parquet")
+    entry = cache.folder / f"{hist['ds'].max() + pd.DateOffset(months=1):%Y-%m}.parquet"
     stored = pd.read_parquet(entry)
     stored.to_parquet(entry.with_name("backup"))
     stored.assign(yhat=stored["yhat"] + 1000).to_parquet(entry)
@@ -50,7 +53,9 @@ def test_backtest_windows_reuse_earlier_forecasts_of_the_same_history(tmp_path):
     last = hist["ds"].max()
     # the forecasts a cycle made a month and two months ago: history up to then, same horizon
     for back in (1, 2):
-        forecast(hist[hist["ds"] <= last - pd.DateOffset(months=back)], 6, workers=1, cache=cache)
+        forecast(
+            hist[hist["ds"] <= last - pd.DateOffset(months=back)], 6, workers=1, cache=cache, calibrate=False
+        )
     files = sorted(p.name for p in cache.folder.glob("*.parquet"))
     assert files == [f"{last - pd.DateOffset(months=1):%Y-%m}.parquet", f"{last:%Y-%m}.parquet"]
     fresh = backtest(hist, 6, windows=3, step=1, partial=True, min_train=24, workers=1)

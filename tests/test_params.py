@@ -93,7 +93,7 @@ def test_repository_defaults_are_valid():
             "colour: blue\n",
             (
                 "{f}: unknown key 'colour'; known keys: alerts, company, currency, data, decisions, demand, demo, execution, executive, "
-                "out, period, report, sales, scenarios, supply. Remove or rename it."
+                "out, period, report, sales, scenarios, steps, supply. Remove or rename it."
             ),
         ),
         (
