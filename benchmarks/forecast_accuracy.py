@@ -140,9 +140,11 @@ def main(argv=None):
         if args.limit:
             df = df[df["unique_id"].isin(df["unique_id"].unique()[: args.limit])]
         train, test = _data.split(df, holdout)
-        # series with two seasons of history before the holdout (statsforecast refuses tiny series;
-        # this drops only demo SKUs launched in the last 36 months)
-        long_enough = train.groupby("unique_id").size().loc[lambda n: n >= 24].index
+        # demo: the SKUs with two seasons of history before the holdout (statsforecast refuses tiny
+        # series such as a SKU launched four months before it); the public sets are kept whole
+        minimum = 24 if name in _data.EXTRA else 1
+        lengths = train.groupby("unique_id").size()
+        long_enough = lengths.index[lengths >= minimum]
         train = train[train["unique_id"].isin(long_enough)].reset_index(drop=True)
         test = test[test["unique_id"].isin(long_enough)].reset_index(drop=True)
         n = train["unique_id"].nunique()
