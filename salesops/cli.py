@@ -38,6 +38,11 @@ def _levels(text: str) -> list[int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command-line parser of `salesops`, with its subcommands and their flags.
+
+    Returns:
+        The parser; `parse_args` gives the chosen subcommand as `command`.
+    """
     parser = argparse.ArgumentParser(
         prog="salesops", description="Monthly S&OP cycle: notebooks and reports.", epilog=EPILOG
     )
@@ -216,6 +221,15 @@ def _forecast(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one `salesops` command; errors become one line on stderr and an exit code.
+
+    Args:
+        argv: The command's arguments, without the program name; None = `sys.argv[1:]`.
+
+    Returns:
+        The exit code: 0 success, 1 a step failed, 2 bad parameters or inputs, 3 alerts
+        (`--fail-on-alert`), 128 + the signal number when interrupted.
+    """
     args = build_parser().parse_args(argv)
     handler = {
         "demo": _demo,

@@ -45,7 +45,14 @@ class Strict(BaseModel):
 
 # ---------------------------------------------------------------- data
 class TableMapping(Strict):
-    """How one source table maps onto the contract: renamed columns and recoded values."""
+    """How one source table maps onto the contract: renamed columns and recoded values.
+
+    Attributes:
+        source: The name of the table or file in the source, when not the contract's (a file path
+            is read from that file).
+        columns: Source column name to contract column name.
+        values: Per column, source value to contract value (e.g. CRM stage spellings).
+    """
 
     source: str | None = Field(
         None, description="name of the table or file in the source, if not the contract's"
@@ -57,6 +64,18 @@ class TableMapping(Strict):
 
 
 class DataParams(Strict):
+    """Where the input tables come from and how strictly they are checked (`data:`).
+
+    Attributes:
+        source: A folder of CSV/Parquet/Excel files, an Excel workbook, a DuckDB file or an
+            SQLAlchemy URL; None = the embedded demo company.
+        password_env: The environment variable holding the database password.
+        tables: Per contract table, how the source's table maps onto it.
+        max_problems: Problems listed per check before the rest are counted.
+        allow_missing_recent_months: Months of sales history that may be missing before the period.
+        max_text_chars: The longest text accepted in a table cell.
+    """
+
     source: str | None = Field(
         None,
         description="a folder of CSV/Parquet/Excel files, a DuckDB file or an SQLAlchemy URL; "
@@ -79,6 +98,13 @@ class DataParams(Strict):
 
 
 class ExecutionParams(Strict):
+    """Time limits of the step notebooks (`execution:`).
+
+    Attributes:
+        cell_timeout_s: Seconds a notebook cell may run before the run fails (exit 1).
+        step_timeout_s: Seconds a step's whole notebook may run before the run fails (exit 1).
+    """
+
     cell_timeout_s: float = Field(
         1800, gt=0, description="a notebook cell running longer fails the run (exit 1)"
     )
@@ -88,6 +114,15 @@ class ExecutionParams(Strict):
 
 
 class DemoParams(Strict):
+    """The size of the generated demo company (`demo:`).
+
+    Attributes:
+        seed: The random seed: the same seed makes the same company.
+        skus: The number of SKUs.
+        months: The months of sales history.
+        reps: The number of sales reps.
+    """
+
     seed: int = 42
     skus: int = Field(150, ge=1)
     months: int = Field(48, ge=6)
@@ -96,6 +131,19 @@ class DemoParams(Strict):
 
 # ---------------------------------------------------------------- demand
 class Override(Strict):
+    """A planner's change to the statistical forecast of one SKU or family in one month.
+
+    Attributes:
+        sku: The SKU changed (exactly one of `sku` and `family`).
+        family: The family changed.
+        month: The month changed, `YYYY-MM`.
+        quantity: Replace the forecast with this many units (exactly one of `quantity` and
+            `change_pct`).
+        change_pct: Change the forecast by this percentage.
+        owner: Who made the change.
+        reason: Why.
+    """
+
     sku: str | None = None
     family: str | None = None
     month: str
@@ -119,6 +167,22 @@ class Override(Strict):
 
 
 class DemandParams(Strict):
+    """Demand planning settings (`demand:`).
+
+    Attributes:
+        horizon: Months forecast (1 to 60).
+        season_length: Months in a seasonal cycle.
+        levels: Prediction interval levels in percent (e.g. 80, 95).
+        backtest_windows: Forecast origins of the backtest (0 = none).
+        reconciliation: How family and SKU forecasts are made to agree: `bottom_up`, `mint_wls`,
+            `ols` or `none`.
+        engine: Where forecasts are computed: `local` or `dask`.
+        workers: Processes forecasting in parallel; None = all cores.
+        dask_scheduler: The address of a Dask scheduler (engine `dask`); None = a local cluster.
+        pipeline_blend: Blend the CRM pipeline into the first months' forecast.
+        overrides: The planners' overrides of the forecast.
+    """
+
     horizon: int = Field(18, ge=1, le=60)
     season_length: int = Field(12, ge=1)
     levels: list[int] = Field(default_factory=lambda: [80, 95])
@@ -143,6 +207,35 @@ class DemandParams(Strict):
 
 # ---------------------------------------------------------------- supply
 class SupplyParams(Strict):
+    """Supply planning settings (`supply:`).
+
+    Attributes:
+        service_level: The cycle service level the safety stock protects.
+        holding_cost_rate: Holding cost per month, a fraction of unit cost.
+        backlog_cost_rate: Backlog cost per unit-month, a fraction of unit price.
+        overtime_premium: The premium of an overtime hour over a regular one.
+        cost_per_hour: The regular hourly cost where capacity has none.
+        default_lead_time_months: The lead time where products have none.
+        safety_stock_shortfall_rate: Cost per unit-month of stock below safety stock, a fraction of
+            unit price.
+        fallback_error_cv: Sigma of forecast error as a fraction of mean monthly demand, when no
+            other estimate exists.
+        excess_cover_months: Stock above safety stock plus this many months of demand is excess.
+        strategy: The strategy whose plan drives the SKU projection: `chase`, `level` or `optimal`.
+        lost_sale_rate: Cost per unit still backlogged at the end of the horizon, a fraction of
+            unit price.
+        frozen_months: Months from the period's start with no new production or purchase planned.
+        min_error_samples: Backtest errors a SKU needs for its own safety stock.
+        no_safety_stock_statuses: `products.status` values that get no safety stock.
+        exact_lots: Solve every resource's cost-optimal plan as a MIP (whole lots and minimum orders
+            exact).
+        mip_max_variables: Resources with at most this many production variables are solved as a MIP
+            even without `exact_lots`.
+        mip_time_limit_s: The time limit of each MIP.
+        mip_gap: The relative optimality gap at which a MIP stops.
+        workers: Processes solving large resource LPs in parallel; None = all cores.
+    """
+
     service_level: float = Field(
         0.95, gt=0, lt=1, description="cycle service level the safety stock protects"
     )
@@ -220,6 +313,17 @@ class SupplyParams(Strict):
 
 # ---------------------------------------------------------------- pre-S&OP and executive
 class Adjustment(Strict):
+    """A scenario's change in percent to demand, capacity or price, for a family, SKU or resource.
+
+    Attributes:
+        family: The family changed; None = every family.
+        sku: The SKU changed; None = every SKU.
+        resource: The resource changed (capacity selects by resource only); None = every resource.
+        start: The first month the change applies, `YYYY-MM` (key `from`); None = from the start.
+        end: The last month the change applies (key `until`); None = to the end.
+        pct: The change in percent: 15 = +15 %, -20 = -20 %.
+    """
+
     family: str | None = None
     sku: str | None = None
     resource: str | None = None
@@ -238,6 +342,19 @@ class Adjustment(Strict):
 
 
 class Launch(Strict):
+    """A new product a scenario launches.
+
+    Attributes:
+        sku: The new SKU.
+        family: Its family.
+        start: The first month it sells, `YYYY-MM` (key `from`).
+        units_per_month: The units it sells per month.
+        unit_price: Its price per unit.
+        unit_cost: Its cost per unit.
+        resource: The resource that makes it; None = bought in.
+        hours_per_unit: Hours of `resource` per unit.
+    """
+
     sku: str
     family: str
     start: str = Field(alias="from")
@@ -256,6 +373,17 @@ class Launch(Strict):
 
 
 class Scenario(Strict):
+    """A what-if scenario of the pre-S&OP: adjustments and launches on top of the base plan.
+
+    Attributes:
+        name: The scenario's name.
+        description: What it is about.
+        demand: Changes to demand.
+        capacity: Changes to capacity.
+        price: Changes to prices.
+        launches: New products.
+    """
+
     name: str
     description: str = ""
     demand: list[Adjustment] = Field(default_factory=list)
@@ -265,6 +393,19 @@ class Scenario(Strict):
 
 
 class Decision(Strict):
+    """A decision of the executive review, tracked until it is carried out.
+
+    Attributes:
+        id: Its identifier.
+        title: What is decided.
+        owner: Who carries it out.
+        due: When it is due.
+        status: `open`, `done` or `dropped`.
+        decision: What was decided, in words.
+        period: The period the decision was taken in.
+        done_on: When a done decision was carried out (on time or late).
+    """
+
     id: str
     title: str
     owner: str
@@ -278,6 +419,19 @@ class Decision(Strict):
 
 
 class ExecutiveParams(Strict):
+    """Executive review settings and the approval of the plan (`executive:`).
+
+    Attributes:
+        approved_by: Who approved the plan; set to freeze the plan of record.
+        approved_on: When it was approved.
+        scenario: The scenario approved; None = the recommended one.
+        bias_limit: Families whose backtest bias exceeds this fraction are flagged.
+        budget_tolerance: A family's plan below budget by more than this fraction is an exception.
+        top_decisions: Decisions proposed from the top exceptions by value at risk.
+        decision_due_days: Decisions are due this many days after the period starts.
+        owners: The owner per exception kind, overriding the built-in roles.
+    """
+
     approved_by: str | None = Field(
         None, description="who approved the plan; set to freeze the plan of record"
     )
@@ -309,6 +463,15 @@ class CompensationPlan(Strict):
     Rate curve of attainment `a` (after capping at `cap`): 0 below `threshold`, `a` up to 100%,
     `1 + (a - 1) * accelerator` above 100%. Payout = target x (individual_weight x rate(individual)
     + team_weight x rate(team)).
+
+    Attributes:
+        individual_weight: The weight of the rep's own attainment (with `team_weight`, adds up to 1).
+        team_weight: The weight of the team's attainment.
+        threshold: Attainment below this pays nothing.
+        accelerator: The rate multiplier on attainment above 100%.
+        cap: Attainment above this pays nothing more.
+        target_incentive: Monthly on-target incentive by rep name, role or team; `default` for the rest.
+        eligible: Who is paid: `quota`, `all`, or a list of rep names, roles or teams.
     """
 
     individual_weight: float = Field(0.75, ge=0, le=1)
@@ -359,6 +522,17 @@ class CompensationPlan(Strict):
 
 
 class SalesParams(Strict):
+    """Sales performance settings (`sales:`).
+
+    Attributes:
+        compensation: The variable-pay plan.
+        enps_min_responses: Teams with fewer survey answers in a month are suppressed.
+        enps_question: Count only answers to this survey question; None = all.
+        outlier_z: The robust z-score beyond which a rep is flagged.
+        lookback_months: Months of closed deals used for win rates and rep comparison.
+        at_risk_attainment: Forecast attainment from this up to 100% is "at risk".
+    """
+
     compensation: CompensationPlan = Field(default_factory=CompensationPlan)
     enps_min_responses: int = Field(5, ge=1, description="teams with fewer answers in a month are suppressed")
     enps_question: str | None = Field(
@@ -377,6 +551,18 @@ class SalesParams(Strict):
 
 # ---------------------------------------------------------------- follow-up
 class AlertParams(Strict):
+    """When the follow-up raises alerts (`alerts:`).
+
+    Attributes:
+        tracking_signal_limit: Alert when a family's |tracking signal| exceeds this.
+        accuracy_drop_pct: Alert when the latest accuracy drops more than this many points below
+            the mean of the previous `baseline_cycles` months.
+        service_target: Alert when the latest estimated fill rate is below this.
+        overdue_decisions: Alert on open decisions due before the period.
+        baseline_cycles: Earlier months the latest accuracy is compared with.
+        tracking_window: Months in the tracking signal and the accuracy trend.
+    """
+
     tracking_signal_limit: float = Field(
         4.0, gt=0, description="alert when a family's |tracking signal| exceeds this"
     )
@@ -395,12 +581,41 @@ class AlertParams(Strict):
 
 
 class ReportParams(Strict):
+    """Which reports are rendered, and how (`report:`).
+
+    Attributes:
+        formats: The formats rendered: `html`, `pdf` or both.
+        renderer: `auto` (Quarto when installed), `builtin` or `quarto`.
+    """
+
     formats: list[Literal["html", "pdf"]] = Field(default_factory=lambda: ["html", "pdf"])
     renderer: Literal["auto", "builtin", "quarto"] = "auto"
 
 
 class Params(Strict):
-    """All parameters of one cycle. `period`, `out` and `run_dir` are set by `load`."""
+    """All parameters of one cycle. `period`, `out` and `run_dir` are set by `load`.
+
+    Attributes:
+        company: The company's name, shown on the reports.
+        currency: The currency of money amounts.
+        period: The period, `YYYY-MM`.
+        out: The output folder of the reports.
+        run_dir: The folder of this run; None = `out/period`.
+        params_files: The params files read, in order (set by `load`).
+        reapprove: Replace an approved plan of record, the old one kept as a version (set by `load`).
+        data: Where the input tables come from.
+        demo: The demo company's size.
+        demand: Demand planning settings.
+        supply: Supply planning settings.
+        scenarios: The pre-S&OP scenarios.
+        decisions: The decision log.
+        executive: Executive review settings.
+        sales: Sales performance settings.
+        alerts: When alerts fire.
+        report: Report formats and renderer.
+        execution: Notebook time limits.
+        steps: The steps this company runs; None = all.
+    """
 
     company: str = "Demo Company"
     currency: str = "USD"
@@ -473,6 +688,17 @@ def _check_period(v: Any) -> str:
 
 # ---------------------------------------------------------------- loading
 def read_yaml(path: Path) -> dict:
+    """Read one params file.
+
+    Args:
+        path: The YAML file.
+
+    Returns:
+        Its content, a mapping (empty for an empty file).
+
+    Raises:
+        ParameterError: The file cannot be read, is not valid YAML, or does not hold a mapping.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -510,7 +736,19 @@ def _table_files(content: dict, folder: Path) -> dict:
 
 
 def merge(base: dict, override: dict) -> dict:
-    """Deep-merge two mappings: nested mappings merge, everything else is replaced."""
+    """Deep-merge two mappings: nested mappings merge, everything else is replaced.
+
+    Args:
+        base: The mapping merged onto; not modified.
+        override: The mapping whose values win.
+
+    Returns:
+        A new merged mapping.
+
+    Example:
+        >>> merge({"demand": {"horizon": 18, "season_length": 12}}, {"demand": {"horizon": 24}})
+        {'demand': {'horizon': 24, 'season_length': 12}}
+    """
     out = dict(base)
     for key, value in override.items():
         if isinstance(value, dict) and isinstance(out.get(key), dict):
@@ -543,7 +781,15 @@ def _inner_model(annotation: Any):
 
 
 def explain(error: ValidationError, source: str) -> str:
-    """Rewrite pydantic's errors into one readable line per problem."""
+    """Rewrite pydantic's errors into one readable line per problem.
+
+    Args:
+        error: The validation error.
+        source: What was validated (the params files), named at the start of each line.
+
+    Returns:
+        One line per problem, naming the key and the fix.
+    """
     lines = []
     for err in error.errors():
         loc = tuple(p for p in err["loc"])
@@ -565,7 +811,18 @@ def explain(error: ValidationError, source: str) -> str:
 
 
 def validate(values: dict, source: str = "parameters") -> Params:
-    """Validate a mapping of parameters; raises `ParameterError` with one line per problem."""
+    """Validate a mapping of parameters; raises `ParameterError` with one line per problem.
+
+    Args:
+        values: The parameters, as read from YAML.
+        source: What they come from, for the messages.
+
+    Returns:
+        The validated parameters.
+
+    Raises:
+        ParameterError: A key is unknown, missing or invalid.
+    """
     try:
         return Params.model_validate(values)
     except ValidationError as exc:
@@ -577,6 +834,12 @@ def project_root(start: Path | None = None) -> Path:
 
     Notebooks opened in JupyterLab run inside `notebooks/`; this finds the project's `params/` and
     `reports/` from there. Falls back to the current folder.
+
+    Args:
+        start: The folder to start from; None = the current folder.
+
+    Returns:
+        The project folder (`start` itself when no parent holds `params/default.yaml`).
     """
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
@@ -636,6 +899,21 @@ def load(
       to layer one, name it (`--params acme.yaml --params acme-2026-11.yaml`).
 
     Explicit arguments win over files. `p.params_files` lists the files read, in order.
+
+    Args:
+        period: The period, `YYYY-MM`.
+        params: One params file or a list of them; None = `default.yaml` and the period's file.
+        data: The data source, replacing `data.source`.
+        out: The output folder, replacing `out` (relative: to the project folder).
+        run_dir: The folder of this run.
+        params_dir: The folder of `default.yaml` and the period files; None = the project's `params/`.
+        **overrides: Top-level keys set last (e.g. `reapprove=True`).
+
+    Returns:
+        The validated parameters.
+
+    Raises:
+        ParameterError: The period is not `YYYY-MM`, a file cannot be read, or a key is invalid.
 
     Example:
         >>> p = load(period="2026-11")

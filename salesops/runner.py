@@ -72,6 +72,17 @@ VERSIONED = (
 
 @dataclass
 class RunResult:
+    """What a run of one period did.
+
+    Attributes:
+        period: The period run, `YYYY-MM`.
+        status: `running` while it runs, `success` once its reports are published.
+        run_dir: The period's published folder, `OUT/PERIOD`.
+        durations: Per step, its timings in seconds (`execute_s`, `render_s`).
+        alerts: The alerts that fired.
+        duration_s: The whole run's duration in seconds, once finished.
+    """
+
     period: str
     status: str
     run_dir: Path
@@ -81,7 +92,11 @@ class RunResult:
 
 
 def notebook_dir() -> Path:
-    """Where the step notebooks live: `./notebooks` when run from a project folder, else the package's."""
+    """Where the step notebooks live: `./notebooks` when run from a project folder, else the package's.
+
+    Returns:
+        The folder of the step notebooks.
+    """
     local = Path("notebooks")
     return local.resolve() if (local / steps_mod.STEPS[0].notebook).exists() else NOTEBOOK_DIR
 
@@ -149,6 +164,11 @@ class Progress:
         return f"{self.period} {text}" if self.period else text
 
     def step(self, text: str):
+        """Show what runs now: the live line's text, or one log line.
+
+        Args:
+            text: What runs, e.g. `data_collection: running`.
+        """
         if self._progress is not None:
             self._progress.update(self._task, description=self._label(text))
         else:
@@ -160,6 +180,11 @@ class Progress:
             )
 
     def advance(self, text: str):
+        """Count one step as done and show `text`.
+
+        Args:
+            text: What was done, e.g. `data_collection: done in 27.2 s`.
+        """
         self.done += 1
         if self._progress is not None:
             self._progress.update(self._task, advance=1, description=self._label(text))
@@ -199,9 +224,18 @@ def _read_owner(path: Path) -> str | None:
 
 
 def clean_stale(out: Path, period: str) -> list[Path]:
-    """Remove what killed runs left behind: build folders of this period (its lock is ours, so no live
-    run owns one) and of any period whose owner process has ended, and lock owner files of ended
-    processes. Returns the build folders removed."""
+    """Remove what killed runs left behind.
+
+    Build folders of this period (its lock is ours, so no live run owns one) and of any period whose
+    owner process has ended go, and so do lock owner files of ended processes.
+
+    Args:
+        out: The output folder (`OUT`).
+        period: The period being run, whose lock the caller holds.
+
+    Returns:
+        The build folders removed.
+    """
     removed = []
     builds = out / ".build"
     if builds.is_dir():
@@ -233,6 +267,16 @@ def period_lock(out: Path, period: str):
 
     The lock is an OS file lock, released by the kernel when a process dies however it dies; the
     owner file beside it names the holder for the message a second run prints.
+
+    Args:
+        out: The output folder (`OUT`); the lock is in `OUT/.locks/`.
+        period: The period locked.
+
+    Returns:
+        A context manager that holds the lock while its `with` block runs (it gives no value).
+
+    Raises:
+        LockError: Another run holds the period's lock.
     """
     locks = out / ".locks"
     locks.mkdir(parents=True, exist_ok=True)
@@ -263,9 +307,18 @@ def _missing_permissions(folder: Path) -> list[str]:
 
 
 def check_output_folder(out: Path, period: str) -> None:
-    """Refuse at once (exit 2), before anything is written, when the run could not write its output:
-    `OUT` (or the folder it would be created in), its working folders and `OUT/PERIOD` with every
-    folder inside it (replacing it moves and removes them)."""
+    """Refuse at once (exit 2), before anything is written, when the run could not write its output.
+
+    Checked: `OUT` (or the folder it would be created in), its working folders and `OUT/PERIOD` with
+    every folder inside it (replacing it moves and removes them).
+
+    Args:
+        out: The output folder (`OUT`).
+        period: The period to be run.
+
+    Raises:
+        OutputFolderError: A folder is a file or lacks a permission the run needs.
+    """
     user = _user()
     folder = out
     while not folder.exists() and folder != folder.parent:
@@ -332,6 +385,19 @@ def execute_step(
     `km`: a warm kernel (`salesops.kernels.KernelPool`) to run it on, shut down afterwards; None starts one.
     A cell running longer than `cell_timeout_s`, or the notebook longer than `step_timeout_s`, raises
     `StepTimeoutError` naming the step, the cell and the limit; the kernel is killed either way.
+
+    Args:
+        step: The step to run.
+        nb_dir: The folder of the step notebooks (`notebook_dir()`).
+        run_dir: The run's build folder; the executed notebook goes to its `notebooks/`.
+        parameters: The values injected into the notebook's parameters cell.
+        km: A warm kernel's manager to run on; None starts a kernel.
+        cell_timeout_s: Seconds a cell may run; None = no limit.
+        step_timeout_s: Seconds the whole notebook may run; None = no limit.
+
+    Raises:
+        StepError: The kernel did not start or a cell failed.
+        StepTimeoutError: A cell or the notebook ran over its time limit.
     """
     import papermill as pm
 
@@ -436,7 +502,12 @@ step outputs in data/</p></body></html>"""
 
 
 def write_global_index(out: Path, company: str = "salesops"):
-    """`OUT/index.html`: every period that has a completed run, newest first."""
+    """`OUT/index.html`: every period that has a completed run, newest first.
+
+    Args:
+        out: The output folder (`OUT`).
+        company: The company named in the page's title.
+    """
     rows = []
     for run_json in sorted(out.glob("*/run.json"), reverse=True):
         try:
@@ -514,6 +585,30 @@ def run(
     Raises `ParameterError`/`DataError`/`LockError` (exit 2) before anything is written,
     `StepError` (exit 1) when a notebook fails, `AlertError` (exit 3) after publishing when
     `fail_on_alert` and an alert fired.
+
+    Args:
+        period: The period, `YYYY-MM`.
+        params: A params file or a list of them; None = `params/default.yaml` and the period's file.
+        data: The data source, replacing `data.source`.
+        out: The output folder (`OUT`).
+        first: The first step to run (`--from`); None = the first.
+        last: The last step to run (`--to`); None = the last.
+        formats: The report formats, `html` and/or `pdf`; None = `report.formats`.
+        reapprove: Replace an approved plan of record (the old one is kept as a version).
+        fail_on_alert: Raise `AlertError` after publishing when an alert fired.
+        progress: Where progress is shown; None = a progress line on standard error.
+        pool: The caller's `KernelPool`; None = one for this run.
+
+    Returns:
+        The run's result, status `success`.
+
+    Raises:
+        ParameterError: Bad parameters (exit 2).
+        DataError: The inputs break the data contract (exit 2).
+        LockError: Another run holds the period (exit 2).
+        OutputFolderError: The output folder cannot be written (exit 2).
+        StepError: A notebook failed (exit 1).
+        AlertError: An alert fired and `fail_on_alert` is set (exit 3).
 
     Example:
         >>> result = run("2026-11", out="reports")  # doctest: +SKIP
@@ -826,7 +921,20 @@ def _forecast_warmup(periods: list[str], out, params, data):
 
 
 def backfill(first: str, last: str, **kwargs) -> list[RunResult]:
-    """Run consecutive periods from `first` to `last`; each plan of record is frozen before the next runs."""
+    """Run consecutive periods from `first` to `last`; each plan of record is frozen before the next runs.
+
+    Args:
+        first: The first period, `YYYY-MM`.
+        last: The last period, `YYYY-MM`.
+        **kwargs: The arguments of `run` (but `period` and `pool`), for every period.
+
+    Returns:
+        One result per period, in order.
+
+    Raises:
+        ParameterError: A bound is not `YYYY-MM`, or `first` comes after `last`.
+        AlertError: Alerts fired in a period and `fail_on_alert` is set (every period ran first).
+    """
     for bound in (first, last):
         try:
             params_mod._check_period(bound)
