@@ -258,71 +258,15 @@ def freeze(plan: pd.DataFrame, p: Params, scenario: str, taken: Sequence[Decisio
     current = plan_hash(plan)
     record = read_record(p.out, period)
     if not p.executive.approved_by:
-        if record is None:
-            return PlanStatus(
-                period,
-                "proposed",
-                None,
-                None,
-                None,
-                scenario,
-                None,
-                current,
-                None,
-                f"Not approved yet: set executive.approved_by (and approved_on) in params/{period}.yaml "
-                "and run again to freeze this plan as the plan of record.",
-            )
-        same = record.get("hash") == current
-        return PlanStatus(
-            period,
-            "approved",
-            record.get("approved_by"),
-            record.get("approved_on"),
-            record.get("hash"),
-            record.get("scenario", scenario),
-            record.get("version"),
-            current,
-            str(folder / "plan.parquet"),
-            f"The plan of record was approved by {record.get('approved_by')} on "
-            f"{record.get('approved_on')}; "
-            + (
-                "this run's plan is the same."
-                if same
-                else "this run's plan differs from it and is only a proposal."
-            ),
-        )
+        return _unapproved_status(period, folder, current, record, scenario)
     approved_on = (p.executive.approved_on or dt.date.today()).isoformat()
+    version = 1
     if record is not None:
         if record.get("hash") == current:
-            return PlanStatus(
-                period,
-                "approved",
-                record.get("approved_by"),
-                record.get("approved_on"),
-                current,
-                record.get("scenario", scenario),
-                record.get("version"),
-                current,
-                str(folder / "plan.parquet"),
-                f"Plan of record: scenario {record.get('scenario', scenario)}, approved by "
-                f"{record.get('approved_by')} on {record.get('approved_on')} (version "
-                f"{record.get('version')}, sha256 {current[:12]}); this run reproduces it exactly.",
-            )
+            return _reproduced_status(period, folder, current, record, scenario)
         if not p.reapprove:
-            raise PlanError(
-                f"the plan of record of {period} was approved by {record.get('approved_by')} on "
-                f"{record.get('approved_on')} (scenario {record.get('scenario')}, hash {str(record.get('hash'))[:12]}) "
-                f"and this run's plan differs (hash {current[:12]}). An approved plan is never replaced silently: "
-                f"to approve the new plan run `salesops run {period} --reapprove` (the old plan is kept as "
-                f"plan.v{_next_version(folder)}.parquet/.json in {folder}), or restore the inputs and params "
-                "that produced the approved plan."
-            )
-        old = _next_version(folder)
-        for suffix in ("parquet", "json"):
-            os.replace(folder / f"plan.{suffix}", folder / f"plan.v{old}.{suffix}")
-        version = old + 1
-    else:
-        version = 1
+            raise _replacement_refused(period, folder, current, record)
+        version = _archive_record(folder) + 1
     folder.mkdir(parents=True, exist_ok=True)
     meta = {
         "period": period,
@@ -334,17 +278,107 @@ def freeze(plan: pd.DataFrame, p: Params, scenario: str, taken: Sequence[Decisio
         "decisions": [d.model_dump(mode="json") for d in taken],
         "frozen_at": dt.datetime.now().isoformat(timespec="seconds"),
     }
+    _write_record(plan, folder, meta)
+    return _frozen_status(folder, meta)
+
+
+def _unapproved_status(
+    period: str, folder: Path, current: str, record: dict | None, scenario: str
+) -> PlanStatus:
+    """The status without an approval in params: `proposed`, or the existing record's."""
+    if record is None:
+        return PlanStatus(
+            period,
+            "proposed",
+            None,
+            None,
+            None,
+            scenario,
+            None,
+            current,
+            None,
+            f"Not approved yet: set executive.approved_by (and approved_on) in params/{period}.yaml "
+            "and run again to freeze this plan as the plan of record.",
+        )
+    same = record.get("hash") == current
+    return PlanStatus(
+        period,
+        "approved",
+        record.get("approved_by"),
+        record.get("approved_on"),
+        record.get("hash"),
+        record.get("scenario", scenario),
+        record.get("version"),
+        current,
+        str(folder / "plan.parquet"),
+        f"The plan of record was approved by {record.get('approved_by')} on "
+        f"{record.get('approved_on')}; "
+        + (
+            "this run's plan is the same."
+            if same
+            else "this run's plan differs from it and is only a proposal."
+        ),
+    )
+
+
+def _reproduced_status(period: str, folder: Path, current: str, record: dict, scenario: str) -> PlanStatus:
+    """The status when this run's approved plan is the plan of record already (nothing is written)."""
+    return PlanStatus(
+        period,
+        "approved",
+        record.get("approved_by"),
+        record.get("approved_on"),
+        current,
+        record.get("scenario", scenario),
+        record.get("version"),
+        current,
+        str(folder / "plan.parquet"),
+        f"Plan of record: scenario {record.get('scenario', scenario)}, approved by "
+        f"{record.get('approved_by')} on {record.get('approved_on')} (version "
+        f"{record.get('version')}, sha256 {current[:12]}); this run reproduces it exactly.",
+    )
+
+
+def _replacement_refused(period: str, folder: Path, current: str, record: dict) -> PlanError:
+    """The error for an approved plan that differs from the plan of record without `--reapprove`."""
+    return PlanError(
+        f"the plan of record of {period} was approved by {record.get('approved_by')} on "
+        f"{record.get('approved_on')} (scenario {record.get('scenario')}, hash {str(record.get('hash'))[:12]}) "
+        f"and this run's plan differs (hash {current[:12]}). An approved plan is never replaced silently: "
+        f"to approve the new plan run `salesops run {period} --reapprove` (the old plan is kept as "
+        f"plan.v{_next_version(folder)}.parquet/.json in {folder}), or restore the inputs and params "
+        "that produced the approved plan."
+    )
+
+
+def _archive_record(folder: Path) -> int:
+    """Keep the current plan of record as `plan.vN.*` and return N."""
+    old = _next_version(folder)
+    for suffix in ("parquet", "json"):
+        os.replace(folder / f"plan.{suffix}", folder / f"plan.v{old}.{suffix}")
+    return old
+
+
+def _write_record(plan: pd.DataFrame, folder: Path, meta: dict) -> None:
+    """Write `plan.parquet` and `plan.json` (with what it supersedes after a re-approval)."""
+    version = meta["version"]
     if version > 1:
         meta["supersedes"] = f"plan.v{version - 1}.json"
     tmp = folder / ".plan.parquet.tmp"
     plan.to_parquet(tmp, index=False)
     os.replace(tmp, folder / "plan.parquet")
     _atomic_write_bytes(folder / "plan.json", json.dumps(meta, indent=2).encode())
+
+
+def _frozen_status(folder: Path, meta: dict) -> PlanStatus:
+    """The status after a plan of record was frozen (approved or re-approved) from its `plan.json`."""
+    period, version, current = meta["period"], meta["version"], meta["hash"]
+    approved_by, approved_on, scenario = meta["approved_by"], meta["approved_on"], meta["scenario"]
     verb = "Re-approved" if version > 1 else "Approved"
     return PlanStatus(
         period,
         "approved",
-        p.executive.approved_by,
+        approved_by,
         approved_on,
         current,
         scenario,
@@ -352,7 +386,7 @@ def freeze(plan: pd.DataFrame, p: Params, scenario: str, taken: Sequence[Decisio
         current,
         str(folder / "plan.parquet"),
         f"{verb}: the plan of record of {period} (scenario {scenario}, version {version}, sha256 "
-        f"{current[:12]}) was frozen by {p.executive.approved_by} on {approved_on}; changing it later "
+        f"{current[:12]}) was frozen by {approved_by} on {approved_on}; changing it later "
         f"needs an explicit re-approval (salesops run {period} --reapprove).",
     )
 

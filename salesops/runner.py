@@ -612,7 +612,7 @@ def run(
 
     Example:
         >>> result = run("2026-11", out="reports")  # doctest: +SKIP
-        >>> result.status
+        >>> result.status                           # doctest: +SKIP
         'success'
     """
     out = Path(out).resolve()

@@ -186,6 +186,24 @@ def parse_table(
     out: list[Finding] = []
     if frame is None:
         return None, out
+    _missing_columns(out, name, frame)
+    frame = _without_duplicate_columns(out, name, frame)
+    if len(frame) == 0:
+        severity = "error" if spec.must_have_rows else "warning"
+        out.append(Finding(severity, name, None, None, "table has no rows (only a header)", None, "no_rows"))
+
+    typed = frame.copy()
+    for col in spec.columns:
+        if col.name in frame.columns:
+            typed[col.name] = _typed_column(out, name, col, frame[col.name], max_text_chars)
+    _extra_column_checks(out, name, frame, max_text_chars)
+    _duplicate_keys(out, name, typed)
+    return typed, out
+
+
+def _missing_columns(out: list, name: str, frame: pd.DataFrame) -> None:
+    """One error per required column the table lacks, with a did-you-mean hint."""
+    spec = TABLES[name]
     present = [str(c) for c in frame.columns]
     for col in spec.columns:
         if col.required and col.name not in frame.columns:
@@ -205,109 +223,118 @@ def parse_table(
                     "missing_column",
                 )
             )
+
+
+def _without_duplicate_columns(out: list, name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with only the first of repeated column names (an error names the first repeat)."""
     if frame.columns.duplicated().any():
         dup = frame.columns[frame.columns.duplicated()][0]
         out.append(
             Finding("error", name, str(dup), None, "column appears twice; keep one", None, "duplicate_column")
         )
         frame = frame.loc[:, ~frame.columns.duplicated()]
-    if len(frame) == 0:
-        severity = "error" if spec.must_have_rows else "warning"
-        out.append(Finding(severity, name, None, None, "table has no rows (only a header)", None, "no_rows"))
+    return frame
 
-    typed = frame.copy()
-    for col in spec.columns:
-        if col.name not in frame.columns:
-            continue
-        raw = frame[col.name]
-        text = _as_text(raw) if not pd.api.types.is_datetime64_any_dtype(raw) else None
-        empty = (text == "") if text is not None else raw.isna()
-        if not col.allow_empty:
-            _emit(
-                out,
-                "error",
-                name,
-                col.name,
-                empty,
-                "empty value",
-                raw.astype(object).where(~empty, ""),
-                "empty",
-            )
-        if text is not None:
-            _too_long(out, name, col.name, text, max_text_chars)
-        if col.kind == "text":
-            _emit(
-                out,
-                "error",
-                name,
-                col.name,
-                text.str.match(FORMULA),
-                "text starts like a spreadsheet formula; remove the leading character",
-                text,
-                "formula",
-            )
-            typed[col.name] = text.where(~empty, None)
-        elif col.kind == "number":
-            if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
-                values = raw.astype(float)
-                bad = pd.Series(False, index=raw.index)
-            else:
-                values = pd.to_numeric(
-                    text.str.replace(r"^\+", "", regex=True).where(~empty), errors="coerce"
-                )
-                bad = values.isna() & ~empty
-                _emit(out, "error", name, col.name, bad, "not a number", text, "not_a_number")
-            huge = ~values.isna() & ~np.isfinite(values.fillna(0)) | (values.abs() > MAX_NUMBER)
-            _emit(
-                out,
-                "error",
-                name,
-                col.name,
-                huge,
-                "number too large to be real; the limit is 1e12",
-                text if text is not None else raw,
-                "too_large",
-            )
-            ok = ~values.isna() & ~huge
-            if col.min == 0 and col.max is None:
-                _emit(out, "error", name, col.name, ok & (values < 0), "negative value", text, "negative")
-            elif col.min is not None and col.max is not None:
-                _emit(
-                    out,
-                    "error",
-                    name,
-                    col.name,
-                    ok & ((values < col.min) | (values > col.max)),
-                    f"outside {col.min:g} to {col.max:g}",
-                    text,
-                    "out_of_range",
-                )
-            typed[col.name] = values.astype(float).where(~huge)
-        else:  # date or month
-            if text is None:
-                parsed = pd.to_datetime(raw)
-                if parsed.dt.tz is not None:  # timestamps with a time zone: the date where it happened
-                    parsed = parsed.dt.tz_localize(None)
-            else:
-                parsed = _parse_dates(text, out, name, col.name)
-                what = "not a date; write YYYY-MM-DD" if col.kind == "date" else "not a month; write YYYY-MM"
-                _emit(out, "error", name, col.name, parsed.isna() & ~empty, what, text, "bad_date")
-            far = parsed.notna() & ((parsed.dt.year < 1900) | (parsed.dt.year > 2200))
-            _emit(
-                out,
-                "error",
-                name,
-                col.name,
-                far,
-                "date out of range; years 1900 to 2200 allowed",
-                text if text is not None else parsed,
-                "date_range",
-            )
-            parsed = parsed.where(~far)
-            parsed = pd.to_datetime(parsed).astype("datetime64[ns]")
-            typed[col.name] = (
-                parsed.dt.to_period("M").dt.to_timestamp() if col.kind == "month" else parsed.dt.normalize()
-            )
+
+def _typed_column(out: list, name: str, col, raw: pd.Series, max_text_chars: int) -> pd.Series:
+    """One contract column converted to its kind (text, number, date or month), with its findings."""
+    text = _as_text(raw) if not pd.api.types.is_datetime64_any_dtype(raw) else None
+    empty = (text == "") if text is not None else raw.isna()
+    if not col.allow_empty:
+        _emit(
+            out,
+            "error",
+            name,
+            col.name,
+            empty,
+            "empty value",
+            raw.astype(object).where(~empty, ""),
+            "empty",
+        )
+    if text is not None:
+        _too_long(out, name, col.name, text, max_text_chars)
+    if col.kind == "text":
+        _emit(
+            out,
+            "error",
+            name,
+            col.name,
+            text.str.match(FORMULA),
+            "text starts like a spreadsheet formula; remove the leading character",
+            text,
+            "formula",
+        )
+        return text.where(~empty, None)
+    if col.kind == "number":
+        return _number_column(out, name, col, raw, text, empty)
+    return _date_column(out, name, col, raw, text, empty)
+
+
+def _number_column(out: list, name: str, col, raw: pd.Series, text, empty: pd.Series) -> pd.Series:
+    """A number column as floats (NaN where not a number or too large), with its findings."""
+    if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+        values = raw.astype(float)
+    else:
+        values = pd.to_numeric(text.str.replace(r"^\+", "", regex=True).where(~empty), errors="coerce")
+        bad = values.isna() & ~empty
+        _emit(out, "error", name, col.name, bad, "not a number", text, "not_a_number")
+    huge = ~values.isna() & ~np.isfinite(values.fillna(0)) | (values.abs() > MAX_NUMBER)
+    _emit(
+        out,
+        "error",
+        name,
+        col.name,
+        huge,
+        "number too large to be real; the limit is 1e12",
+        text if text is not None else raw,
+        "too_large",
+    )
+    ok = ~values.isna() & ~huge
+    if col.min == 0 and col.max is None:
+        _emit(out, "error", name, col.name, ok & (values < 0), "negative value", text, "negative")
+    elif col.min is not None and col.max is not None:
+        _emit(
+            out,
+            "error",
+            name,
+            col.name,
+            ok & ((values < col.min) | (values > col.max)),
+            f"outside {col.min:g} to {col.max:g}",
+            text,
+            "out_of_range",
+        )
+    return values.astype(float).where(~huge)
+
+
+def _date_column(out: list, name: str, col, raw: pd.Series, text, empty: pd.Series) -> pd.Series:
+    """A date column as day timestamps (a month column as month starts), with its findings."""
+    if text is None:
+        parsed = pd.to_datetime(raw)
+        if parsed.dt.tz is not None:  # timestamps with a time zone: the date where it happened
+            parsed = parsed.dt.tz_localize(None)
+    else:
+        parsed = _parse_dates(text, out, name, col.name)
+        what = "not a date; write YYYY-MM-DD" if col.kind == "date" else "not a month; write YYYY-MM"
+        _emit(out, "error", name, col.name, parsed.isna() & ~empty, what, text, "bad_date")
+    far = parsed.notna() & ((parsed.dt.year < 1900) | (parsed.dt.year > 2200))
+    _emit(
+        out,
+        "error",
+        name,
+        col.name,
+        far,
+        "date out of range; years 1900 to 2200 allowed",
+        text if text is not None else parsed,
+        "date_range",
+    )
+    parsed = parsed.where(~far)
+    parsed = pd.to_datetime(parsed).astype("datetime64[ns]")
+    return parsed.dt.to_period("M").dt.to_timestamp() if col.kind == "month" else parsed.dt.normalize()
+
+
+def _extra_column_checks(out: list, name: str, frame: pd.DataFrame, max_text_chars: int) -> None:
+    """Text columns outside the contract: too long or starting like a spreadsheet formula."""
+    spec = TABLES[name]
     for extra in frame.columns:
         if spec.column(str(extra)) is None and (
             pd.api.types.is_object_dtype(frame[extra]) or pd.api.types.is_string_dtype(frame[extra])
@@ -324,29 +351,32 @@ def parse_table(
                 text,
                 "formula",
             )
-    key = [k for k in spec.key if k in typed.columns]
-    if key:
-        dup = typed.duplicated(key, keep="first")
-        if dup.any():
-            key_values = typed[key[0]].astype(str).fillna("")  # an empty key is its own finding
-            for k in key[1:]:
-                key_values = key_values + " / " + typed[k].astype(str).fillna("")
-            first = (
-                pd.Series(np.arange(len(typed)) + 1, index=typed.index).groupby(key_values).transform("min")
+
+
+def _duplicate_keys(out: list, name: str, typed: pd.DataFrame) -> None:
+    """One error per row whose key repeats an earlier row's, naming the first row with it."""
+    key = [k for k in TABLES[name].key if k in typed.columns]
+    if not key:
+        return
+    dup = typed.duplicated(key, keep="first")
+    if not dup.any():
+        return
+    key_values = typed[key[0]].astype(str).fillna("")  # an empty key is its own finding
+    for k in key[1:]:
+        key_values = key_values + " / " + typed[k].astype(str).fillna("")
+    first = pd.Series(np.arange(len(typed)) + 1, index=typed.index).groupby(key_values).transform("min")
+    for i in _rows(dup):
+        out.append(
+            Finding(
+                "error",
+                name,
+                "/".join(key),
+                int(i) + 1,
+                f"duplicate {' / '.join(key)}, also in row {int(first.iloc[i])}",
+                key_values.iloc[i],
+                "duplicate",
             )
-        for i in _rows(dup):
-            out.append(
-                Finding(
-                    "error",
-                    name,
-                    "/".join(key),
-                    int(i) + 1,
-                    f"duplicate {' / '.join(key)}, also in row {int(first.iloc[i])}",
-                    key_values.iloc[i],
-                    "duplicate",
-                )
-            )
-    return typed, out
+        )
 
 
 def _too_long(out: list, table: str, column: str, text: pd.Series, limit: int) -> None:
@@ -445,9 +475,24 @@ def cross_checks(
     """
     out: list[Finding] = []
     sales_all = typed.get("sales")
+    dated = period_start is not None and sales_all is not None and "date" in sales_all.columns
     detached = None
-    if period_start is not None and sales_all is not None and "date" in sales_all.columns:
+    if dated:
         detached = _history_reach(out, sales_all, period_start, allow_missing_recent_months)
+    _reference_checks(out, typed)
+    history = sales_all[sales_all["date"] < period_start] if dated else sales_all  # gaps: in the history only
+    _missing_month_checks(out, typed, history)
+    opp = typed.get("opportunities")
+    if opp is not None and "stage" in opp.columns:
+        is_open = _stage_checks(out, opp)
+        _deal_field_checks(out, opp, is_open)
+    if period_start is not None:
+        _after_period_checks(out, typed, period_start, detached)
+    return out
+
+
+def _reference_checks(out: list, typed: dict) -> None:
+    """Unknown SKUs, reps, resources, teams and families: values missing from the table they refer to."""
     for table in ("sales", "inventory", "supply"):
         _references(out, typed, table, "sku", "products", "sku", "error", "SKU")
     _references(out, typed, "opportunities", "sku", "products", "sku", "warning", "SKU")
@@ -457,9 +502,9 @@ def cross_checks(
     _references(out, typed, "survey", "team", "reps", "team", "warning", "team")
     _references(out, typed, "budget", "family", "products", "family", "warning", "family")
 
-    history = sales_all
-    if period_start is not None and sales_all is not None and "date" in sales_all.columns:
-        history = sales_all[sales_all["date"] < period_start]  # gaps: in the history only
+
+def _missing_month_checks(out: list, typed: dict, history: pd.DataFrame | None) -> None:
+    """Months missing inside the sales history, the capacity of a resource or the budget of a family."""
     _missing_months(
         out,
         history,
@@ -488,142 +533,79 @@ def cross_checks(
         "no budget for family {group} in this month",
     )
 
-    opp = typed.get("opportunities")
-    if opp is not None and "stage" in opp.columns:
-        opp["stage"] = opp["stage"].map(_normalise_stage)
-        bad = opp["stage"].notna() & ~opp["stage"].isin(STAGES)
-        for i in _rows(bad):
-            out.append(
-                Finding(
-                    "error",
-                    "opportunities",
-                    "stage",
-                    int(i) + 1,
-                    "unknown stage; map it to prospecting, qualified, proposal, won or lost with "
-                    "data.tables.opportunities.values.stage",
-                    opp["stage"].iloc[i],
-                    "unknown_stage",
-                )
-            )
-        is_open = opp["stage"].isin(OPEN_STAGES)
-        if "close_date" in opp.columns:
-            no_close = opp["close_date"].isna()
-            _emit(
-                out,
-                "warning",
-                "opportunities",
-                "close_date",
-                is_open & no_close,
-                "open deal has no close date",
-                pd.Series("empty", index=opp.index),
-                "open_no_close",
-            )
-            _emit(
-                out,
-                "warning",
-                "opportunities",
-                "close_date",
-                ~is_open & opp["stage"].isin(STAGES) & no_close,
-                "closed deal has no close date",
-                pd.Series("empty", index=opp.index),
-                "closed_no_close",
-            )
-        if "amount" in opp.columns:
-            _emit(
-                out,
-                "warning",
-                "opportunities",
-                "amount",
-                opp["amount"].isna() & is_open,
-                "open deal has no amount",
-                pd.Series("empty", index=opp.index),
-                "open_no_amount",
-            )
-            _emit(
-                out,
-                "warning",
-                "opportunities",
-                "amount",
-                opp["amount"].isna() & (opp["stage"] == "won"),
-                "won deal has no amount",
-                pd.Series("empty", index=opp.index),
-                "won_no_amount",
-            )
-        if "created_date" in opp.columns:
-            _emit(
-                out,
-                "warning",
-                "opportunities",
-                "created_date",
-                opp["created_date"].isna(),
-                "deal has no created date",
-                pd.Series("empty", index=opp.index),
-                "no_created",
-            )
-            if "close_date" in opp.columns:
-                _emit(
-                    out,
-                    "warning",
-                    "opportunities",
-                    "close_date",
-                    opp["close_date"] < opp["created_date"],
-                    "deal closes before it was created",
-                    opp["close_date"].dt.strftime("%Y-%m-%d"),
-                    "close_before_created",
-                )
-        if "account" in opp.columns:
-            _emit(
-                out,
-                "warning",
-                "opportunities",
-                "account",
-                opp["account"].isna(),
-                "deal has no account",
-                pd.Series("empty", index=opp.index),
-                "no_account",
-            )
 
-    if period_start is not None:
-        label = period_start.strftime("%Y-%m")
-        sales = sales_all
-        if sales is not None and "date" in sales.columns:
-            late = (sales["date"] >= period_start) & ~detached
-            _emit(
-                out,
-                "warning",
-                "sales",
-                "date",
-                late,
-                f"dated in or after the period {label}; left out of the history",
-                sales["date"].dt.strftime("%Y-%m-%d"),
-                "after_period",
-            )
-        survey = typed.get("survey")
-        if survey is not None and "date" in survey.columns:
-            late = survey["date"] >= period_start + pd.offsets.MonthBegin(1)
-            _emit(
-                out,
-                "warning",
-                "survey",
-                "date",
-                late,
-                f"answer dated after the period {label}",
-                survey["date"].dt.strftime("%Y-%m-%d"),
-                "after_period",
-            )
-        if opp is not None and "created_date" in opp.columns:
-            late = opp["created_date"] >= period_start + pd.offsets.MonthBegin(1)
-            _emit(
-                out,
-                "warning",
+def _stage_checks(out: list, opp: pd.DataFrame) -> pd.Series:
+    """Normalise the deal stages in place, flag unknown ones and return which deals are open."""
+    opp["stage"] = opp["stage"].map(_normalise_stage)
+    bad = opp["stage"].notna() & ~opp["stage"].isin(STAGES)
+    for i in _rows(bad):
+        out.append(
+            Finding(
+                "error",
                 "opportunities",
-                "created_date",
-                late,
-                f"deal created after the period {label}",
-                opp["created_date"].dt.strftime("%Y-%m-%d"),
-                "after_period",
+                "stage",
+                int(i) + 1,
+                "unknown stage; map it to prospecting, qualified, proposal, won or lost with "
+                "data.tables.opportunities.values.stage",
+                opp["stage"].iloc[i],
+                "unknown_stage",
             )
-    return out
+        )
+    return opp["stage"].isin(OPEN_STAGES)
+
+
+def _deal_field_checks(out: list, opp: pd.DataFrame, is_open: pd.Series) -> None:
+    """Warnings for deals without a close date, amount, created date or account, or closing too early."""
+    empty = pd.Series("empty", index=opp.index)
+    checks = []  # column, rows, message, values, check
+    if "close_date" in opp.columns:
+        no_close = opp["close_date"].isna()
+        checks.append(
+            ("close_date", is_open & no_close, "open deal has no close date", empty, "open_no_close")
+        )
+        closed = ~is_open & opp["stage"].isin(STAGES) & no_close
+        checks.append(("close_date", closed, "closed deal has no close date", empty, "closed_no_close"))
+    if "amount" in opp.columns:
+        no_amount = opp["amount"].isna()
+        checks.append(("amount", no_amount & is_open, "open deal has no amount", empty, "open_no_amount"))
+        won = no_amount & (opp["stage"] == "won")
+        checks.append(("amount", won, "won deal has no amount", empty, "won_no_amount"))
+    if "created_date" in opp.columns:
+        no_created = opp["created_date"].isna()
+        checks.append(("created_date", no_created, "deal has no created date", empty, "no_created"))
+        if "close_date" in opp.columns:
+            early = opp["close_date"] < opp["created_date"]
+            shown = opp["close_date"].dt.strftime("%Y-%m-%d")
+            checks.append(
+                ("close_date", early, "deal closes before it was created", shown, "close_before_created")
+            )
+    if "account" in opp.columns:
+        checks.append(("account", opp["account"].isna(), "deal has no account", empty, "no_account"))
+    for column, rows, message, values, check in checks:
+        _emit(out, "warning", "opportunities", column, rows, message, values, check)
+
+
+def _after_period_checks(out: list, typed: dict, period_start: pd.Timestamp, detached) -> None:
+    """Warnings for sales dated in or after the period (not detached ones) and answers or deals after it."""
+    label = period_start.strftime("%Y-%m")
+    after = period_start + pd.offsets.MonthBegin(1)
+    checks = []  # table, frame, column, rows, message
+    sales = typed.get("sales")
+    if sales is not None and "date" in sales.columns:
+        late = (sales["date"] >= period_start) & ~detached
+        message = f"dated in or after the period {label}; left out of the history"
+        checks.append(("sales", sales, "date", late, message))
+    survey = typed.get("survey")
+    if survey is not None and "date" in survey.columns:
+        late = survey["date"] >= after
+        checks.append(("survey", survey, "date", late, f"answer dated after the period {label}"))
+    opp = typed.get("opportunities")
+    if opp is not None and "created_date" in opp.columns:
+        late = opp["created_date"] >= after
+        checks.append(("opportunities", opp, "created_date", late, f"deal created after the period {label}"))
+    for table, frame, column, late, message in checks:
+        dates = frame[column].dt.strftime("%Y-%m-%d")
+        _emit(out, "warning", table, column, late, message, dates, "after_period")
 
 
 def _history_reach(out: list, sales: pd.DataFrame, period_start: pd.Timestamp, allowed: int) -> pd.Series:

@@ -251,6 +251,24 @@ def _sku_frame(
     demand_plan, tables, settings, error_stats, backtest, period, notes
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The demand plan from `period` on (long) and one row of parameters per SKU."""
+    demand = _demand_from(demand_plan, period)
+    prod = _products_of(demand, tables)
+    skus = prod.index
+    params = pd.DataFrame(index=skus)
+    params["family"] = demand.groupby("unique_id")["family"].first().reindex(skus).astype(str)
+    _check_not_negative(prod)
+    _add_costs_and_routing(params, prod, settings, notes)
+    _add_lots_and_status(params, prod)
+    sigma, source = _forecast_sigma(demand, skus, error_stats, settings)
+    _add_safety_stock(params, demand, sigma, source, backtest, settings)
+    opening, policy = _opening_stock(tables.get("inventory"), skus)
+    params["opening_on_hand"] = opening
+    params["policy_safety_stock"] = policy
+    return demand, params
+
+
+def _demand_from(demand_plan: pd.DataFrame, period) -> pd.DataFrame:
+    """The demand plan from `period` on, months as month starts, consensus checked as units >= 0."""
     _require(demand_plan, "demand_plan", ("unique_id", "family", "ds", "consensus"))
     demand = demand_plan.copy()
     demand["unique_id"] = demand["unique_id"].astype(str)
@@ -273,7 +291,11 @@ def _sku_frame(
             f"demand_plan.consensus row {i + 1}: {_show(row['consensus'])} for {row['unique_id']} "
             f"{row['ds']:%Y-%m} is not a non-negative number of units; fix the demand plan"
         )
+    return demand
 
+
+def _products_of(demand: pd.DataFrame, tables: dict) -> pd.DataFrame:
+    """The products row of every planned SKU, indexed by the sorted SKUs (`unique_id`)."""
     products = tables.get("products")
     if products is None:
         raise DataError(
@@ -290,9 +312,11 @@ def _sku_frame(
             f"demand_plan has {len(unknown)} SKU(s) missing from products (first: {unknown[0]}); "
             "add them to the products table or drop them from the plan"
         )
-    prod = products.reindex(skus)
-    params = pd.DataFrame(index=skus)
-    params["family"] = demand.groupby("unique_id")["family"].first().reindex(skus).astype(str)
+    return products.reindex(skus)
+
+
+def _check_not_negative(prod: pd.DataFrame) -> None:
+    """Raise a DataError naming the first SKU with a negative price, cost, hours or lead time."""
     for column in ("unit_price", "unit_cost", "hours_per_unit", "lead_time_months"):
         if column in prod:
             values = pd.to_numeric(prod[column], errors="coerce")
@@ -302,22 +326,26 @@ def _sku_frame(
                     f"products.{column} for SKU {sku} is {_show(values[sku])}; it must be >= 0 "
                     "(fix the products table)"
                 )
+
+
+def _numeric_or_missing(prod: pd.DataFrame, column: str) -> pd.Series:
+    """The products column as numbers (NaN where not a number), all NaN when the column is absent."""
+    if column in prod:
+        return pd.to_numeric(prod[column], errors="coerce")
+    return pd.Series(np.nan, index=prod.index)
+
+
+def _add_costs_and_routing(params: pd.DataFrame, prod: pd.DataFrame, settings, notes) -> None:
+    """Add price, cost, resource (or bought in), hours per unit and lead time to `params`."""
+    skus = prod.index
     params["unit_price"] = pd.to_numeric(prod["unit_price"], errors="coerce").fillna(0.0)
     params["unit_cost"] = pd.to_numeric(prod["unit_cost"], errors="coerce").fillna(0.0)
     resource = prod["resource"] if "resource" in prod else pd.Series(np.nan, index=skus)
-    hours = (
-        pd.to_numeric(prod["hours_per_unit"], errors="coerce")
-        if "hours_per_unit" in prod
-        else pd.Series(np.nan, index=skus)
-    )
+    hours = _numeric_or_missing(prod, "hours_per_unit")
     made = resource.notna() & (resource.astype(str).str.strip() != "") & (hours.fillna(0) > 0)
     params["resource"] = np.where(made, resource.astype(str), PURCHASED)
     params["hours_per_unit"] = np.where(made, hours.fillna(0.0), 0.0)
-    lead = (
-        pd.to_numeric(prod["lead_time_months"], errors="coerce")
-        if "lead_time_months" in prod
-        else pd.Series(np.nan, index=skus)
-    )
+    lead = _numeric_or_missing(prod, "lead_time_months")
     if lead.isna().any():
         notes.append(
             f"{int(lead.isna().sum())} SKU(s) have no lead time; "
@@ -325,11 +353,11 @@ def _sku_frame(
         )
     params["lead_time_months"] = lead.fillna(settings.default_lead_time_months).clip(lower=0)
 
-    # lots and minimum orders (whole units), life-cycle status
+
+def _add_lots_and_status(params: pd.DataFrame, prod: pd.DataFrame) -> None:
+    """Add lot size and minimum order (whole units, checked) and the life-cycle status to `params`."""
     for column, default in (("lot_size", 1.0), ("min_order", 0.0)):
-        values = (
-            pd.to_numeric(prod[column], errors="coerce") if column in prod else pd.Series(np.nan, index=skus)
-        )
+        values = _numeric_or_missing(prod, column)
         bad = (values <= 0 if column == "lot_size" else values < 0) | (values.notna() & (values % 1 != 0))
         if bad.any():
             sku = values.index[bad][0]
@@ -338,10 +366,14 @@ def _sku_frame(
                 f"units {'>= 1' if column == 'lot_size' else '>= 0'} (fix the products table or leave it empty)"
             )
         params[column] = values.fillna(default)
-    status = prod["status"] if "status" in prod else pd.Series(np.nan, index=skus)
+    status = prod["status"] if "status" in prod else pd.Series(np.nan, index=prod.index)
     params["status"] = status.astype(object).where(status.notna(), "").astype(str).str.strip().str.lower()
 
-    # sigma of forecast error per month: error_stats, else the 80% interval, else a share of mean demand
+
+def _forecast_sigma(
+    demand: pd.DataFrame, skus: pd.Index, error_stats, settings
+) -> tuple[pd.Series, pd.Series]:
+    """Sigma of forecast error per month and its source: error_stats, else 80% interval, else mean share."""
     sigma = pd.Series(np.nan, index=skus)
     source = pd.Series("", index=skus, dtype=object)
     if error_stats is not None and len(error_stats):
@@ -364,6 +396,14 @@ def _sku_frame(
     fill = sigma.isna()
     sigma[fill] = settings.fallback_error_cv * mean_demand[fill]
     source[fill] = f"{settings.fallback_error_cv:.0%} of mean demand x sqrt(lead time)"
+    return sigma, source
+
+
+def _add_safety_stock(
+    params: pd.DataFrame, demand: pd.DataFrame, sigma: pd.Series, source: pd.Series, backtest, settings
+) -> None:
+    """Add sigma, sigma over the lead time (and its source) and the safety stock (or why none) to `params`."""
+    skus = params.index
     params["sigma"] = sigma
     # over the lead time: the backtest's lead-time errors when there are enough, else sigma x sqrt(L)
     errors = lead_time_errors(backtest, params["lead_time_months"]).set_index("unique_id").reindex(skus)
@@ -384,7 +424,9 @@ def _sku_frame(
     params["safety_stock_reason"] = reason
     params["safety_stock"] = np.where(reason == "", z * over_lead.to_numpy(dtype=float), 0.0)
 
-    inventory = tables.get("inventory")
+
+def _opening_stock(inventory, skus: pd.Index) -> tuple[pd.Series, pd.Series]:
+    """Stock on hand per SKU at the start (locations summed) and the inventory table's safety stock."""
     opening = pd.Series(0.0, index=skus)
     policy = pd.Series(np.nan, index=skus)
     if inventory is not None and len(inventory):
@@ -401,9 +443,7 @@ def _sku_frame(
                 .sum(min_count=1)
                 .reindex(skus)
             )
-    params["opening_on_hand"] = opening
-    params["policy_safety_stock"] = policy
-    return demand, params
+    return opening, policy
 
 
 def _matrices(demand: pd.DataFrame, params: pd.DataFrame, tables: dict, months: pd.DatetimeIndex, notes):
@@ -688,140 +728,207 @@ def plan(
     settings = settings or SupplyParams()
     notes: list[str] = []
     params, prob, d_high = _build(demand_plan, tables, settings, error_stats, backtest, period, notes)
-    months, horizon = prob.months, len(prob.months)
+    made = _production_plans(prob, settings, notes)
+    rows, detail = _strategy_products(prob, made, d_high, params, settings)
+    return _supply_plan(params, prob, made, rows, detail, settings, notes)
+
+
+def _production_plans(prob: Problem, settings: SupplyParams, notes: list[str]) -> dict[str, np.ndarray]:
+    """The SKU x month production of every strategy (chase, level, then cost-optimal from both)."""
     made = {"chase": chase(prob), "level": level(prob)}
     solution = solve_optimal(prob, settings, (made["chase"], made["level"]))
     made["optimal"] = solution.made
     notes.append(_solution_note(solution))
-    families = pd.Index(sorted(set(params["family"])))
-    sku_family = families.get_indexer(params["family"])
-    keys = params[["family", "resource"]].drop_duplicates().sort_values(["family", "resource"])
-    keys = keys.reset_index(drop=True)
-    sku_group = (
-        params[["family", "resource"]].merge(keys.reset_index(), on=["family", "resource"], how="left")[
-            "index"
-        ]
-    ).to_numpy()
+    return made
+
+
+def _strategy_products(
+    prob: Problem, made: dict, d_high, params: pd.DataFrame, settings
+) -> tuple[dict, dict]:
+    """Each strategy's rows of every product (`plan`, `summary`, `group`, `sku`, `service`) and evaluation."""
+    totals = _Totals.of(params, len(prob.months))
     required, _ = net_requirements(prob.opening, prob.supply, prob.demand, prob.safety)
     requirement = np.diff(required, axis=1, prepend=0.0)
-
-    def total_by(values, codes, size):
-        return np.stack(
-            [np.bincount(codes, weights=values[:, t], minlength=size) for t in range(horizon)], axis=1
-        )
-
-    def to_family(values):
-        return total_by(values, sku_family, len(families))
-
-    plan_rows, summary_rows, group_rows, sku_rows, service_rows, detail = [], [], [], [], [], {}
+    rows: dict[str, list] = {"plan": [], "summary": [], "group": [], "sku": [], "service": []}
+    detail = {}
     for name in STRATEGIES:
-        x = made[name]
-        e = evaluate(prob, x, settings)
-        cost = sum(e[k] for k in COST_PARTS)
-        lost = np.zeros_like(x)
-        lost[:, -1] = e["shortage"][:, -1]
-        plan_rows.append(
-            pd.DataFrame(
-                {
-                    "strategy": name,
-                    "family": np.repeat(families, horizon),
-                    "month": np.tile(months, len(families)),
-                    "demand": to_family(prob.demand).ravel(),
-                    "production": to_family(x).ravel(),
-                    "inventory": to_family(e["on_hand"]).ravel(),
-                    "backlog": to_family(e["shortage"]).ravel(),
-                    "regular_hours": to_family(e["regular_hours"]).ravel(),
-                    "overtime_hours": to_family(e["overtime_hours"]).ravel(),
-                    "cost": to_family(cost).ravel(),
-                    "overtime_cost": to_family(e["overtime_cost"]).ravel(),
-                    "lost_units": to_family(lost).ravel(),
-                }
-            )
-        )
-        group_rows.append(
-            pd.DataFrame(
-                {
-                    "strategy": name,
-                    "family": np.repeat(keys["family"].to_numpy(), horizon),
-                    "resource": np.repeat(keys["resource"].to_numpy(), horizon),
-                    "month": np.tile(months, len(keys)),
-                    "requirement": total_by(requirement, sku_group, len(keys)).ravel(),
-                    "production": total_by(x, sku_group, len(keys)).ravel(),
-                    "regular_hours": total_by(e["regular_hours"], sku_group, len(keys)).ravel(),
-                    "overtime_hours": total_by(e["overtime_hours"], sku_group, len(keys)).ravel(),
-                    "overtime_cost": total_by(e["overtime_cost"], sku_group, len(keys)).ravel(),
-                }
-            )
-        )
-        sku_rows.append(
-            pd.DataFrame(
-                {
-                    "strategy": name,
-                    "unique_id": np.repeat(params.index.to_numpy(), horizon),
-                    "month": np.tile(months, len(params)),
-                    "production": x.ravel(),
-                    "on_hand": e["on_hand"].ravel(),
-                    "shortage": e["shortage"].ravel(),
-                    "hours": e["hours"].ravel(),
-                    "overtime_hours": e["overtime_hours"].ravel(),
-                    **{k: e[k].ravel() for k in (*COST_PARTS, "safety_stock_penalty")},
-                }
-            )
-        )
-        beyond = np.maximum(e["used_hours"] - prob.regular - prob.overtime, 0.0)
-        # the high case one month at a time: month t's demand at its upper bound, served from the
-        # plan's stock at the end of t (the months do not compound: see the module docstring)
-        high = np.maximum(d_high - prob.demand - e["net"], 0.0)
-        late = np.minimum(prob.demand, e["shortage"])
-        row = {"strategy": name, **{k: float(e[k].sum()) for k in COST_PARTS}}
-        row["total_cost"] = sum(row[k] for k in COST_PARTS)
-        row.update(
-            safety_stock_penalty=float(e["safety_stock_penalty"].sum()),
-            closing_stock_value=float(e["closing_stock_value"].sum()),
-            fill_rate=fill_rate(prob.demand, e["shortage"]),
-            fill_rate_high=fill_rate(d_high, high),
-            late_units=float(late.sum()),
-            lost_units=float(e["shortage"][:, -1].sum()),
-            units_made=float(x.sum()),
-            overtime_hours=float(e["resource_overtime"].sum()),
-            hours_beyond_capacity=float(beyond.sum()),
-            ending_backlog=float(e["shortage"][:, -1].sum()),
-            ending_inventory=float(e["on_hand"][:, -1].sum()),
-        )
-        summary_rows.append(row)
-        family_demand, family_high = to_family(prob.demand).sum(axis=1), to_family(d_high).sum(axis=1)
-        family_late = to_family(late).sum(axis=1)
-        family_late_high = to_family(np.minimum(d_high, high)).sum(axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            service_rows.append(
-                pd.DataFrame(
-                    {
-                        "strategy": name,
-                        "family": families,
-                        "demand": family_demand,
-                        "late_units": family_late,
-                        "lost_units": to_family(lost).sum(axis=1),
-                        "fill_rate": np.where(family_demand > 0, 1 - family_late / family_demand, 1.0),
-                        "fill_rate_high": np.where(family_high > 0, 1 - family_late_high / family_high, 1.0),
-                    }
-                )
-            )
+        e = evaluate(prob, made[name], settings)
+        products = _strategy_rows(name, prob, made[name], e, d_high, requirement, params, totals)
+        for product, frame in products.items():
+            rows[product].append(frame)
         detail[name] = e
+    return rows, detail
+
+
+def _supply_plan(params, prob: Problem, made: dict, rows: dict, detail: dict, settings, notes) -> SupplyPlan:
+    """The `SupplyPlan` of the rows of all strategies, with the detail of the strategy in use."""
     e = detail[settings.strategy]
     capacity_load = _capacity_load(prob, params, e)
     projection = _projection(params, prob, made[settings.strategy], e, settings)
     return SupplyPlan(
         _clean(capacity_load),
-        _clean(pd.concat(plan_rows, ignore_index=True)),
+        _clean(pd.concat(rows["plan"], ignore_index=True)),
         _clean(projection),
-        _clean(pd.DataFrame(summary_rows)),
+        _clean(pd.DataFrame(rows["summary"])),
         params.reset_index(),
-        _clean(pd.concat(group_rows, ignore_index=True)),
+        _clean(pd.concat(rows["group"], ignore_index=True)),
         settings.strategy,
         notes,
-        _clean(pd.concat(sku_rows, ignore_index=True)),
-        _clean(pd.concat(service_rows, ignore_index=True)),
+        _clean(pd.concat(rows["sku"], ignore_index=True)),
+        _clean(pd.concat(rows["service"], ignore_index=True)),
     )
+
+
+@dataclass(frozen=True)
+class _Totals:
+    """Sums SKU x month arrays to families and to family-resource groups (`keys`)."""
+
+    families: pd.Index
+    sku_family: np.ndarray
+    keys: pd.DataFrame
+    sku_group: np.ndarray
+    horizon: int
+
+    @classmethod
+    def of(cls, params: pd.DataFrame, horizon: int) -> _Totals:
+        """The families and family-resource groups of the SKUs in `params`."""
+        families = pd.Index(sorted(set(params["family"])))
+        keys = params[["family", "resource"]].drop_duplicates().sort_values(["family", "resource"])
+        keys = keys.reset_index(drop=True)
+        sku_group = (
+            params[["family", "resource"]].merge(keys.reset_index(), on=["family", "resource"], how="left")[
+                "index"
+            ]
+        ).to_numpy()
+        return cls(families, families.get_indexer(params["family"]), keys, sku_group, horizon)
+
+    def total_by(self, values: np.ndarray, codes: np.ndarray, size: int) -> np.ndarray:
+        """Sum of the rows of `values` with the same code, per month (size rows)."""
+        return np.stack(
+            [np.bincount(codes, weights=values[:, t], minlength=size) for t in range(self.horizon)], axis=1
+        )
+
+    def family(self, values: np.ndarray) -> np.ndarray:
+        """Family x month totals of SKU x month values."""
+        return self.total_by(values, self.sku_family, len(self.families))
+
+    def group(self, values: np.ndarray) -> np.ndarray:
+        """Family-resource group x month totals of SKU x month values."""
+        return self.total_by(values, self.sku_group, len(self.keys))
+
+
+def _strategy_rows(name, prob: Problem, x, e: dict, d_high, requirement, params, totals: _Totals) -> dict:
+    """One strategy's rows of every product: `plan`, `group`, `sku`, `summary` and `service`."""
+    lost = np.zeros_like(x)
+    lost[:, -1] = e["shortage"][:, -1]
+    # the high case one month at a time: month t's demand at its upper bound, served from the
+    # plan's stock at the end of t (the months do not compound: see the module docstring)
+    high = np.maximum(d_high - prob.demand - e["net"], 0.0)
+    late = np.minimum(prob.demand, e["shortage"])
+    return {
+        "plan": _family_plan(name, prob, x, e, lost, totals),
+        "group": _group_plan(name, prob, x, e, requirement, totals),
+        "sku": _sku_plan(name, prob, x, e, params),
+        "summary": _strategy_summary(name, prob, x, e, d_high, high, late),
+        "service": _family_service(name, prob, d_high, high, late, lost, totals),
+    }
+
+
+def _family_plan(name, prob: Problem, x, e: dict, lost, totals: _Totals) -> pd.DataFrame:
+    """One strategy's production plan per family and month (family totals of its SKU plans)."""
+    months, horizon, families = prob.months, len(prob.months), totals.families
+    cost = sum(e[k] for k in COST_PARTS)
+    return pd.DataFrame(
+        {
+            "strategy": name,
+            "family": np.repeat(families, horizon),
+            "month": np.tile(months, len(families)),
+            "demand": totals.family(prob.demand).ravel(),
+            "production": totals.family(x).ravel(),
+            "inventory": totals.family(e["on_hand"]).ravel(),
+            "backlog": totals.family(e["shortage"]).ravel(),
+            "regular_hours": totals.family(e["regular_hours"]).ravel(),
+            "overtime_hours": totals.family(e["overtime_hours"]).ravel(),
+            "cost": totals.family(cost).ravel(),
+            "overtime_cost": totals.family(e["overtime_cost"]).ravel(),
+            "lost_units": totals.family(lost).ravel(),
+        }
+    )
+
+
+def _group_plan(name, prob: Problem, x, e: dict, requirement, totals: _Totals) -> pd.DataFrame:
+    """One strategy's requirement, production and hours per family, resource and month."""
+    horizon, keys = len(prob.months), totals.keys
+    return pd.DataFrame(
+        {
+            "strategy": name,
+            "family": np.repeat(keys["family"].to_numpy(), horizon),
+            "resource": np.repeat(keys["resource"].to_numpy(), horizon),
+            "month": np.tile(prob.months, len(keys)),
+            "requirement": totals.group(requirement).ravel(),
+            "production": totals.group(x).ravel(),
+            "regular_hours": totals.group(e["regular_hours"]).ravel(),
+            "overtime_hours": totals.group(e["overtime_hours"]).ravel(),
+            "overtime_cost": totals.group(e["overtime_cost"]).ravel(),
+        }
+    )
+
+
+def _sku_plan(name, prob: Problem, x, e: dict, params: pd.DataFrame) -> pd.DataFrame:
+    """One strategy's plan per SKU and month, with its cost parts."""
+    return pd.DataFrame(
+        {
+            "strategy": name,
+            "unique_id": np.repeat(params.index.to_numpy(), len(prob.months)),
+            "month": np.tile(prob.months, len(params)),
+            "production": x.ravel(),
+            "on_hand": e["on_hand"].ravel(),
+            "shortage": e["shortage"].ravel(),
+            "hours": e["hours"].ravel(),
+            "overtime_hours": e["overtime_hours"].ravel(),
+            **{k: e[k].ravel() for k in (*COST_PARTS, "safety_stock_penalty")},
+        }
+    )
+
+
+def _strategy_summary(name, prob: Problem, x, e: dict, d_high, high, late) -> dict:
+    """One strategy's row of the summary: costs, fill rates, overtime, units late and lost."""
+    beyond = np.maximum(e["used_hours"] - prob.regular - prob.overtime, 0.0)
+    row = {"strategy": name, **{k: float(e[k].sum()) for k in COST_PARTS}}
+    row["total_cost"] = sum(row[k] for k in COST_PARTS)
+    row.update(
+        safety_stock_penalty=float(e["safety_stock_penalty"].sum()),
+        closing_stock_value=float(e["closing_stock_value"].sum()),
+        fill_rate=fill_rate(prob.demand, e["shortage"]),
+        fill_rate_high=fill_rate(d_high, high),
+        late_units=float(late.sum()),
+        lost_units=float(e["shortage"][:, -1].sum()),
+        units_made=float(x.sum()),
+        overtime_hours=float(e["resource_overtime"].sum()),
+        hours_beyond_capacity=float(beyond.sum()),
+        ending_backlog=float(e["shortage"][:, -1].sum()),
+        ending_inventory=float(e["on_hand"][:, -1].sum()),
+    )
+    return row
+
+
+def _family_service(name, prob: Problem, d_high, high, late, lost, totals: _Totals) -> pd.DataFrame:
+    """One strategy's demand, late and lost units and fill rates per family."""
+    family_demand, family_high = totals.family(prob.demand).sum(axis=1), totals.family(d_high).sum(axis=1)
+    family_late = totals.family(late).sum(axis=1)
+    family_late_high = totals.family(np.minimum(d_high, high)).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return pd.DataFrame(
+            {
+                "strategy": name,
+                "family": totals.families,
+                "demand": family_demand,
+                "late_units": family_late,
+                "lost_units": totals.family(lost).sum(axis=1),
+                "fill_rate": np.where(family_demand > 0, 1 - family_late / family_demand, 1.0),
+                "fill_rate_high": np.where(family_high > 0, 1 - family_late_high / family_high, 1.0),
+            }
+        )
 
 
 def _solution_note(solution: Solution) -> str:
