@@ -388,7 +388,10 @@ def test_empty_tables_give_empty_products():
     sp = sales.SalesPerformance({}, p)
     for name in sales.PRODUCTS:
         if name == "win_model_evaluation":  # says which probabilities were used, even without deals
-            assert getattr(sp, name).set_index("model")["used"].to_dict() == {"stage": True, "features": False}
+            assert getattr(sp, name).set_index("model")["used"].to_dict() == {
+                "stage": True,
+                "features": False,
+            }
             continue
         assert getattr(sp, name).empty, name
     assert list(sp.pipeline_forecast.columns) == ["ds", "sku", "family", "units", "amount"]
