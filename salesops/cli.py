@@ -160,18 +160,23 @@ def _run(args) -> int:
     from .runner import Progress, run
 
     progress = Progress.quiet() if args.quiet else None
-    result = run(
-        args.period,
-        params=args.params,
-        data=args.data,
-        out=args.out,
-        first=args.first,
-        last=args.last,
-        formats=args.format,
-        reapprove=args.reapprove,
-        fail_on_alert=args.fail_on_alert,
-        progress=progress,
-    )
+    try:
+        result = run(
+            args.period,
+            params=args.params,
+            data=args.data,
+            out=args.out,
+            first=args.first,
+            last=args.last,
+            formats=args.format,
+            reapprove=args.reapprove,
+            fail_on_alert=args.fail_on_alert,
+            progress=progress,
+        )
+    except AlertError as exc:  # published all the same (exit 3): say where
+        if getattr(exc, "result", None) is not None:
+            print(f"{exc.result.period}: reports in {exc.result.run_dir / 'index.html'}")
+        raise
     print(f"{result.period}: reports in {result.run_dir / 'index.html'}")
     return 0
 

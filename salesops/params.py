@@ -231,7 +231,8 @@ class SupplyParams(Strict):
             exact).
         mip_max_variables: Resources with at most this many production variables are solved as a MIP
             even without `exact_lots`.
-        mip_time_limit_s: The time limit of each MIP.
+        mip_node_limit: The branch-and-bound nodes of each MIP (reproducible, unlike a time limit).
+        mip_time_limit_s: A safety cap on the time of each MIP.
         mip_gap: The relative optimality gap at which a MIP stops.
         workers: Processes solving large resource LPs in parallel; None = all cores.
     """
@@ -299,8 +300,14 @@ class SupplyParams(Strict):
         description="a resource with at most this many SKU-month production variables is solved as a MIP "
         "even when exact_lots is false (small problems solve in milliseconds)",
     )
+    mip_node_limit: int = Field(
+        2000,
+        ge=1,
+        description="branch-and-bound nodes of each MIP (the best plan found is used, else the rounded LP); "
+        "a node limit, unlike a time limit, gives the same plan on every machine",
+    )
     mip_time_limit_s: float = Field(
-        5.0, gt=0, description="time limit of each MIP (the best plan found is used, else the rounded LP)"
+        60.0, gt=0, description="safety cap on the time of each MIP (the node limit normally stops it first)"
     )
     mip_gap: float = Field(0.001, ge=0, description="relative optimality gap at which a MIP stops")
     workers: int | None = Field(

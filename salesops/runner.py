@@ -781,10 +781,12 @@ def run(
         result.status, result.durations, result.alerts = "success", record["steps"], alerts
         result.duration_s = record["duration_s"]
     if fail_on_alert and alerts:
-        raise AlertError(
+        error = AlertError(
             f"{len(alerts)} alert(s) fired in {period}: "
             + "; ".join(str(a.get("message")) for a in alerts[:5])
         )
+        error.result = result  # the reports were published: the caller can still say where
+        raise error
     return result
 
 

@@ -154,7 +154,8 @@ def test_run_json_records_the_run(cycle):
 def test_progress_is_plain_log_lines_when_not_a_terminal(cycle):
     lines = [line for line in cycle["log"].splitlines() if "done in" in line]
     assert len(lines) == 7, cycle["log"][-2000:]
-    assert all(re.match(r"\d\d:\d\d:\d\d \[\s*\d+\.\ds\] \w+: done in \d+\.\d s$", line) for line in lines)
+    line_format = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \d{4}-\d\d \[\s*\d+\.\ds\] \w+: done in \d+\.\d s$"
+    assert all(re.match(line_format, line) for line in lines), lines
     assert "\x1b[" not in cycle["log"], "no terminal escape codes in a log"
 
 

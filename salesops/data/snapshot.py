@@ -205,6 +205,9 @@ def normalise(typed: dict[str, pd.DataFrame], period_start: pd.Timestamp) -> dic
                 frame[column] = text
             elif pd.api.types.is_integer_dtype(frame[column]):
                 frame[column] = frame[column].astype(float)
+        key = [k for k in TABLES[name].key if k in frame.columns]
+        if key and name != "sales":  # a source's row order means nothing: the snapshot is in key order
+            frame = frame.sort_values(key, kind="stable")
         out[name] = frame.reset_index(drop=True)
     return out
 

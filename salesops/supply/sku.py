@@ -511,7 +511,13 @@ def _solve(p: Problem, members: np.ndarray, r: int, settings: SupplyParams, inte
             constraints=LinearConstraint(a, lo, hi),
             integrality=integrality,
             bounds=Bounds(lb, ub),
-            options={"time_limit": settings.mip_time_limit_s, "mip_rel_gap": settings.mip_gap},
+            # the node limit keeps the plan reproducible (a time limit alone stops at a point that
+            # depends on the machine's load); the time limit is only a safety cap
+            options={
+                "node_limit": settings.mip_node_limit,
+                "time_limit": settings.mip_time_limit_s,
+                "mip_rel_gap": settings.mip_gap,
+            },
         )
         if result.x is None:
             return None, -np.inf
