@@ -269,16 +269,12 @@ def _run_cached(series: list, cache, *args) -> pd.DataFrame:
         return _run(series, *args)
     keys = [cache.key(y, first) for _, y, first in series]
     found = cache.get(dict(zip(keys, (first for _, _, first in series))))
-    todo = [s for s, k in zip(series, keys) if k not in found]
-    fresh = _run(todo, *args) if todo else pd.DataFrame()
+    missing = [(s, k) for s, k in zip(series, keys) if k not in found]
+    fresh = _run([s for s, _ in missing], *args) if missing else pd.DataFrame()
     parts, new = [], {}
     if not fresh.empty:
-        id_columns = [name for name, _ in todo[0][0]]
-        by_id = dict(
-            zip(
-                (tuple(v for _, v in s[0]) for s in todo), (k for s, k in zip(series, keys) if k not in found)
-            )
-        )
+        id_columns = [name for name, _ in missing[0][0][0]]
+        by_id = {tuple(value for _, value in s[0]): key for s, key in missing}
         for ids, rows in fresh.groupby(id_columns, sort=False):
             rows = rows.drop(columns=id_columns).dropna(axis=1, how="all").reset_index(drop=True)
             new[by_id[ids if isinstance(ids, tuple) else (ids,)]] = rows
