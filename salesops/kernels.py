@@ -1,15 +1,19 @@
-"""Warm kernels: start the next notebook's kernel, and do its slow imports, while the current one runs.
+"""Warm kernels: one kernel process per run, its slow imports done ahead, reused notebook after notebook.
 
-Every step still runs in a fresh kernel process of its own. A warm kernel has only imported modules
-(nothing is bound in the notebook's namespace, no cell is counted), so a notebook that forgets an
-import fails here as it would in JupyterLab. What it saves per notebook: the kernel start (about
-1 s) and the imports of pandas, Altair and statsmodels plus the first chart conversion (2-4 s),
-which run in the background on the other core.
+A run's (or a backfill's) notebooks share one kernel. It is started in the background with every
+step's modules imported (pandas, Altair, statsmodels, the step packages) and the first chart
+conversion done; after each notebook that succeeds its namespace is reset (`%reset -f`: every name
+the notebook bound is gone, the cell counter starts again at 1, imported modules stay loaded), so a
+notebook that forgets an import fails here as it would in JupyterLab. A notebook that fails or runs
+over its time limit takes its kernel with it: the next notebook gets a new one. What it saves per
+notebook: the kernel start (about 1 s) and the imports plus first chart conversion (2-4 s), which
+on 2 cores would otherwise compete with the running step for the CPU.
 
 Example:
     >>> with KernelPool([("salesops.data",), ("salesops.demand",)]) as pool:  # doctest: +SKIP
-    ...     for step, km in zip(steps, iter(pool.take, None)):  # the next kernel warms meanwhile
-    ...         runner.execute_step(step, nb_dir, run_dir, parameters, km=km)
+    ...     for step in steps:
+    ...         km = runner.execute_step(step, nb_dir, run_dir, parameters, km=pool.take(), keep_kernel=True)
+    ...         pool.give_back(km)  # reset, and run the next notebook on it
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import contextlib
 import functools
 import logging
 import os
+import time
 import uuid
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -84,23 +89,33 @@ def kernel_manager_class():
     return IPCKernelManager
 
 
-async def _start_warm(modules: Sequence[str], cwd: str, timeout: float):
-    km = kernel_manager_class()(kernel_name="python3")
-    await km.start_kernel(cwd=cwd)
+# after a notebook: forget its names and start counting cells at 1 again; modules stay imported
+_RESET_CODE = "get_ipython().reset(new_session=True)\n__import__('gc').collect()"
+
+
+async def _execute_silently(km, code: str, timeout: float) -> bool:
+    """Run `code` in the kernel of `km` without recording it; True when it ran without error."""
     kc = km.client()
     kc.start_channels()
     try:
         await kc.wait_for_ready(timeout=timeout)
-        msg_id = kc.execute(_WARM_CODE.format(modules=tuple(modules)), silent=True, store_history=False)
+        msg_id = kc.execute(code, silent=True, store_history=False)
         while True:
             reply = await kc.get_shell_msg(timeout=timeout)
             if reply["parent_header"].get("msg_id") == msg_id:
-                break
-    except BaseException:
+                return reply["content"].get("status") == "ok"
+    finally:
         kc.stop_channels()
+
+
+async def _start_warm(modules: Sequence[str], cwd: str, timeout: float):
+    km = kernel_manager_class()(kernel_name="python3")
+    await km.start_kernel(cwd=cwd)
+    try:
+        await _execute_silently(km, _WARM_CODE.format(modules=tuple(modules)), timeout)
+    except BaseException:
         await km.shutdown_kernel(now=True)
         raise
-    kc.stop_channels()
     return km
 
 
@@ -118,53 +133,88 @@ def start_warm_kernel(modules: Sequence[str], cwd: str | None = None, timeout: f
     return asyncio.run(_start_warm(tuple(modules), cwd or os.getcwd(), timeout))
 
 
-class KernelPool:
-    """Hands out one warm kernel per notebook, in order, warming the next in a background thread.
-
-    `imports[i]` lists the modules notebook i needs (on top of `COMMON_IMPORTS`). `take()` returns
-    the kernel manager for the next notebook, or None when warming failed (the caller then starts a
-    kernel the usual way). The caller shuts down the kernels it takes; `close()` those never taken.
+def reset_kernel(km, timeout: float = 30.0) -> bool:
+    """Clear a kernel's namespace after a notebook, as `%reset -f` does, and restart its cell count.
 
     Args:
-        imports: For each notebook, in the order they run, the modules it needs.
+        km: The kernel's manager.
+        timeout: Seconds to wait for the kernel.
+
+    Returns:
+        True when the kernel is alive and was reset; False when it is gone or did not answer.
+    """
+
+    async def reset() -> bool:
+        return await km.is_alive() and await _execute_silently(km, _RESET_CODE, timeout)
+
+    try:
+        return asyncio.run(reset())
+    except Exception as exc:  # noqa: BLE001 - a dead or stuck kernel: the caller starts another
+        log.debug("kernel reset: %s", exc)
+        return False
+
+
+class KernelPool:
+    """Hands out a warm kernel for each notebook: the one the last notebook gave back, reset, or a new one.
+
+    The first kernel warms in a background thread from the moment the pool is made, with every
+    module that `imports` lists (plus `COMMON_IMPORTS`) imported. `give_back(km)` after a notebook
+    that succeeded resets that kernel and keeps it for the next `take()`; a notebook that failed
+    gives nothing back, and the next `take()` starts a new warm kernel. `close()` shuts down the
+    kernel the pool holds.
+
+    Args:
+        imports: For each notebook, the modules it needs (the kernel imports them all once).
         cwd: The kernels' working folder; the current folder by default.
     """
 
     def __init__(self, imports: Sequence[Sequence[str]], cwd: str | None = None):
-        self._queue = [tuple(dict.fromkeys((*COMMON_IMPORTS, *mods))) for mods in imports]
+        self._modules = tuple(dict.fromkeys((*COMMON_IMPORTS, *(m for mods in imports for m in mods))))
         self._cwd = cwd or os.getcwd()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="salesops-kernel")
-        self._next: Future | None = None
-        self._warm_next()
+        self._next: Future | None = self._warm()
+        self.started = 1  # kernels started so far (a reused kernel is not counted again)
 
-    def _warm_next(self) -> None:
-        self._next = (
-            self._executor.submit(start_warm_kernel, self._queue.pop(0), self._cwd) if self._queue else None
-        )
+    def _warm(self) -> Future:
+        return self._executor.submit(start_warm_kernel, self._modules, self._cwd)
 
     def take(self):
-        """The warm kernel manager for the next notebook (None if it could not be started).
+        """The warm kernel manager for the next notebook (None if none could be started).
 
         Returns:
-            The next notebook's kernel manager, or None when no notebook is left or its kernel could
-            not be warmed. Starts warming the kernel of the notebook after it.
+            The kernel given back by the last notebook, reset, or else a newly started warm kernel;
+            None when a kernel could not be started (the caller then starts one the usual way).
         """
-        future = self._next
-        if future is None:
-            return None
+        future, self._next = self._next, None
+        if future is None:  # the last notebook failed: its kernel is gone
+            future = self._warm()
+            self.started += 1
         try:
-            km = future.result()
+            return future.result()
         except Exception as exc:  # noqa: BLE001 - a cold start still works
             log.warning(
                 "could not warm a kernel (%s: %s); starting one the usual way", type(exc).__name__, exc
             )
-            km = None
-        self._warm_next()
-        return km
+            return None
+
+    def give_back(self, km) -> None:
+        """Keep the kernel of a notebook that succeeded for the next one, its namespace reset.
+
+        Args:
+            km: The kernel's manager; None does nothing. A kernel that cannot be reset is shut down.
+        """
+        if km is None:
+            return
+        if self._next is not None or not reset_kernel(km):
+            shutdown(km)
+            return
+        done: Future = Future()
+        done.set_result(km)
+        self._next = done
 
     def close(self) -> None:
-        """Shut down the kernel warmed for a notebook that will not run."""
-        future, self._next, self._queue = self._next, None, []
+        """Shut down the kernel the pool holds."""
+        future, self._next = self._next, None
         if future is not None:
             with contextlib.suppress(Exception):  # it failed to start: nothing to shut down
                 shutdown(future.result())
@@ -197,8 +247,9 @@ def shutdown(km) -> None:
 
 
 def _warm_engine():
-    """papermill's nbclient engine, running on a kernel we started: it shuts that kernel down and stops
-    its client after the notebook (papermill leaves a kernel it did not start running)."""
+    """papermill's nbclient engine, running on a kernel we started: after the notebook it stops its
+    client and shuts that kernel down (papermill leaves a kernel it did not start running), unless
+    `salesops_keep_kernel` is set."""
     from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import NBClientEngine
 
@@ -227,6 +278,7 @@ def _warm_engine():
                 timeout=execution_timeout,
                 shutdown_kernel="immediate",
             )  # the notebook is done and saved
+            _save_at_most_every(nb_man, SAVE_EVERY_S)
             tracker = kwargs.get("salesops_tracker")
             if tracker is not None:  # which cell runs: a timeout message names it
                 start = nb_man.cell_start
@@ -236,9 +288,38 @@ def _warm_engine():
                     return start(cell, cell_index, **kw)
 
                 nb_man.cell_start = cell_start
-            return client.execute(cleanup_kc=True)
+            if not kwargs.get("salesops_keep_kernel"):
+                return client.execute(cleanup_kc=True)
+            try:  # the kernel runs on (the pool resets it for the next notebook); its client stops
+                return client.execute(cleanup_kc=False)
+            finally:
+                if client.kc is not None:
+                    client.kc.stop_channels()
 
     return WarmKernelEngine
+
+
+#: while a notebook runs, its executed copy is written at most this often (and always at the end)
+SAVE_EVERY_S = 5.0
+
+
+def _save_at_most_every(nb_man, seconds: float) -> None:
+    """papermill writes the executed notebook before and after every cell (a 0.5 MB notebook of 40
+    cells: about 1 s of CPU). Write it at most every `seconds` while it runs, so a long step can
+    still be watched, and always when the notebook completes or fails."""
+    save, complete = nb_man.save, nb_man.notebook_complete
+    last = [time.monotonic()]
+
+    def save_now_and_then(**kwargs):
+        if time.monotonic() - last[0] >= seconds:
+            last[0] = time.monotonic()
+            save(**kwargs)
+
+    def notebook_complete(**kwargs):
+        nb_man.save = save  # the final state is always written
+        return complete(**kwargs)
+
+    nb_man.save, nb_man.notebook_complete = save_now_and_then, notebook_complete
 
 
 def code_cell_number(nb, index: int | None) -> int | None:

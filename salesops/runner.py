@@ -379,10 +379,13 @@ def execute_step(
     km=None,
     cell_timeout_s: float | None = None,
     step_timeout_s: float | None = None,
-) -> None:
+    keep_kernel: bool = False,
+):
     """Execute one step's notebook with papermill into `run_dir/notebooks/`; raise StepError on failure.
 
-    `km`: a warm kernel (`salesops.kernels.KernelPool`) to run it on, shut down afterwards; None starts one.
+    `km`: a warm kernel (`salesops.kernels.KernelPool`) to run it on; None starts one. The kernel is
+    shut down afterwards, unless `keep_kernel` and the notebook succeeded: it is then returned, for
+    the caller to give back to its pool (a failed notebook's kernel is always shut down).
     A cell running longer than `cell_timeout_s`, or the notebook longer than `step_timeout_s`, raises
     `StepTimeoutError` naming the step, the cell and the limit; the kernel is killed either way.
 
@@ -394,6 +397,10 @@ def execute_step(
         km: A warm kernel's manager to run on; None starts a kernel.
         cell_timeout_s: Seconds a cell may run; None = no limit.
         step_timeout_s: Seconds the whole notebook may run; None = no limit.
+        keep_kernel: Leave the kernel running after a notebook that succeeded, and return it.
+
+    Returns:
+        The kernel's manager when `keep_kernel` (still running), else None.
 
     Raises:
         StepError: The kernel did not start or a cell failed.
@@ -420,6 +427,7 @@ def execute_step(
     if timer is not None:
         timer.daemon = True
         timer.start()
+    succeeded = False
     try:
         pm.execute_notebook(
             str(source),
@@ -433,7 +441,9 @@ def execute_step(
             km=km,
             execution_timeout=cell_timeout_s,
             salesops_tracker=tracker,
+            salesops_keep_kernel=keep_kernel,
         )
+        succeeded = not expired.is_set()
     except pm.PapermillExecutionError as exc:
         if expired.is_set():
             raise _timeout(step, target, exc.exec_count, "step_timeout_s", step_timeout_s) from None
@@ -449,7 +459,9 @@ def execute_step(
     finally:
         if timer is not None:
             timer.cancel()
-        kernels.shutdown(km)
+        if not (keep_kernel and succeeded):
+            kernels.shutdown(km)
+    return km if keep_kernel else None
 
 
 def _timeout(step, target: Path, cell: int | None, key: str, limit: float | None) -> StepTimeoutError:
@@ -580,7 +592,7 @@ def run(
 ) -> RunResult:
     """Run the cycle of `period` and publish its reports under `OUT/PERIOD/`.
 
-    Each notebook runs in a fresh kernel, warmed in the background while the previous step runs
+    The notebooks run one after the other on one warm kernel, its namespace reset between them
     (`pool`: the caller's `KernelPool` when it runs several periods, else one for this run).
     Raises `ParameterError`/`DataError`/`LockError` (exit 2) before anything is written,
     `StepError` (exit 1) when a notebook fails, `AlertError` (exit 3) after publishing when
@@ -700,7 +712,7 @@ def run(
                 step_parameters = (
                     dict(parameters, reapprove=True) if reapprove and step.name == PDF_STEP else parameters
                 )
-                execute_step(
+                km = execute_step(
                     step,
                     nb_dir,
                     run_dir,
@@ -708,7 +720,9 @@ def run(
                     km=pool.take(),
                     cell_timeout_s=p.execution.cell_timeout_s,
                     step_timeout_s=p.execution.step_timeout_s,
+                    keep_kernel=True,
                 )
+                pool.give_back(km)  # reset: the next notebook runs on it
                 t1 = time.perf_counter()
                 # the report renders in this process while the next notebook runs in its kernel
                 rendering.append(
@@ -950,7 +964,7 @@ def backfill(first: str, last: str, **kwargs) -> list[RunResult]:
     warm = [str(m) for m in months[1:]] if any(s.name == "demand_planning" for s in selected) else []
     with (
         _forecast_warmup(warm, kwargs.get("out", "reports"), kwargs.get("params"), kwargs.get("data")),
-        kernels.KernelPool([s.imports for _ in months for s in selected]) as pool,
+        kernels.KernelPool([s.imports for s in selected]) as pool,
     ):
         results = [run(str(m), pool=pool, **kwargs) for m in months]
     fired = [(r.period, a) for r in results for a in r.alerts]

@@ -121,7 +121,7 @@ def test_forecast_calibrates_its_intervals_on_a_backtest_of_the_history():
     rng = np.random.default_rng(4)
     ds = pd.date_range("2020-01", periods=40, freq="MS")
     hist = pd.concat(
-        [pd.DataFrame({"unique_id": f"s{i}", "ds": ds, "y": 50 + rng.normal(0, 5, 40)}) for i in range(12)]
+        [pd.DataFrame({"unique_id": f"s{i}", "ds": ds, "y": 50 + rng.normal(0, 5, 40)}) for i in range(20)]
     )
     raw = forecast(hist, 4, models=[HistoricAverage()], workers=1)
     calibrated = forecast(hist, 4, workers=1)
@@ -133,3 +133,39 @@ def test_forecast_calibrates_its_intervals_on_a_backtest_of_the_history():
         calibrated["yhat_hi_80"] >= calibrated["yhat"]
     ).all()
     assert len(raw) == len(calibrated)
+
+
+def test_forecast_calibrates_on_the_origin_half_a_horizon_before_the_end():
+    """The multipliers are the conformal quantiles of the errors of forecasts made ceil(h/2) months
+    before the end (recomputed here by hand), the later steps reusing the last measured one."""
+    rng = np.random.default_rng(5)
+    ds = pd.date_range("2020-01", periods=40, freq="MS")
+    hist = pd.concat(
+        [
+            pd.DataFrame(
+                {"unique_id": f"s{i}", "ds": ds, "y": 80 + 10 * np.sin(np.arange(40)) + rng.normal(0, 6, 40)}
+            )
+            for i in range(20)
+        ],
+        ignore_index=True,
+    )
+    horizon, lag = 5, 3  # ceil(5 / 2): steps 1-3 have actuals
+    past = hist[hist["ds"] < ds[40 - lag]]
+    bt = forecast(past, horizon, workers=1, calibrate=False).merge(hist, on=["unique_id", "ds"])
+    bt["step"] = bt.groupby("unique_id")["ds"].rank().astype(int)
+    assert sorted(bt["step"].unique()) == [1, 2, 3]
+    s = (bt["yhat_hi_95"] - bt["yhat"]) / normal_quantile(95)
+    z = (np.abs(bt["y"] - bt["yhat"]) / s).to_numpy()
+    steps = bt["step"].to_numpy()
+
+    def q(step, level):
+        near = np.sort(z[np.abs(steps - step) <= 1])
+        return near[int(np.ceil((near.size + 1) * level / 100)) - 1]
+
+    out = forecast(hist, horizon, workers=1)
+    out["step"] = out.groupby("unique_id")["ds"].rank().astype(int)
+    scale = (out["yhat_hi_95"] - out["yhat"]) / np.array([q(min(h, lag), 95) for h in out["step"]])
+    raw = forecast(hist, horizon, workers=1, calibrate=False)
+    np.testing.assert_allclose(scale, (raw["yhat_hi_95"] - raw["yhat"]) / normal_quantile(95), rtol=1e-9)
+    expected_hi80 = out["yhat"] + np.array([q(min(h, lag), 80) for h in out["step"]]) * scale
+    np.testing.assert_allclose(out["yhat_hi_80"], expected_hi80, rtol=1e-9)

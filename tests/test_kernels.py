@@ -40,10 +40,13 @@ def test_warm_kernel_has_modules_loaded_but_a_clean_namespace(tmp_path):
         km = pool.take()
         assert km is not None and km.has_kernel
         with pytest.raises(StepError) as err:
-            runner.execute_step(step, tmp_path, tmp_path / "run", {}, km=km)
+            runner.execute_step(step, tmp_path, tmp_path / "run", {}, km=km, keep_kernel=True)
         assert "NameError" in str(err.value) and "alt" in str(err.value)
-        assert not km.has_kernel  # shut down after the notebook, failed or not
-        assert pool.take() is None  # one notebook asked for, one given
+        assert not km.has_kernel  # a failed notebook's kernel is shut down, even when asked to keep it
+        again = pool.take()  # nothing given back: a new kernel
+        assert again is not km and again.has_kernel and pool.started == 2
+        pool.give_back(again)
+    assert not again.has_kernel  # closing the pool shuts down the kernel it holds
     executed = nbformat.read(tmp_path / "run" / "notebooks" / "probe.ipynb", as_version=4)
     first = next(c for c in executed.cells if c.cell_type == "code")
     assert first.execution_count == 1  # the warm-up is not counted
@@ -51,18 +54,72 @@ def test_warm_kernel_has_modules_loaded_but_a_clean_namespace(tmp_path):
     assert threading.active_count() == before  # no client channel or pool thread left behind
 
 
-def test_pool_hands_out_one_kernel_per_notebook_and_closes_the_spare(tmp_path):
-    _notebook(tmp_path / "ok.ipynb", "import os\nprint(os.getpid())")
-    step = steps.Step("ok", "ok.ipynb", "ok.html")
-    pool = kernels.KernelPool([(), (), ()], cwd=str(tmp_path))
-    pids = []
-    for i in range(2):
-        km = pool.take()
-        runner.execute_step(step, tmp_path, tmp_path / f"run{i}", {}, km=km)
-        out = nbformat.read(tmp_path / f"run{i}" / "notebooks" / "ok.ipynb", as_version=4)
-        pids.append(out.cells[0].outputs[0]["text"].strip())
-    spare = pool._next.result()
-    assert spare.has_kernel
+def test_a_kernel_given_back_runs_the_next_notebook_with_a_clean_namespace(tmp_path):
+    # notebook 1 binds names, imports a module under an alias and changes a module's state
+    _notebook(
+        tmp_path / "first.ipynb",
+        "import os\nimport json as js\nsecret = 42\nprint(os.getpid())",
+        "import salesops.steps\nsalesops.steps._probe_state = 'set by first'",
+    )
+    # notebook 2 sees none of the names, counts its cells from 1, and still has the modules loaded
+    _notebook(
+        tmp_path / "second.ipynb",
+        "import os\nprint(os.getpid())",
+        "print(sorted(k for k in globals() if k in ('secret', 'js', 'os')))",
+        "import sys\nprint('json' in sys.modules)",
+    )
+    pool = kernels.KernelPool([()], cwd=str(tmp_path))
+    kept = []
+    for name in ("first", "second"):
+        step = steps.Step(name, f"{name}.ipynb", f"{name}.html")
+        km = runner.execute_step(step, tmp_path, tmp_path / "run", {}, km=pool.take(), keep_kernel=True)
+        assert km is not None and km.has_kernel
+        kept.append(km)
+        pool.give_back(km)
+    assert kept[0] is kept[1] and pool.started == 1  # one kernel for both notebooks
+    first = nbformat.read(tmp_path / "run" / "notebooks" / "first.ipynb", as_version=4)
+    second = nbformat.read(tmp_path / "run" / "notebooks" / "second.ipynb", as_version=4)
+    assert first.cells[0].outputs[0]["text"] == second.cells[0].outputs[0]["text"]  # same process
+    assert [c.execution_count for c in second.cells] == [1, 2, 3]
+    assert second.cells[1].outputs[0]["text"].strip() == "['os']"  # secret and js are gone
+    assert second.cells[2].outputs[0]["text"].strip() == "True"
     pool.close()
-    assert not spare.has_kernel
-    assert len(set(pids)) == 2  # a fresh process per notebook
+    assert not kept[0].has_kernel
+
+
+def test_a_kernel_that_died_is_not_handed_out_again(tmp_path):
+    _notebook(tmp_path / "ok.ipynb", "x = 1")
+    step = steps.Step("ok", "ok.ipynb", "ok.html")
+    with kernels.KernelPool([()], cwd=str(tmp_path)) as pool:
+        km = runner.execute_step(step, tmp_path, tmp_path / "run", {}, km=pool.take(), keep_kernel=True)
+        kernels.kill(km)  # e.g. the out-of-memory killer, between two notebooks
+        pool.give_back(km)
+        fresh = pool.take()
+        assert fresh is not km and fresh.has_kernel and pool.started == 2
+        assert runner.execute_step(step, tmp_path, tmp_path / "run", {}, km=fresh) is None
+        assert not fresh.has_kernel  # not kept when the caller does not ask
+
+
+def test_the_executed_notebook_is_written_now_and_then_and_always_at_the_end(tmp_path, monkeypatch):
+    import papermill.engines
+
+    writes = []
+    real = papermill.engines.write_ipynb
+    monkeypatch.setattr(
+        papermill.engines, "write_ipynb", lambda nb, path: writes.append(path) or real(nb, path)
+    )
+    cells = [f"x{i} = {i}" for i in range(12)]
+    _notebook(tmp_path / "many.ipynb", *cells, "print(x11)")
+    step = steps.Step("many", "many.ipynb", "many.html")
+    runner.execute_step(step, tmp_path, tmp_path / "run", {})
+    # papermill alone writes before and after each of the 13 cells; here: at the start and the end
+    assert 1 <= len(writes) <= 3
+    executed = nbformat.read(tmp_path / "run" / "notebooks" / "many.ipynb", as_version=4)
+    assert executed.cells[-1].outputs[0]["text"].strip() == "11"  # the final state is on disk
+    writes.clear()
+    _notebook(tmp_path / "fails.ipynb", *cells, "raise RuntimeError('stop here')", "y = 1")
+    with pytest.raises(StepError):
+        runner.execute_step(steps.Step("fails", "fails.ipynb", "fails.html"), tmp_path, tmp_path / "run", {})
+    failed = nbformat.read(tmp_path / "run" / "notebooks" / "fails.ipynb", as_version=4)
+    errors = [o for c in failed.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert any(o.get("ename") == "RuntimeError" for o in errors)  # the failure is kept for the user

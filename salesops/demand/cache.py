@@ -90,10 +90,26 @@ class ForecastCache:
             For each key found, its rows (`ds, yhat, model, yhat_lo_L, yhat_hi_L` and the member
             columns that series had), without id columns.
         """
-        found: dict[str, pd.DataFrame] = {}
+        stored = self.get_rows(wanted)
+        return {
+            key: rows[rows["_columns"].iloc[0].split("\t")].reset_index(drop=True)
+            for key, rows in stored.groupby("_key", sort=False)
+        }
+
+    def get_rows(self, wanted: dict[str, pd.Timestamp]) -> pd.DataFrame:
+        """The cached forecasts among `wanted`, as stored: one frame, every key's rows in a block.
+
+        Args:
+            wanted: Cache keys with the first month each forecast starts at.
+
+        Returns:
+            The rows of every key found, with `_key` and `_columns` (the tab-separated columns that
+            key's series had; the others are empty for it); no rows when none is found.
+        """
         by_first: dict[pd.Timestamp, set[str]] = {}
         for key, first in wanted.items():
             by_first.setdefault(pd.Timestamp(first), set()).add(key)
+        parts = []
         for first, keys in by_first.items():
             path = self._path(first)
             if not path.exists():
@@ -102,11 +118,10 @@ class ForecastCache:
                 stored = pd.read_parquet(path)
             except (OSError, ValueError):  # a damaged entry is a miss
                 continue
-            stored = stored[stored["_key"].isin(keys)]
-            for key, rows in stored.groupby("_key", sort=False):
-                columns = rows["_columns"].iloc[0].split("\t")
-                found[key] = rows[columns].reset_index(drop=True)
-        return found
+            parts.append(stored[stored["_key"].isin(keys)])
+        if not parts:
+            return pd.DataFrame(columns=["_key", "_columns"])
+        return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
 
     def put(self, fresh: dict[str, pd.DataFrame]) -> None:
         """Store freshly made forecasts.

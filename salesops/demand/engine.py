@@ -268,7 +268,8 @@ def _run_cached(series: list, cache, *args) -> pd.DataFrame:
     if cache is None:
         return _run(series, *args)
     keys = [cache.key(y, first) for _, y, first in series]
-    found = cache.get(dict(zip(keys, (first for _, _, first in series))))
+    stored = cache.get_rows(dict(zip(keys, (first for _, _, first in series))))
+    found = set(stored["_key"])
     missing = [(s, k) for s, k in zip(series, keys) if k not in found]
     fresh = _run([s for s, _ in missing], *args) if missing else pd.DataFrame()
     parts, new = [], {}
@@ -280,13 +281,23 @@ def _run_cached(series: list, cache, *args) -> pd.DataFrame:
             new[by_id[ids if isinstance(ids, tuple) else (ids,)]] = rows
         cache.put(new)
         parts.append(fresh)
-    for (key_columns, _, _), key in zip(series, keys):
-        if key in found:
-            rows = found[key].copy()
-            for name, value in reversed(list(key_columns)):
-                rows.insert(0, name, value)
-            parts.append(rows)
+    hits = [(key_columns, key) for (key_columns, _, _), key in zip(series, keys) if key in found]
+    if hits:
+        parts.append(_with_ids(stored, hits))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def _with_ids(stored: pd.DataFrame, hits: list) -> pd.DataFrame:
+    """Cached rows for each hit `(id columns, key)`, in the hits' order, each with its id columns
+    first and then the columns its series had (in the order the first series that had each one)."""
+    id_names = [name for name, _ in hits[0][0]]
+    ids = pd.DataFrame([[value for _, value in key_columns] for key_columns, _ in hits], columns=id_names)
+    ids["_key"] = [key for _, key in hits]
+    columns: dict[str, None] = {}
+    for spec in stored.drop_duplicates("_key").set_index("_key").loc[ids["_key"].unique(), "_columns"]:
+        columns.update(dict.fromkeys(spec.split("\t")))
+    rows = ids.merge(stored[["_key", *columns]], on="_key", how="inner", sort=False)
+    return rows.drop(columns="_key")
 
 
 def _run_dask(chunks, args, n_workers, scheduler, progress):
@@ -341,21 +352,39 @@ CALIBRATION_WINDOWS = 1  # backtest origins per series for the interval calibrat
 CALIBRATION_SERIES = 200  # at most this many series (evenly spread over the input) are backtested
 
 
+def _calibration_lag(horizon: int) -> int:
+    """Months between the calibration backtest's (last) origin and the end of the history.
+
+    The most recent origin that still has actuals for half the horizon: errors drift over time
+    (aus-retail's errors shrank origin after origin), so the most recent ones are the most like
+    the future's; the steps past the last one with actuals reuse its multiplier.
+
+    Args:
+        horizon: The forecast horizon in months.
+
+    Returns:
+        `ceil(horizon / 2)`.
+    """
+    return -(-int(horizon) // 2)
+
+
 def _calibration_series(data: pd.DataFrame, horizon: int, season_length: int) -> list:
     """Backtest work units `(key, y, first)` for the interval calibration: `CALIBRATION_WINDOWS` origins
-    `horizon // 2` months apart, the last `horizon` months before the end, on up to
-    `CALIBRATION_SERIES` series with at least two seasons of history before the first origin."""
+    `horizon // 2` months apart, the last `_calibration_lag(horizon)` months before the end (scored on
+    the steps that have actuals), on up to `CALIBRATION_SERIES` series with at least two seasons of
+    history before the first origin."""
     groups = list(data.groupby("unique_id", sort=False))
     if len(groups) > CALIBRATION_SERIES:
         picks = np.linspace(0, len(groups) - 1, CALIBRATION_SERIES).round().astype(int)
         groups = [groups[i] for i in np.unique(picks)]
     step = max(1, horizon // 2)
+    lag = _calibration_lag(horizon)
     min_train = max(2 * season_length, 12)
     units = []
     for uid, g in groups:
         y, ds = g["y"].to_numpy(), g["ds"].to_numpy()
         for w in range(1, CALIBRATION_WINDOWS + 1):
-            end = len(y) - horizon - step * (CALIBRATION_WINDOWS - w)
+            end = len(y) - lag - step * (CALIBRATION_WINDOWS - w)
             if end >= min_train:
                 first = pd.Timestamp(ds[end - 1]) + pd.DateOffset(months=1)
                 units.append(((("unique_id", uid), ("_origin", w)), y[:end], first))
@@ -404,8 +433,9 @@ def forecast(
         cache: A `ForecastCache` that returns earlier forecasts of the same histories instead of
             fitting them again (default model only).
         calibrate: Calibrate the intervals (default model only) on a rolling-origin backtest of up
-            to `CALIBRATION_SERIES` series (`CALIBRATION_WINDOWS` origins, the last `horizon` months
-            before the end, run in the same pool): split-conformal multipliers per horizon step
+            to `CALIBRATION_SERIES` series (`CALIBRATION_WINDOWS` origins, the last one
+            `ceil(horizon / 2)` months before the end, scored on the months that have actuals, run
+            in the same pool): split-conformal multipliers per horizon step
             (`salesops.demand.intervals`); too few backtest errors leave the intervals as the models
             give them.
 

@@ -17,6 +17,18 @@ multipliers that make the bands hold their level:
 Steps beyond the backtest's horizon use the last step's multiplier; a step with fewer than
 `min_errors` standardised errors keeps the normal quantile (the uncalibrated band).
 
+**Which errors: the most recent ones.** Conformal coverage rests on the calibration errors being
+exchangeable with the future's, and forecast errors drift: on aus-retail the 80% quantile of the
+standardised errors fell origin after origin (1.45, 1.24, 1.13, 0.97 for origins 48, 36, 24 and 12
+months before the cut; the held-out months' own: 0.93). `salesops.demand.forecast` therefore
+backtests from the most recent origin that still has actuals for half the horizon
+(`ceil(horizon / 2)` months before the end) and scores it on the months that have actuals; the
+later steps reuse the last measured multiplier (past the first steps the multipliers hardly change
+with the step, as the models' own standard deviations already widen with it). Pooling older origins
+(the whole horizon `horizon` months back, or several origins) made the bands wider than their level
+on aus-retail. The demand step (`planning.run`) already calibrates on its last six cycles' forecasts
+(origins 1 to 6 months back), scored with `cross_calibrate`.
+
 **Bands of sums (families, the total).** A family's forecast is the sum of its SKUs'; its band is
 not the sum of their bands, which would assume that every SKU errs the same way at the same time.
 `sum_bands` takes the distribution of the sum: with SKU scales `s_i` and a common correlation `rho`
