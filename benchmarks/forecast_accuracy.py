@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/forecast_accuracy.py [--datasets pbs-monthly,aus-retail,demo] [--workers 2]
                                                      [--limit N] [--no-statsforecast] [--variants]
-                                                     [--sf-models AutoETS] [--raw-intervals]
+                                                     [--sf-models AutoETS] [--raw-intervals] [--yardsticks]
 
 pbs-monthly (336 series, last 18 months held out), aus-retail (152 series, last 24 held out) and
 `demo` (the demo company's 150 SKUs, last 12 held out): sMAPE (mean of 200|F-A|/(|F|+|A|) over every
@@ -12,7 +12,10 @@ the models with intervals (the default and statsforecast's) the coverage of the 
 interval score, `salesops.metrics.msis`). `--raw-intervals` also scores the default's intervals
 before calibration. statsforecast's AutoETS / AutoTheta / AutoARIMA run from
 the separate venv `.venv-bench` (statsforecast pins pandas<3); create it with
-`benchmarks/setup_statsforecast_env.sh`. Printed figures, not a timed test.
+`benchmarks/setup_statsforecast_env.sh`; with all four of AutoETS, AutoTheta, AutoCES and AutoARIMA
+in `--sf-models` their mean is scored too. `--yardsticks` adds the published M3 yardsticks as M3
+ran them (`M3Yardstick`: Naive2, SES, Holt, damped trend ES, Comb S-H-D, and Theta via statsmodels'
+`ThetaModel`). Printed figures, not a timed test.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import _data
 
 from salesops import metrics
 from salesops.demand import ARIMA, ETS, SBA, TSB, AutoCombo, Croston, Naive, SeasonalNaive, Theta, forecast
+from salesops.demand.models import Model
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_PYTHON = ROOT / ".venv-bench" / "bin" / "python"
@@ -39,6 +43,81 @@ SINGLE = [SeasonalNaive, Naive, ETS, Theta, ARIMA, Croston, SBA, TSB]
 
 
 LEVELS = (80, 95)
+SF_ALIASES = {"AutoCES": "CES"}  # statsforecast models whose forecast column is not their class name
+
+
+def _m3_seasonal(y: np.ndarray, m: int) -> bool:
+    """The M3/M4 benchmarks' seasonality test: |ACF at lag m| beyond 1.645 standard errors (90%)."""
+    n = y.size
+    if m < 2 or n < 3 * m or np.ptp(y) == 0:
+        return False
+    x = y - y.mean()
+    acf = np.array([np.dot(x[k:], x[:-k]) for k in range(1, m + 1)]) / np.dot(x, x)
+    return bool(abs(acf[m - 1]) > 1.645 * np.sqrt((1 + 2 * np.sum(acf[: m - 1] ** 2)) / n))
+
+
+YARDSTICKS = {  # method -> column label
+    "naive2": "M3 Naive2",
+    "ses": "M3 SES",
+    "holt": "M3 Holt",
+    "damped": "M3 damped trend ES",
+    "comb": "M3 Comb S-H-D",
+    "theta": "M3 Theta (statsmodels ThetaModel)",
+}
+
+
+class M3Yardstick(Model):
+    """A published M3 yardstick as M3 and M4 ran it (Makridakis & Hibon 2000; the M4 benchmark code):
+    classical multiplicative decomposition of the whole history when the 90% seasonality test says
+    seasonal (additive for series with zeros or negatives), then on the seasonally adjusted data
+    `naive2` (the last value), `ses`, `holt`, `damped` (statsmodels `ExponentialSmoothing`, parameters
+    and initial states by least squares) or `comb` (the mean of SES, Holt and damped: Comb S-H-D),
+    reseasonalised. `theta` is statsmodels' `ThetaModel` with its own defaults (M3's Theta: the same
+    test and decomposition, SES with drift of half the trend slope). Point forecasts only."""
+
+    def __init__(self, method: str, season_length: int = 12):
+        super().__init__(season_length, YARDSTICKS[method])
+        self.method = method
+
+    def _unfit_reason(self, y):
+        return f"{y.size} points" if y.size < 4 else super()._unfit_reason(y)
+
+    def _fit(self, y):
+        from statsmodels.tsa.forecasting.theta import ThetaModel
+        from statsmodels.tsa.holtwinters import ExponentialSmoothing
+        from statsmodels.tsa.seasonal import seasonal_decompose
+
+        m = self.season_length
+        self.model_ = self.alias
+        if self.method == "theta":
+            self.res_ = ThetaModel(y, period=m).fit()
+            return
+        self.season_ = None
+        if _m3_seasonal(y, m):
+            mult = bool(np.all(y > 0))
+            dec = seasonal_decompose(y, model="multiplicative" if mult else "additive", period=m)
+            self.season_, self.mult_ = np.asarray(dec.seasonal, dtype=float), mult
+            y = y / self.season_ if mult else y - self.season_
+        self.x_ = y
+        specs = {"ses": [{}], "holt": [{"trend": "add"}], "damped": [{"trend": "add", "damped_trend": True}]}
+        specs["comb"] = specs["ses"] + specs["holt"] + specs["damped"]
+        self.fits_ = [
+            ExponentialSmoothing(y, initialization_method="estimated", **kw).fit()
+            for kw in specs.get(self.method, [])
+        ]
+
+    def _predict(self, h):
+        if self.method == "theta":
+            return np.asarray(self.res_.forecast(h), dtype=float), np.zeros(h)
+        if self.method == "naive2":
+            mean = np.full(h, self.x_[-1])
+        else:
+            mean = np.mean([np.asarray(f.forecast(h), dtype=float) for f in self.fits_], axis=0)
+        if self.season_ is not None:  # the seasonal index of the same month, continued periodically
+            m = self.season_length
+            s = self.season_[-m:][np.arange(h) % m]
+            mean = mean * s if self.mult_ else mean + s
+        return mean, np.zeros(h)
 
 
 def score(
@@ -110,9 +189,10 @@ def run_statsforecast(
     fc["ds"] = pd.to_datetime(fc["ds"])
     renames = {}
     for n in names.split(","):
-        renames[n] = f"sf_{n}"
+        col = SF_ALIASES.get(n, n)  # the output column statsforecast names the model by
+        renames[col] = f"sf_{n}"
         for lv in LEVELS:  # statsforecast's `MODEL-lo-L` -> `sf_MODEL_lo_L`
-            renames[f"{n}-lo-{lv}"], renames[f"{n}-hi-{lv}"] = f"sf_{n}_lo_{lv}", f"sf_{n}_hi_{lv}"
+            renames[f"{col}-lo-{lv}"], renames[f"{col}-hi-{lv}"] = f"sf_{n}_lo_{lv}", f"sf_{n}_hi_{lv}"
     fc = fc.rename(columns=renames)
     return fc, float(done.stdout.strip().splitlines()[-1])
 
@@ -129,6 +209,11 @@ def main(argv=None):
         help="statsforecast models to run (AutoARIMA is slow on long series)",
     )
     ap.add_argument("--variants", action="store_true", help="also score median and two-member combinations")
+    ap.add_argument(
+        "--yardsticks",
+        action="store_true",
+        help="also score M3's published yardsticks: Naive2, SES, Holt, damped, Comb S-H-D, Theta",
+    )
     ap.add_argument(
         "--raw-intervals", action="store_true", help="also score the default's intervals before calibration"
     )
@@ -189,7 +274,7 @@ def main(argv=None):
             bounds["AutoCombo (uncalibrated intervals)"] = "raw_yhat_"
         if args.variants:
             for label, model in [
-                ("median(ETS,Theta,ARIMA)", AutoCombo(combine="median")),
+                ("median of the default's members", AutoCombo(combine="median")),
                 ("mean(ETS,Theta)", AutoCombo(members=(ETS(), Theta()))),
                 ("mean(ETS,ARIMA)", AutoCombo(members=(ETS(), ARIMA()))),
                 ("mean(Theta,ARIMA)", AutoCombo(members=(Theta(), ARIMA()))),
@@ -198,6 +283,12 @@ def main(argv=None):
                 extra = forecast(train, holdout, models=[model], workers=args.workers, level=())
                 fc = fc.merge(extra[["unique_id", "ds", label]], on=["unique_id", "ds"])
                 columns.append(label)
+        if args.yardsticks:
+            sticks = [M3Yardstick(method) for method in YARDSTICKS]
+            extra = forecast(train, holdout, models=sticks, workers=args.workers, level=())
+            labels = [m.alias for m in sticks]
+            fc = fc.merge(extra[["unique_id", "ds", *labels]], on=["unique_id", "ds"])
+            columns += labels
         t_sf = {}
         if not args.no_statsforecast:
             if BENCH_PYTHON.exists():
@@ -210,6 +301,10 @@ def main(argv=None):
                 if {"AutoETS", "AutoTheta"} <= set(names):
                     sf["sf_mean(AutoETS,AutoTheta)"] = sf[["sf_AutoETS", "sf_AutoTheta"]].mean(axis=1)
                     columns.append("sf_mean(AutoETS,AutoTheta)")
+                four = ["AutoETS", "AutoTheta", "AutoCES", "AutoARIMA"]
+                if set(four) <= set(names):
+                    sf["sf_mean(4)"] = sf[[f"sf_{n}" for n in four]].mean(axis=1)
+                    columns.append("sf_mean(4)")
                 fc = fc.merge(sf, on=["unique_id", "ds"], how="left")
             else:
                 print(

@@ -15,9 +15,9 @@ from salesops.demand import (
     SeasonalNaive,
     Theta,
 )
-from salesops.demand.models import is_intermittent, seasonality_test
+from salesops.demand.models import STLETS, is_intermittent, seasonality_test
 
-ALL = [SeasonalNaive, Naive, HistoricAverage, ETS, Theta, ARIMA, Croston, SBA, TSB, AutoCombo]
+ALL = [SeasonalNaive, Naive, HistoricAverage, ETS, Theta, ARIMA, STLETS, Croston, SBA, TSB, AutoCombo]
 rng = np.random.default_rng(7)
 MONTHS = np.arange(60)
 SEASONAL = 100 + 20 * np.sin(2 * np.pi * MONTHS / 12) + rng.normal(0, 2, MONTHS.size)
@@ -201,7 +201,7 @@ def test_multiplicative_seasonality_when_only_old_history_has_zeros():
 def test_seasonal_naive_joins_the_combination_on_seasonal_series_only():
     assert "SeasonalNaive" in AutoCombo().fit(SEASONAL).member_forecasts(3)
     trend = 50 + np.arange(60) + rng.normal(0, 1, 60)
-    assert AutoCombo().fit(trend).model_ == "Combo(ETS,Theta,ARIMA)"
+    assert AutoCombo().fit(trend).model_ == "Combo(ETS,Theta,ARIMA,DampedETS)"
     model = AutoCombo().fit(SEASONAL)
     members = model.member_forecasts(6)
     expected = np.mean([members[c.alias]["mean"] for c in model.used_], axis=0)
@@ -224,3 +224,42 @@ def test_predict_gives_the_same_steps_for_any_horizon():
         short, long = model.predict(6, level=[80]), model.predict(30, level=[80])
         for key in short:
             assert short[key] == pytest.approx(long[key][:6])
+
+
+def test_stlets_is_stl_then_damped_exponential_smoothing_by_statsmodels():
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+    from statsmodels.tsa.seasonal import STL
+
+    y = SEASONAL * np.exp(0.01 * MONTHS)  # positive: modelled on logs
+    x = np.log(y)
+    seasonal = STL(x, period=12, robust=True).fit().seasonal
+    es = ExponentialSmoothing(x - seasonal, trend="add", damped_trend=True, initialization_method="estimated")
+    expected = np.exp(es.fit(use_brute=False).forecast(15) + np.tile(seasonal[-12:], 2)[:15])
+    model = STLETS().fit(y)
+    assert model.model_ == "STL+ETS(A,Ad,N) on logs"
+    p = model.predict(15, level=[80])
+    np.testing.assert_allclose(p["mean"], expected, rtol=1e-9)
+    relative_width = (p["hi-80"] - p["lo-80"]) / p["mean"]  # on logs: the band scales with the forecast
+    assert np.all(p["lo-80"] < p["mean"]) and np.all(np.diff(relative_width) >= 0)
+    assert "fallback" in STLETS().fit(y[:30]).model_  # under three seasons
+
+
+def test_default_adds_damped_ets_and_stl_ets_members():
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    model = AutoCombo().fit(SEASONAL)
+    assert model.model_ == "Combo(ETS,Theta,ARIMA,DampedETS,SeasonalNaive,STLETS)"
+    members = model.member_forecasts(6)
+    # the damped member is Holt-Winters with an additive damped trend (multiplicative seasonality here)
+    hw = ExponentialSmoothing(
+        SEASONAL,
+        trend="add",
+        damped_trend=True,
+        seasonal="mul",
+        seasonal_periods=12,
+        initialization_method="heuristic",
+    ).fit(use_brute=False, method="least_squares")
+    np.testing.assert_allclose(members["DampedETS"]["mean"], hw.forecast(6), rtol=1e-6)
+    np.testing.assert_allclose(members["STLETS"]["mean"], STLETS().fit(SEASONAL).predict(6)["mean"])
+    expected = np.mean([members[k]["mean"] for k in members], axis=0)
+    np.testing.assert_allclose(model.predict(6)["mean"], expected)

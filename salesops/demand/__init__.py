@@ -11,7 +11,7 @@ from __future__ import annotations
 from . import consensus, hierarchy
 from .auto import AutoCombo
 from .engine import backtest, forecast, forecast_file, prepare
-from .models import ARIMA, ETS, SBA, TSB, Croston, HistoricAverage, Naive, SeasonalNaive, Theta
+from .models import ARIMA, ETS, SBA, STLETS, TSB, Croston, HistoricAverage, Naive, SeasonalNaive, Theta
 from .planning import DemandPlan, plan_stability, run
 
 Default = AutoCombo
@@ -20,6 +20,7 @@ __all__ = [
     "ARIMA",
     "ETS",
     "SBA",
+    "STLETS",
     "TSB",
     "AutoCombo",
     "Croston",

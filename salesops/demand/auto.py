@@ -5,8 +5,9 @@
 - a break (demand restarted after a season of zeros, or collapsed below a fifth of the same months a
   year earlier): the models below are fitted on the recent regime only, and `model_` says so;
 - intermittent (average demand interval above 1.32, Syntetos-Boylan): the mean of SBA and TSB;
-- otherwise: ETS (trend by AICc, seasonality by the M3 test), the M3 Theta method and ARIMA (order
-  by KPSS + AICc) are fitted, plus seasonal naive when the series is seasonal, each forecast is sanity-checked (finite, within ten times the history),
+- otherwise: ETS (trend by AICc, seasonality by the M3 test), the M3 Theta method, ARIMA (order
+  by KPSS + AICc) and ETS with its trend always damped are fitted, plus seasonal naive and STL +
+  damped ETS when the series is seasonal, each forecast is sanity-checked (finite, within ten times the history),
   and the survivors are combined (mean by default; the literature's "Comb"/SCUM result: combinations of
   strong, different members beat each member). A member that fails is dropped and named.
 Intervals average the members' bounds (quantile averaging). Months of the year with no demand in
@@ -17,8 +18,9 @@ Example:
     >>> import numpy as np
     >>> y = 100 + 20 * np.sin(np.arange(48) * np.pi / 6) + np.arange(48) * 0.5
     >>> m = AutoCombo().fit(y)
-    >>> m.model_, sorted(m.member_forecasts(3))
-    ('Combo(ETS,Theta,ARIMA,SeasonalNaive)', ['ARIMA', 'ETS', 'SeasonalNaive', 'Theta'])
+    >>> m.model_, sorted(m.member_forecasts(3))  # doctest: +NORMALIZE_WHITESPACE
+    ('Combo(ETS,Theta,ARIMA,DampedETS,SeasonalNaive,STLETS)',
+     ['ARIMA', 'DampedETS', 'ETS', 'STLETS', 'SeasonalNaive', 'Theta'])
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from .models import (
     ARIMA,
     ETS,
     SBA,
+    STLETS,
     TSB,
     Model,
     Naive,
@@ -41,7 +44,7 @@ from .models import (
 
 __all__ = ["DEFAULT_MEMBERS", "AutoCombo", "recent_regime_start"]
 
-DEFAULT_MEMBERS = ("ETS", "Theta", "ARIMA", "SeasonalNaive")
+DEFAULT_MEMBERS = ("ETS", "Theta", "ARIMA", "DampedETS", "SeasonalNaive", "STLETS")
 
 
 def recent_regime_start(y: np.ndarray, season_length: int = 12, drop: float = 0.2) -> int:
@@ -105,8 +108,8 @@ def recent_regime_start(y: np.ndarray, season_length: int = 12, drop: float = 0.
 
 
 class AutoCombo(Model):
-    """Combination of ETS, Theta, ARIMA and, on seasonal series, seasonal naive (mean or median);
-    SBA+TSB for intermittent series.
+    """Combination of ETS, Theta, ARIMA, damped ETS and, on seasonal series, seasonal naive and STL +
+    damped ETS (mean or median); SBA+TSB for intermittent series.
 
     Args:
         season_length: The season length (12 for monthly data).
@@ -143,8 +146,11 @@ class AutoCombo(Model):
         if self.members is not None:
             return [mm.new() for mm in self.members]
         # seasonal naive joins on seasonal series: it keeps last year's exact shape (troughs near zero,
-        # sharp peaks) that smoothed members round off; it improved the combination on both benchmarks
-        return [ETS(m), Theta(m), ARIMA(m)] + ([SeasonalNaive(m)] if seasonality_test(y, m) else [])
+        # sharp peaks) that smoothed members round off; it improved the combination on both benchmarks.
+        # Damped ETS (ETS picks no trend on half or more of the series) and, on seasonal series, STL + damped ETS (a
+        # seasonal shape that evolves, from the whole history) improved it on pbs, aus-retail and the demo
+        members = [ETS(m), Theta(m), ARIMA(m), ETS(m, trends=("damped",), alias="DampedETS")]
+        return members + ([SeasonalNaive(m), STLETS(m)] if seasonality_test(y, m) else [])
 
     def fit(self, y) -> AutoCombo:
         """Classify the series, fit the members that suit it on its recent regime, and say what ran.

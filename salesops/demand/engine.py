@@ -441,8 +441,9 @@ def forecast(
 
     Returns:
         One row per series and step: `unique_id, ds, yhat, model, yhat_lo_L, yhat_hi_L` (each level
-        L), then one column per member model (`ETS, Theta, ARIMA`, plus `SeasonalNaive` on seasonal
-        series, or `SBA, TSB` for intermittent series; NaN where a member was not fitted).
+        L), then one column per member model (`ETS, Theta, ARIMA, DampedETS`, plus `SeasonalNaive`
+        and `STLETS` on seasonal series, or `SBA, TSB` for intermittent series; NaN where a member
+        was not fitted).
 
     Raises:
         DataError: The history or an argument is invalid (e.g. model aliases that are not unique).

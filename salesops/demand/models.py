@@ -27,7 +27,7 @@ import numpy as np
 from statsmodels.tsa.arima.model import ARIMA as SMARIMA
 from statsmodels.tsa.forecasting.theta import ThetaModel
 from statsmodels.tsa.holtwinters import ExponentialSmoothing
-from statsmodels.tsa.seasonal import seasonal_decompose
+from statsmodels.tsa.seasonal import STL, seasonal_decompose
 from statsmodels.tsa.stattools import kpss
 
 from ..metrics import normal_quantile
@@ -36,6 +36,7 @@ __all__ = [
     "ARIMA",
     "ETS",
     "SBA",
+    "STLETS",
     "TSB",
     "Croston",
     "HistoricAverage",
@@ -419,7 +420,7 @@ class ETS(Model):
         _, trend, res = best
         self.res_ = res
         self.seasonal_ = seasonal
-        t = {"none": "N", "additive": "A", "damped": "Ad"}[trend]
+        t = {"none": "N", "add": "A", "damped": "Ad"}[trend]
         s = {None: "N", "add": "A", "mul": "M"}[seasonal]
         self.model_ = f"ETS(A,{t},{s})"
         fitted = np.asarray(res.fittedvalues, dtype=float)
@@ -445,6 +446,61 @@ class ETS(Model):
         sd = self.sigma_ * np.sqrt(var)
         if self.seasonal_ == "mul":
             sd = sd * np.abs(mean)
+        return mean, sd
+
+
+# ---------------------------------------------------------------- STL + ETS
+class STLETS(Model):
+    """STL decomposition, then damped-trend exponential smoothing of the seasonally adjusted series.
+
+    The series (its logarithm when it is positive: swings that grow with the level) is split by
+    statsmodels' robust `STL` (period `season_length`) into a seasonal component and the rest;
+    additive damped-trend exponential smoothing (statsmodels `ExponentialSmoothing`, ETS(A,Ad,N))
+    forecasts the seasonally adjusted series, and the STL seasonal component of the last season is
+    added back (then exponentiated on the log scale). Unlike Theta's and ARIMA's classical indices,
+    STL's seasonal component changes over time, and the whole history shapes it. Intervals use
+    the analytic variance of ETS(A,Ad,N) (on the log scale: times the forecast). Needs three seasons.
+
+    Args:
+        season_length: The season length (12 for monthly data).
+        alias: The name of the model's forecast column (default: the class's `alias`).
+
+    Example:
+        >>> import numpy as np
+        >>> y = 100 + 10 * np.sin(np.arange(48) * np.pi / 6)
+        >>> STLETS().fit(y).predict(3)["mean"].round(0).tolist()
+        [100.0, 105.0, 109.0]
+    """
+
+    alias = "STLETS"
+
+    def _unfit_reason(self, y):
+        if self.season_length < 2 or y.size < 3 * self.season_length:
+            return f"{y.size} points"
+        return super()._unfit_reason(y)
+
+    def _fit(self, y):
+        m = self.season_length
+        self.log_ = bool(np.all(y > 0))
+        x = np.log(y) if self.log_ else y
+        seasonal = np.asarray(STL(x, period=m, robust=True).fit().seasonal, dtype=float)
+        self.season_ = seasonal[-m:]
+        adjusted = x - seasonal
+        self.res_ = ExponentialSmoothing(
+            adjusted, trend="add", damped_trend=True, initialization_method="estimated"
+        ).fit(use_brute=False)
+        self.sigma_ = _residual_sd(adjusted - np.asarray(self.res_.fittedvalues, dtype=float), 4)
+        self.model_ = "STL+ETS(A,Ad,N)" + (" on logs" if self.log_ else "")
+
+    def _predict(self, h):
+        p = self.res_.params
+        alpha, beta_star, phi = (float(p[k]) for k in ("smoothing_level", "smoothing_trend", "damping_trend"))
+        mean = np.asarray(self.res_.forecast(h), dtype=float) + _seasonal_for_steps(self.season_, h)
+        c = alpha + alpha * beta_star * np.cumsum(phi ** np.arange(1, h))  # ETS(A,Ad,N), Hyndman et al. 2008
+        sd = self.sigma_ * np.sqrt(np.concatenate([[1.0], 1 + np.cumsum(c**2)]))
+        if self.log_:
+            mean = np.exp(mean)
+            sd = sd * mean
         return mean, sd
 
 
