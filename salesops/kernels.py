@@ -18,11 +18,11 @@ Example:
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import logging
 import os
+import threading
 import time
 import uuid
 from collections.abc import Sequence
@@ -103,15 +103,20 @@ _RESET_CODE = "get_ipython().reset(new_session=True)"
 CLIENT = "salesops_client"
 
 
-async def _execute_silently(km, code: str, timeout: float) -> bool:
-    """Run `code` in the kernel of `km` without recording it; True when it ran without error."""
-    kc = getattr(km, CLIENT, None)
-    if kc is None:
-        kc = km.client()
-        kc.start_channels()
-        kc.allow_stdin = False
+async def _connect(km, timeout: float):
+    kc = km.client()
+    kc.start_channels()
+    kc.allow_stdin = False
+    try:
         await kc.wait_for_ready(timeout=timeout)
-        setattr(km, CLIENT, kc)
+    except BaseException:
+        kc.stop_channels()
+        raise
+    return kc
+
+
+async def _run_code(kc, code: str, timeout: float) -> bool:
+    """Run `code` through `kc` without recording it; True when it ran without error."""
     msg_id = kc.execute(code, silent=True, store_history=False)
     while True:  # other messages (an earlier notebook's last ones) are not ours: skipped
         reply = await kc.get_shell_msg(timeout=timeout)
@@ -119,21 +124,61 @@ async def _execute_silently(km, code: str, timeout: float) -> bool:
             return reply["content"].get("status") == "ok"
 
 
+def connect(km, timeout: float = 60.0):
+    """The kernel's client for the calling thread, connected on first use and kept on the manager.
+
+    A client's sockets belong to one event loop: this one is made and used in the calling thread's
+    loop (the one nbclient and papermill use there), never in the thread that warmed the kernel.
+
+    Args:
+        km: The kernel's manager.
+        timeout: Seconds to wait for the kernel to answer.
+
+    Returns:
+        A connected `AsyncKernelClient`; `shutdown` closes it.
+    """
+    from jupyter_core.utils import run_sync
+
+    kept = getattr(km, CLIENT, None)
+    if kept is not None and kept[1] == threading.get_ident():
+        return kept[0]
+    _stop_client(km)
+    kc = run_sync(_connect)(km, timeout)
+    setattr(km, CLIENT, (kc, threading.get_ident()))
+    return kc
+
+
+def connected_client(km):
+    """The client `connect` made for `km` in the calling thread, or None.
+
+    Args:
+        km: The kernel's manager (or None).
+
+    Returns:
+        The client, or None when there is none for this thread.
+    """
+    kept = getattr(km, CLIENT, None)
+    return kept[0] if kept is not None and kept[1] == threading.get_ident() else None
+
+
 def _stop_client(km) -> None:
-    kc = getattr(km, CLIENT, None)
-    if kc is not None:
+    kept = getattr(km, CLIENT, None)
+    if kept is not None:
         setattr(km, CLIENT, None)
         with contextlib.suppress(Exception):
-            kc.stop_channels()
+            kept[0].stop_channels()
 
 
 async def _start_warm(modules: Sequence[str], cwd: str, timeout: float):
     km = kernel_manager_class()(kernel_name="python3")
     await km.start_kernel(cwd=cwd)
     try:
-        await _execute_silently(km, _WARM_CODE.format(modules=tuple(modules)), timeout)
+        kc = await _connect(km, timeout)
+        try:  # a client of this thread's loop, closed here: the runner's thread connects its own
+            await _run_code(kc, _WARM_CODE.format(modules=tuple(modules)), timeout)
+        finally:
+            kc.stop_channels()
     except BaseException:
-        _stop_client(km)
         await km.shutdown_kernel(now=True)
         raise
     return km
@@ -141,9 +186,6 @@ async def _start_warm(modules: Sequence[str], cwd: str, timeout: float):
 
 def start_warm_kernel(modules: Sequence[str], cwd: str | None = None, timeout: float = 120.0):
     """Start a python3 kernel in `cwd` and import `modules` in it; returns its (async) kernel manager.
-
-    The manager keeps the connected client in its `salesops_client` attribute: the notebooks run
-    through it, with no new connection each time; `shutdown` closes it.
 
     Args:
         modules: The modules to import in the kernel (one that fails to import is skipped).
@@ -153,7 +195,9 @@ def start_warm_kernel(modules: Sequence[str], cwd: str | None = None, timeout: f
     Returns:
         The kernel's manager (an `AsyncKernelManager`), its kernel running and warm.
     """
-    return asyncio.run(_start_warm(tuple(modules), cwd or os.getcwd(), timeout))
+    from jupyter_core.utils import run_sync
+
+    return run_sync(_start_warm)(tuple(modules), cwd or os.getcwd(), timeout)
 
 
 def reset_kernel(km, timeout: float = 30.0) -> bool:
@@ -167,11 +211,13 @@ def reset_kernel(km, timeout: float = 30.0) -> bool:
         True when the kernel is alive and was reset; False when it is gone or did not answer.
     """
 
+    from jupyter_core.utils import run_sync
+
     async def reset() -> bool:
-        return await km.is_alive() and await _execute_silently(km, _RESET_CODE, timeout)
+        return await km.is_alive() and await _run_code(connect(km), _RESET_CODE, timeout)
 
     try:
-        return asyncio.run(reset())
+        return run_sync(reset)()
     except Exception as exc:  # noqa: BLE001 - a dead or stuck kernel: the caller starts another
         log.debug("kernel reset: %s", exc)
         return False
@@ -212,9 +258,13 @@ class KernelPool:
         if future is None:  # the last notebook failed: its kernel is gone
             future = self._warm()
             self.started += 1
+        km = None
         try:
-            return future.result()
+            km = future.result()
+            connect(km)  # in the caller's thread, where the notebooks run: once per kernel
+            return km
         except Exception as exc:  # noqa: BLE001 - a cold start still works
+            shutdown(km)
             log.warning(
                 "could not warm a kernel (%s: %s); starting one the usual way", type(exc).__name__, exc
             )
@@ -264,8 +314,10 @@ def shutdown(km) -> None:
         if await km.is_alive():
             await km.shutdown_kernel(now=True)
 
-    try:
-        asyncio.run(stop())
+    from jupyter_core.utils import run_sync
+
+    try:  # the thread's own loop (as nbclient's), not a new one: a kept client's loop stays current
+        run_sync(stop)()
     except Exception as exc:  # noqa: BLE001 - already gone
         log.debug("kernel shutdown: %s", exc)
 
@@ -312,7 +364,7 @@ def _warm_engine():
                     return start(cell, cell_index, **kw)
 
                 nb_man.cell_start = cell_start
-            client.kc = getattr(client.km, CLIENT, None)  # connected already: no wait for the kernel
+            client.kc = connected_client(client.km)  # connected already: no wait for the kernel
             if not kwargs.get("salesops_keep_kernel"):
                 return client.execute(cleanup_kc=True)
             # the kernel and its client run on: the pool resets the kernel for the next notebook

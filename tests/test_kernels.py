@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import subprocess
+import sys
 import threading
 
 import nbformat
@@ -123,3 +125,31 @@ def test_the_executed_notebook_is_written_now_and_then_and_always_at_the_end(tmp
     failed = nbformat.read(tmp_path / "run" / "notebooks" / "fails.ipynb", as_version=4)
     errors = [o for c in failed.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert any(o.get("ename") == "RuntimeError" for o in errors)  # the failure is kept for the user
+
+
+def test_pools_one_after_another_never_hang(tmp_path):
+    # a kept client used in another event loop than its own lost messages: the third pool of a
+    # process like this one hung forever (the peer runs of benchmarks/backfill.py)
+    script = tmp_path / "pools.py"
+    script.write_text(
+        "import sys, nbformat\n"
+        "from pathlib import Path\n"
+        "from salesops import kernels, runner, steps\n"
+        "tmp = Path(sys.argv[1])\n"
+        "nb = nbformat.v4.new_notebook()\n"
+        "nb.metadata['kernelspec'] = {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}\n"
+        "nb.cells = [nbformat.v4.new_code_cell(f'x{i} = {i}') for i in range(5)]\n"
+        "nbformat.write(nb, tmp / 'a.ipynb')\n"
+        "step = steps.Step('a', 'a.ipynb', 'a.html')\n"
+        "for r in range(6):\n"
+        "    with kernels.KernelPool([()], cwd=str(tmp)) as pool:\n"
+        "        for i in range(3):\n"
+        "            km = runner.execute_step(step, tmp, tmp / 'run', {}, km=pool.take(), keep_kernel=True)\n"
+        "            pool.give_back(km)\n"
+        "print('done')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script), str(tmp_path)], check=False, capture_output=True, text=True, timeout=240
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "done"

@@ -335,7 +335,7 @@ def _run_dask(chunks, args, n_workers, scheduler, progress):
             cluster.close()
 
 
-MEMBER_ORDER = ("ETS", "Theta", "ARIMA", "SeasonalNaive", "Naive", "SBA", "TSB")
+MEMBER_ORDER = ("ETS", "Theta", "ARIMA", "DampedETS", "SeasonalNaive", "STLETS", "Naive", "SBA", "TSB")
 
 
 def _output_columns(frame: pd.DataFrame, ids: list[str], levels: tuple) -> pd.DataFrame:

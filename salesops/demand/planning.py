@@ -63,7 +63,7 @@ PLAN_COLUMNS = [
     "yhat_lo_95",
     "yhat_hi_95",
 ]
-MEMBER_COLUMNS = ("ETS", "Theta", "ARIMA", "SBA", "TSB")
+MEMBER_COLUMNS = ("ETS", "Theta", "ARIMA", "DampedETS", "STLETS", "SBA", "TSB")
 
 
 Z_80 = metrics.normal_quantile(80)
