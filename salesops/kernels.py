@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import logging
@@ -124,6 +125,14 @@ async def _run_code(kc, code: str, timeout: float) -> bool:
             return reply["content"].get("status") == "ok"
 
 
+def _in_own_loop(coro):
+    """Run `coro` to its end on an event loop of its own, in a thread of its own: the caller's loop
+    (where nbclient and the kept clients live, perhaps with a notebook's task left pending after a
+    signal) is neither run nor replaced."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="salesops-kernel-op") as one:
+        return one.submit(asyncio.run, coro).result()
+
+
 def connect(km, timeout: float = 60.0):
     """The kernel's client for the calling thread, connected on first use and kept on the manager.
 
@@ -195,9 +204,7 @@ def start_warm_kernel(modules: Sequence[str], cwd: str | None = None, timeout: f
     Returns:
         The kernel's manager (an `AsyncKernelManager`), its kernel running and warm.
     """
-    from jupyter_core.utils import run_sync
-
-    return run_sync(_start_warm)(tuple(modules), cwd or os.getcwd(), timeout)
+    return _in_own_loop(_start_warm(tuple(modules), cwd or os.getcwd(), timeout))
 
 
 def reset_kernel(km, timeout: float = 30.0) -> bool:
@@ -314,10 +321,8 @@ def shutdown(km) -> None:
         if await km.is_alive():
             await km.shutdown_kernel(now=True)
 
-    from jupyter_core.utils import run_sync
-
-    try:  # the thread's own loop (as nbclient's), not a new one: a kept client's loop stays current
-        run_sync(stop)()
+    try:
+        _in_own_loop(stop())
     except Exception as exc:  # noqa: BLE001 - already gone
         log.debug("kernel shutdown: %s", exc)
 
