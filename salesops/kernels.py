@@ -99,8 +99,8 @@ def kernel_manager_class():
 _RESET_CODE = "get_ipython().reset(new_session=True)"
 
 
-# the attribute of a warm kernel's manager that holds its client, connected once and kept: a new
-# client waits at least 0.2 s for the kernel (jupyter_client's `wait_for_ready`), once per notebook
+# the attribute of a kernel's manager that holds its client, connected once and kept for every
+# notebook: each new connection waits at least 0.2 s for the kernel (jupyter_client's `wait_for_ready`)
 CLIENT = "salesops_client"
 
 
@@ -157,19 +157,6 @@ def connect(km, timeout: float = 60.0):
     return kc
 
 
-def connected_client(km):
-    """The client `connect` made for `km` in the calling thread, or None.
-
-    Args:
-        km: The kernel's manager (or None).
-
-    Returns:
-        The client, or None when there is none for this thread.
-    """
-    kept = getattr(km, CLIENT, None)
-    return kept[0] if kept is not None and kept[1] == threading.get_ident() else None
-
-
 def _stop_client(km) -> None:
     kept = getattr(km, CLIENT, None)
     if kept is not None:
@@ -217,14 +204,13 @@ def reset_kernel(km, timeout: float = 30.0) -> bool:
     Returns:
         True when the kernel is alive and was reset; False when it is gone or did not answer.
     """
-
     from jupyter_core.utils import run_sync
 
-    async def reset() -> bool:
-        return await km.is_alive() and await _run_code(connect(km), _RESET_CODE, timeout)
+    async def alive() -> bool:
+        return await km.is_alive()
 
-    try:
-        return run_sync(reset)()
+    try:  # connected outside the loop run here: `connect` runs a loop of its own on first use
+        return run_sync(alive)() and run_sync(_run_code)(connect(km, timeout), _RESET_CODE, timeout)
     except Exception as exc:  # noqa: BLE001 - a dead or stuck kernel: the caller starts another
         log.debug("kernel reset: %s", exc)
         return False
@@ -369,11 +355,10 @@ def _warm_engine():
                     return start(cell, cell_index, **kw)
 
                 nb_man.cell_start = cell_start
-            client.kc = connected_client(client.km)  # connected already: no wait for the kernel
-            if not kwargs.get("salesops_keep_kernel"):
-                return client.execute(cleanup_kc=True)
-            # the kernel and its client run on: the pool resets the kernel for the next notebook
-            return client.execute(cleanup_kc=False)
+            if client.km is not None:  # the kept client (a warm kernel's is connected already)
+                client.kc = connect(client.km)
+            # kept: the kernel and its client run on, and the pool resets the kernel for the next notebook
+            return client.execute(cleanup_kc=not kwargs.get("salesops_keep_kernel"))
 
     return WarmKernelEngine
 

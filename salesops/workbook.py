@@ -175,8 +175,8 @@ class _Sheet:
         sheet = self.sheet
         if value is None or value is pd.NA or value is pd.NaT:
             return None
-        if isinstance(value, str):
-            return sheet.write_string, neutralise_cell(value), None
+        if isinstance(value, str):  # neutralised by `_excel_ready`
+            return sheet.write_string, value, None
         if isinstance(value, bool | np.bool_):
             return sheet.write_boolean, bool(value), None
         if isinstance(value, int | np.integer):

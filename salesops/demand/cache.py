@@ -80,22 +80,6 @@ class ForecastCache:
     def _path(self, first: pd.Timestamp) -> Path:
         return self.folder / f"{pd.Timestamp(first):%Y-%m}.parquet"
 
-    def get(self, wanted: dict[str, pd.Timestamp]) -> dict[str, pd.DataFrame]:
-        """The cached forecasts among `wanted`.
-
-        Args:
-            wanted: Cache keys with the first month each forecast starts at.
-
-        Returns:
-            For each key found, its rows (`ds, yhat, model, yhat_lo_L, yhat_hi_L` and the member
-            columns that series had), without id columns.
-        """
-        stored = self.get_rows(wanted)
-        return {
-            key: rows[rows["_columns"].iloc[0].split("\t")].reset_index(drop=True)
-            for key, rows in stored.groupby("_key", sort=False)
-        }
-
     def get_rows(self, wanted: dict[str, pd.Timestamp]) -> pd.DataFrame:
         """The cached forecasts among `wanted`, as stored: one frame, every key's rows in a block.
 
@@ -121,13 +105,13 @@ class ForecastCache:
             parts.append(stored[stored["_key"].isin(keys)])
         if not parts:
             return pd.DataFrame(columns=["_key", "_columns"])
-        return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
+        return pd.concat(parts, ignore_index=True)
 
     def put(self, fresh: dict[str, pd.DataFrame]) -> None:
         """Store freshly made forecasts.
 
         Args:
-            fresh: Rows by cache key, without id columns (what `get` returns).
+            fresh: Rows by cache key, without id columns (a key's rows as `get_rows` holds them, without `_key` and `_columns`).
         """
         by_first: dict[pd.Timestamp, list[pd.DataFrame]] = {}
         for key, rows in fresh.items():

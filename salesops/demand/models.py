@@ -432,21 +432,27 @@ class ETS(Model):
     def _predict(self, h):
         res = self.res_
         mean = np.asarray(res.forecast(h), dtype=float)
-        p = res.params
-        alpha = float(p["smoothing_level"])
-        beta_star = float(p.get("smoothing_trend") or 0.0) if res.model.trend else 0.0
-        gamma = float(p.get("smoothing_seasonal") or 0.0) if self.seasonal_ else 0.0
-        phi = float(p.get("damping_trend") or 1.0) if res.model.damped_trend else 1.0
-        beta = alpha * beta_star
-        j = np.arange(1, h)
-        phi_j = np.cumsum(phi**j) if res.model.trend else np.zeros(h - 1)
-        season_hit = (j % self.season_length == 0) if self.seasonal_ else np.zeros(h - 1, bool)
-        c = alpha * 1 + beta * phi_j + gamma * season_hit
-        var = np.concatenate([[1.0], 1 + np.cumsum(c**2)])
-        sd = self.sigma_ * np.sqrt(var)
+        sd = self.sigma_ * _ets_sd_factor(res, h, self.season_length, bool(self.seasonal_))
         if self.seasonal_ == "mul":
             sd = sd * np.abs(mean)
         return mean, sd
+
+
+def _ets_sd_factor(res, h: int, season_length: int, seasonal: bool) -> np.ndarray:
+    """The h-step forecast standard deviations of an additive-error ETS model fitted by statsmodels'
+    `ExponentialSmoothing`, in units of the one-step one (Hyndman et al. 2008, class 1: the
+    variance grows by `c_j**2` with `c_j = alpha + beta * (phi + ... + phi**j) + gamma * [j % m == 0]`)."""
+    p = res.params
+    alpha = float(p["smoothing_level"])
+    beta_star = float(p.get("smoothing_trend") or 0.0) if res.model.trend else 0.0
+    gamma = float(p.get("smoothing_seasonal") or 0.0) if seasonal else 0.0
+    phi = float(p.get("damping_trend") or 1.0) if res.model.damped_trend else 1.0
+    beta = alpha * beta_star
+    j = np.arange(1, h)
+    phi_j = np.cumsum(phi**j) if res.model.trend else np.zeros(h - 1)
+    season_hit = (j % season_length == 0) if seasonal else np.zeros(h - 1, bool)
+    c = alpha * 1 + beta * phi_j + gamma * season_hit
+    return np.sqrt(np.concatenate([[1.0], 1 + np.cumsum(c**2)]))
 
 
 # ---------------------------------------------------------------- STL + ETS
@@ -493,11 +499,8 @@ class STLETS(Model):
         self.model_ = "STL+ETS(A,Ad,N)" + (" on logs" if self.log_ else "")
 
     def _predict(self, h):
-        p = self.res_.params
-        alpha, beta_star, phi = (float(p[k]) for k in ("smoothing_level", "smoothing_trend", "damping_trend"))
         mean = np.asarray(self.res_.forecast(h), dtype=float) + _seasonal_for_steps(self.season_, h)
-        c = alpha + alpha * beta_star * np.cumsum(phi ** np.arange(1, h))  # ETS(A,Ad,N), Hyndman et al. 2008
-        sd = self.sigma_ * np.sqrt(np.concatenate([[1.0], 1 + np.cumsum(c**2)]))
+        sd = self.sigma_ * _ets_sd_factor(self.res_, h, self.season_length, seasonal=False)  # ETS(A,Ad,N)
         if self.log_:
             mean = np.exp(mean)
             sd = sd * mean
